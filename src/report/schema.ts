@@ -1,0 +1,109 @@
+import { z } from "zod";
+import { Binding } from "../model/binding.js";
+import { Certificate } from "../model/certificate.js";
+import { ErrorKind } from "../model/errors.js";
+import { Thumbprint } from "../model/thumbprint.js";
+
+/** report.json: the contract in DESIGN.md. Extend it, never break it; bump schemaVersion if you must. */
+
+export const HostStatus = z.enum(["ok", "changed", "unchanged", "failed", "halted", "needs-attention"]);
+export type HostStatus = z.infer<typeof HostStatus>;
+
+export const BindingAction = z.enum(["rebind", "none", "restored", "failed"]);
+export type BindingAction = z.infer<typeof BindingAction>;
+
+export const VerifyResult = z.object({
+  ok: z.boolean(),
+  /** true when the endpoint could not be checked (e.g. `[::]` with no IPv6 address known). */
+  skipped: z.boolean().optional(),
+  servedThumbprint: Thumbprint.optional(),
+  expectedThumbprint: Thumbprint.optional(),
+  /** the address:port the handshake went to, and the SNI name sent. */
+  target: z.string().optional(),
+  serverName: z.string().optional(),
+  notAfter: z.string().optional(),
+  sniCovered: z.boolean().optional(),
+  chainComplete: z.boolean().optional(),
+  attempts: z.number().int().optional(),
+  error: z.string().optional(),
+});
+export type VerifyResult = z.infer<typeof VerifyResult>;
+
+export const ReportError = z.object({
+  kind: ErrorKind,
+  message: z.string(),
+  remote: z.string().optional(),
+});
+export type ReportError = z.infer<typeof ReportError>;
+
+export const ReportBinding = Binding.extend({
+  before: Binding.optional(),
+  after: Binding.optional(),
+  action: BindingAction.optional(),
+  /** why the planner chose the action ("uses old *.example.com, expires 2026-12-05"). */
+  reason: z.string().optional(),
+  /** scope relative to the target certificates: new, old (to be replaced), or unrelated. */
+  scope: z.enum(["new", "old", "unrelated", "none"]).optional(),
+  verify: VerifyResult.optional(),
+  /** what to run by hand when certfleet could not restore this binding. */
+  manualCommand: z.string().optional(),
+});
+export type ReportBinding = z.infer<typeof ReportBinding>;
+
+export const ReportHost = z.object({
+  name: z.string(),
+  address: z.string(),
+  status: HostStatus,
+  wave: z.number().int().nonnegative().optional(),
+  durationMs: z.number().nonnegative(),
+  error: ReportError.optional(),
+  certificates: z.array(Certificate).optional(),
+  bindings: z.array(ReportBinding),
+  warnings: z.array(z.string()).optional(),
+  /** exact remote commands, in order (dry-run and plan). */
+  commands: z.array(z.string()).optional(),
+});
+export type ReportHost = z.infer<typeof ReportHost>;
+
+export const ReportCommand = z.enum(["discover", "plan", "rollout", "verify", "rollback", "demo"]);
+export type ReportCommand = z.infer<typeof ReportCommand>;
+
+export const ReportSummary = z.object({
+  hosts: z.number().int().nonnegative(),
+  ok: z.number().int().nonnegative(),
+  changed: z.number().int().nonnegative(),
+  unchanged: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  halted: z.number().int().nonnegative(),
+  needsAttention: z.number().int().nonnegative(),
+});
+export type ReportSummary = z.infer<typeof ReportSummary>;
+
+export const Report = z.object({
+  schemaVersion: z.literal(1),
+  tool: z.literal("certfleet"),
+  command: ReportCommand,
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  /** the certificate rolled out or expected, and the ones it replaces (rollout, plan, verify). */
+  target: z
+    .object({ newThumbprint: Thumbprint, oldThumbprints: z.array(Thumbprint), subject: z.string().optional() })
+    .optional(),
+  dryRun: z.boolean().optional(),
+  summary: ReportSummary,
+  hosts: z.array(ReportHost),
+});
+export type Report = z.infer<typeof Report>;
+
+export function summarize(hosts: readonly ReportHost[]): ReportSummary {
+  const count = (s: HostStatus) => hosts.filter((h) => h.status === s).length;
+  return {
+    hosts: hosts.length,
+    ok: count("ok"),
+    changed: count("changed"),
+    unchanged: count("unchanged"),
+    failed: count("failed"),
+    halted: count("halted"),
+    needsAttention: count("needs-attention"),
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * The one interface every backend implements (SSH today). Commands are strings handed to the
+ * remote account's default shell (cmd.exe or PowerShell on Windows OpenSSH); output comes back as
+ * raw bytes because Windows writes in the console's OEM code page and only src/windows decodes it.
+ */
+export interface ExecResult {
+  stdout: Buffer;
+  stderr: Buffer;
+  /** the remote exit status; null when the channel closed without one (session dropped). */
+  code: number | null;
+}
+
+export interface ExecOptions {
+  /** per-command timeout; on expiry the call rejects with a CertfleetError of kind "timeout". */
+  timeoutMs?: number;
+}
+
+export interface Transport {
+  readonly host: string;
+  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  upload(localPath: string, remotePath: string): Promise<void>;
+  close(): Promise<void>;
+}
