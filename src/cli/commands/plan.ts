@@ -1,0 +1,37 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Command } from "commander";
+import { runPlan } from "../../fleet/plan.js";
+import { openFleet, readTarget, type Dialer, type FleetOptions } from "../context.js";
+import { exitCodeFor, outDirFor, publish } from "../output.js";
+import { renderRunSummary } from "../run-summary.js";
+import { collect, fleetOptions } from "./common.js";
+
+export interface TargetCliOptions {
+  new: string;
+  old?: string[];
+  pfxPasswordEnv?: string;
+}
+
+export function planCommand(dial?: Dialer): Command {
+  return fleetOptions(new Command("plan"))
+    .description("show, per host and binding, what a rollout would change and why, and what blocks a host; changes nothing")
+    .requiredOption("--new <thumbprint|certfile>", "the new certificate: SHA-1 thumbprint (any case, spaces, colons) or .cer/.crt/.pem/.pfx file")
+    .option("--old <thumbprint>", "a certificate to replace (repeatable; default: older certificates with the same subject and SANs)", collect)
+    .option("--pfx-password-env <VAR>", "environment variable holding the .pfx password")
+    .addHelpText("after", "\nExample:\n  certfleet plan --new 'a9 09 50 2d d8 2a e4 14 33 e6 f8 38 86 b0 0d 42 77 a3 2a 7b' -l web\n")
+    .action(async (opts: FleetOptions & TargetCliOptions & { out?: string }) => {
+      const target = readTarget(opts.new, opts.old, opts.pfxPasswordEnv);
+      const fleet = await openFleet(opts, dial);
+      try {
+        const run = await fleet.renderer.run(fleet.hosts.map((h) => h.name), () => runPlan(fleet.hosts, target, fleet.concurrency, fleet.deps));
+        const dir = outDirFor(opts.out, "plan", new Date());
+        await publish(run.report, dir);
+        await writeFile(join(dir, "plan.json"), `${JSON.stringify({ target, hosts: run.plans }, null, 2)}\n`, { mode: 0o644 });
+        process.stdout.write(renderRunSummary(run.report));
+        process.exitCode = exitCodeFor(run.report);
+      } finally {
+        await fleet.close();
+      }
+    });
+}

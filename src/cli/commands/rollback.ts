@@ -1,0 +1,47 @@
+import { Command } from "commander";
+import { InputError } from "../../model/errors.js";
+import { journaledBindings, openJournal, readJournal } from "../../rollout/journal.js";
+import { runRollback } from "../../rollout/run-rollback.js";
+import { confirm } from "../confirm.js";
+import { openFleet, type Dialer, type FleetOptions } from "../context.js";
+import { exitCodeFor, outDirFor, publish } from "../output.js";
+import { renderRunSummary } from "../run-summary.js";
+import { fleetOptions } from "./common.js";
+
+export function rollbackCommand(dial?: Dialer): Command {
+  return fleetOptions(new Command("rollback"))
+    .description("put every binding recorded in a rollout journal back to the record it had before the rollout")
+    .requiredOption("--journal <file>", "journal.jsonl written by rollout")
+    .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
+    .addHelpText("after", "\nSafe to run twice: bindings already as they were are left alone.\nExample:\n  certfleet rollback --journal certfleet-out/20261125-020304-rollout/journal.jsonl --yes\n")
+    .action(async (opts: FleetOptions & { journal: string; yes?: boolean; out?: string }) => {
+      let contents;
+      try {
+        contents = readJournal(opts.journal);
+      } catch (err) {
+        throw new InputError(`${opts.journal}: cannot read the journal (${(err as NodeJS.ErrnoException).code ?? String(err)})`, opts.journal, "--journal");
+      }
+      for (const d of contents.damaged) process.stderr.write(`${opts.journal}:${d.line}: unreadable record ignored (torn write?)\n`);
+      const items = journaledBindings(contents.records);
+      const fleet = await openFleet(opts, dial);
+      try {
+        const hosts = fleet.hosts.filter((h) => items.some((i) => i.host === h.name));
+        const names = [...new Set(items.map((i) => i.host))];
+        if (!(await confirm(`Restore ${items.length} binding(s) on ${names.length} host(s) from ${opts.journal}?`, opts.yes))) {
+          process.stderr.write("nothing changed\n");
+          return;
+        }
+        const journal = openJournal(opts.journal);
+        try {
+          const report = await fleet.renderer.run(names, () => runRollback(hosts, fleet.deps, { items, concurrency: fleet.concurrency, journal }));
+          await publish(report, outDirFor(opts.out, "rollback", new Date()));
+          process.stdout.write(renderRunSummary(report));
+          process.exitCode = exitCodeFor(report);
+        } finally {
+          journal.close();
+        }
+      } finally {
+        await fleet.close();
+      }
+    });
+}

@@ -1,0 +1,106 @@
+import { join } from "node:path";
+import { Command } from "commander";
+import { runPlan } from "../../fleet/plan.js";
+import { openJournal, readJournal, type JournalRecord } from "../../rollout/journal.js";
+import { runRollout } from "../../rollout/run-rollout.js";
+import { assembleWaves, failureBudget } from "../../rollout/waves.js";
+import { confirm } from "../confirm.js";
+import { openFleet, positiveInt, readTarget, secondsToMs, type Dialer, type FleetOptions } from "../context.js";
+import { exitCodeFor, outDirFor, publish } from "../output.js";
+import { renderRunSummary } from "../run-summary.js";
+import { collect, fleetOptions } from "./common.js";
+import type { TargetCliOptions } from "./plan.js";
+
+interface RolloutCliOptions extends FleetOptions, TargetCliOptions {
+  out?: string;
+  canary: string;
+  batch?: string;
+  maxFailures?: string;
+  dryRun?: boolean;
+  yes?: boolean;
+  verify: boolean;
+  verifyWindow: string;
+  verifyInterval: string;
+  resume?: string;
+}
+
+export function rolloutCommand(dial?: Dialer): Command {
+  return fleetOptions(new Command("rollout"))
+    .description("rebind every http.sys binding that uses the old certificate to the new one: canary first, then batches, each verified over TLS")
+    .requiredOption("--new <thumbprint|certfile>", "the new certificate: SHA-1 thumbprint or .cer/.crt/.pem/.pfx file")
+    .option("--old <thumbprint>", "a certificate to replace (repeatable; default: older certificates with the same subject and SANs)", collect)
+    .option("--pfx-password-env <VAR>", "environment variable holding the .pfx password")
+    .option("--canary <n|names>", "first wave: a number of hosts or a comma list of names", "1")
+    .option("--batch <n|p%>", "hosts per later wave (default: all the rest, bounded by -c)")
+    .option("--max-failures <n|p%>", "failed hosts the WHOLE rollout tolerates before it halts (default 0)")
+    .option("--dry-run", "discover and plan, print the exact remote commands per host, change nothing")
+    .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
+    .option("--no-verify", "skip the TLS handshake check (the netsh read-back still runs)")
+    .option("--verify-window <seconds>", "how long to retry the TLS check (IIS may serve the old certificate until an app pool recycles)", "60")
+    .option("--verify-interval <seconds>", "pause between TLS checks", "2")
+    .option("--resume <journal>", "finish or restore what an interrupted rollout left half-done, then go on; appends to that journal")
+    .addHelpText(
+      "after",
+      `
+Every binding is journaled (journal.jsonl in --out, mode 0600) before it is touched. A failed add
+puts the original back at once; a host ends fully rebound or fully as it was.
+
+Exit codes: 0 all hosts fine; 1 a host failed; 2 bad input (no host contacted); 3 halted by --max-failures.
+
+Examples:
+  certfleet rollout --new new-wildcard.cer --dry-run
+  certfleet rollout --new a909502dd82ae41433e6f83886b00d4277a32a7b --canary web01 --batch 20% --max-failures 2 --yes
+  certfleet rollback --journal certfleet-out/<run>/journal.jsonl --yes
+`,
+    )
+    .action(async (opts: RolloutCliOptions) => {
+      const target = readTarget(opts.new, opts.old, opts.pfxPasswordEnv);
+      const timing = {
+        windowMs: secondsToMs(opts.verifyWindow, "--verify-window", 60_000),
+        intervalMs: secondsToMs(opts.verifyInterval, "--verify-interval", 2_000),
+        handshakeTimeoutMs: 10_000,
+      };
+      const resumeFrom: JournalRecord[] | undefined = opts.resume ? readJournal(opts.resume).records : undefined;
+      const fleet = await openFleet(opts, dial);
+      const names = fleet.hosts.map((h) => h.name);
+      const { waves } = assembleWaves(names, opts.canary, opts.batch);
+      const maxFailures = failureBudget(opts.maxFailures, names.length);
+      positiveInt(opts.concurrency, "-c/--concurrency", 10);
+      const dir = outDirFor(opts.out, opts.dryRun ? "rollout-dry-run" : "rollout", new Date());
+      try {
+        if (!opts.dryRun && !opts.yes) {
+          const preview = await fleet.renderer.run(names, () => runPlan(fleet.hosts, target, fleet.concurrency, fleet.deps));
+          process.stderr.write(renderRunSummary(preview.report));
+          const go = await confirm(`Roll ${target.newCert.thumbprint} out to ${names.length} host(s) in ${waves.filter((w) => w.length).length} wave(s)?`, opts.yes);
+          if (!go) {
+            process.stderr.write("nothing changed\n");
+            process.exitCode = 0;
+            return;
+          }
+        }
+        const journal = opts.dryRun ? undefined : openJournal(opts.resume ?? join(dir, "journal.jsonl"));
+        try {
+          const { report, halted } = await fleet.renderer.run(names, () =>
+            runRollout(fleet.hosts, fleet.deps, {
+              target,
+              waves,
+              maxFailures,
+              concurrency: fleet.concurrency,
+              dryRun: opts.dryRun === true,
+              journal,
+              verify: { enabled: opts.verify, timing },
+              ...(resumeFrom ? { resumeFrom } : {}),
+            }),
+          );
+          await publish(report, dir);
+          if (journal) process.stderr.write(`journal: ${journal.path}\n`);
+          process.stdout.write(renderRunSummary(report));
+          process.exitCode = exitCodeFor(report, halted);
+        } finally {
+          journal?.close();
+        }
+      } finally {
+        await fleet.close();
+      }
+    });
+}

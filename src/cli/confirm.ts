@@ -1,0 +1,17 @@
+import { createInterface } from "node:readline/promises";
+import { InputError } from "../model/errors.js";
+
+/** Asks on the terminal; without one, refuses (a change needs --yes in scripts). */
+export async function confirm(question: string, yes: boolean | undefined): Promise<boolean> {
+  if (yes) return true;
+  if (!process.stdin.isTTY) {
+    throw new InputError("refusing to change hosts without confirmation: no terminal to ask on; review `certfleet plan` and pass --yes");
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`${question} [y/N] `);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * `certfleet verify`: the post-rollout verification report. Every binding on the expected
+ * certificate or on an old one is read back and checked over TLS; a binding still on an old
+ * certificate is a straggler (a mismatch); bindings on unrelated certificates are out of scope.
+ */
+import pLimit from "p-limit";
+import type { ResolvedHost } from "../inventory/schema.js";
+import { CertfleetError } from "../model/errors.js";
+import { defaultOldThumbprints } from "../plan/old-certificates.js";
+import type { Target } from "../plan/schema.js";
+import { summarize, type Report, type ReportBinding, type ReportHost } from "../report/schema.js";
+import { failedHost, reportError, withSession, type FleetDeps } from "../session/host-context.js";
+import { verifyBindings } from "../verify/verify-bindings.js";
+import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
+
+export interface VerifyRunOptions {
+  target: Target;
+  concurrency: number;
+  timing: VerifyTiming;
+  deps?: VerifyDeps;
+}
+
+export async function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunOptions): Promise<ReportHost> {
+  const started = deps.now().getTime();
+  deps.progress.hostStart?.(host.name);
+  try {
+    const r = await withSession(host, deps, async (session) => {
+      const state = await session.discover();
+      const expected = opts.target.newCert.thumbprint;
+      const old = new Set(opts.target.oldThumbprints.length > 0 ? opts.target.oldThumbprints : defaultOldThumbprints(state.certificates, opts.target.newCert));
+      const rows: ReportBinding[] = state.bindings.map((b) => {
+        const scope = b.certHash === expected ? "new" : b.certHash !== null && old.has(b.certHash) ? "old" : b.certHash === null ? "none" : "unrelated";
+        const reason = scope === "new" ? "bound to the expected certificate" : scope === "old" ? "STRAGGLER: still bound to an old certificate" : "out of scope: unrelated certificate";
+        return { ...b, scope, reason };
+      });
+      deps.progress.hostStep?.(host.name, "verifying over TLS");
+      const inScope = rows.filter((r) => r.scope === "new" || r.scope === "old");
+      const results = await verifyBindings(host, inScope.map((r) => ({ binding: r, expected })), opts.timing, opts.deps);
+      inScope.forEach((row, i) => {
+        const v = results[i]!;
+        row.verify = row.scope === "old" ? { ...v, ok: false, error: v.error ?? `http.sys still binds ${row.certHash}` } : v;
+      });
+      const bad = inScope.filter((r) => !r.verify!.ok);
+      const error = bad.length > 0 ? new CertfleetError("verify", bad.map((b) => `${b.endpoint}: ${b.verify!.error ?? "mismatch"}`).join("; "), host.name) : undefined;
+      return {
+        name: host.name,
+        address: host.address,
+        status: error ? "failed" : "ok",
+        durationMs: deps.now().getTime() - started,
+        ...(error ? { error: reportError(error, host.name) } : {}),
+        certificates: state.certificates,
+        bindings: rows,
+        ...(state.warnings.length ? { warnings: state.warnings } : {}),
+      } satisfies ReportHost;
+    });
+    deps.progress.hostDone?.(host.name, r.status, r.error ? r.error.message : `${r.bindings.filter((b) => b.verify?.ok && !b.verify.skipped).length} endpoint(s) serve the expected certificate`);
+    return r;
+  } catch (err) {
+    const r = failedHost(host, err, started, deps.now, "unreachable");
+    deps.progress.hostDone?.(host.name, "failed", `${r.error!.kind}: ${r.error!.message}`);
+    return r;
+  }
+}
+
+export async function runVerify(hosts: readonly ResolvedHost[], deps: FleetDeps, opts: VerifyRunOptions): Promise<Report> {
+  const startedAt = deps.now().toISOString();
+  const limit = pLimit(Math.max(1, opts.concurrency));
+  const results = await Promise.all(hosts.map((h) => limit(() => verifyHost(h, deps, opts))));
+  return {
+    schemaVersion: 1,
+    tool: "certfleet",
+    command: "verify",
+    startedAt,
+    finishedAt: deps.now().toISOString(),
+    target: { newThumbprint: opts.target.newCert.thumbprint, oldThumbprints: opts.target.oldThumbprints },
+    summary: summarize(results),
+    hosts: results,
+  };
+}

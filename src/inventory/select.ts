@@ -1,0 +1,56 @@
+import { InputError } from "../model/errors.js";
+import type { Inventory, ResolvedHost } from "./schema.js";
+
+/** `*` any run, `?` one character, whole-string, case-sensitive like the names themselves. */
+function globToRegExp(glob: string): RegExp {
+  const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${body}$`);
+}
+
+const isGlob = (token: string) => /[*?]/.test(token);
+
+/** The host names one `-l` token stands for; an unknown literal name is an input error. */
+function expand(inv: Inventory, token: string, limit: string): Set<string> {
+  const names = new Set<string>();
+  const hostNames = inv.hosts.map((h) => h.name);
+  if (isGlob(token)) {
+    const re = globToRegExp(token);
+    for (const h of hostNames) if (re.test(h)) names.add(h);
+    for (const [group, members] of Object.entries(inv.groups)) if (re.test(group)) for (const m of members) names.add(m);
+    return names;
+  }
+  if (hostNames.includes(token)) names.add(token);
+  const members = inv.groups[token];
+  if (members) for (const m of members) names.add(m);
+  if (!hostNames.includes(token) && !members) {
+    throw new InputError(
+      `-l ${limit}: unknown host or group ${JSON.stringify(token)} (not in ${inv.file})`,
+      inv.file,
+    );
+  }
+  return names;
+}
+
+/**
+ * `-l` selection: a comma list of host names, group names and `*`/`?` globs over both; `!x`
+ * excludes after all inclusions; only exclusions means "all hosts except". Inventory order kept.
+ */
+export function selectHosts(inv: Inventory, limit?: string): ResolvedHost[] {
+  if (limit === undefined || limit.trim() === "") return [...inv.hosts];
+  const tokens = limit
+    .split(",")
+    .map((t) => t.trim())
+    .filter((t) => t !== "");
+  const includes = tokens.filter((t) => !t.startsWith("!"));
+  const excludes = tokens.filter((t) => t.startsWith("!")).map((t) => t.slice(1).trim());
+  if (excludes.some((t) => t === "")) throw new InputError(`-l ${limit}: "!" must be followed by a host or group name`);
+
+  const included = new Set<string>();
+  if (includes.length === 0) for (const h of inv.hosts) included.add(h.name);
+  for (const t of includes) for (const n of expand(inv, t, limit)) included.add(n);
+  for (const t of excludes) for (const n of expand(inv, t, limit)) included.delete(n);
+
+  const selected = inv.hosts.filter((h) => included.has(h.name));
+  if (selected.length === 0) throw new InputError(`-l ${limit}: selects no hosts from ${inv.file}`, inv.file);
+  return selected;
+}

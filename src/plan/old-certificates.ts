@@ -1,0 +1,44 @@
+import type { Certificate } from "../model/certificate.js";
+import type { NewCertificate } from "./schema.js";
+
+const norm = (s: string) => s.replace(/\s+/g, " ").trim().toLowerCase();
+const nameSet = (names: readonly string[] | undefined) =>
+  names === undefined ? undefined : [...new Set(names.map((n) => n.toLowerCase()))].sort().join(",");
+
+/**
+ * DESIGN.md's default for `--old`: every certificate in the store whose subject (and SAN set, where
+ * both are known) equals the new one's and that expires earlier.
+ */
+export function defaultOldThumbprints(store: readonly Certificate[], newCert: NewCertificate): string[] {
+  const self = store.find((c) => c.thumbprint === newCert.thumbprint);
+  const subject = newCert.subject ?? self?.subject;
+  if (subject === undefined) return [];
+  const newNotAfter = newCert.notAfter ?? self?.notAfter;
+  const newNames = nameSet(newCert.dnsNames ?? self?.dnsNames);
+  return store
+    .filter((c) => c.thumbprint !== newCert.thumbprint)
+    .filter((c) => norm(c.subject) === norm(subject))
+    .filter((c) => {
+      const names = nameSet(c.dnsNames);
+      return names === undefined || newNames === undefined || names === newNames;
+    })
+    .filter((c) => newNotAfter === undefined || c.notAfter === undefined || c.notAfter < newNotAfter)
+    .map((c) => c.thumbprint);
+}
+
+/** DNS names a certificate answers for: its SANs, else the CN of its subject. */
+export function namesOf(subject: string | undefined, dnsNames: readonly string[] | undefined): string[] {
+  if (dnsNames && dnsNames.length > 0) return [...dnsNames];
+  const cn = subject?.match(/(?:^|,\s*)CN=([^,]+)/i)?.[1]?.trim();
+  return cn ? [cn] : [];
+}
+
+/** RFC 6125 matching: a wildcard covers exactly one left-most label. */
+export function nameCovers(pattern: string, hostname: string): boolean {
+  const p = pattern.toLowerCase().replace(/\.$/, "");
+  const h = hostname.toLowerCase().replace(/\.$/, "");
+  if (!p.startsWith("*.")) return p === h;
+  const rest = p.slice(2);
+  const dot = h.indexOf(".");
+  return dot > 0 && h.slice(dot + 1) === rest;
+}

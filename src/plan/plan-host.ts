@@ -1,0 +1,99 @@
+import type { Binding } from "../model/binding.js";
+import type { Certificate } from "../model/certificate.js";
+import type { HostState } from "../model/host-state.js";
+import { addParamsFor } from "../windows/commands.js";
+import { defaultOldThumbprints, nameCovers, namesOf } from "./old-certificates.js";
+import type { Finding, HostPlan, PlannedBinding, Target } from "./schema.js";
+
+const day = (iso: string | undefined) => (iso ? iso.slice(0, 10) : "an unknown date");
+
+function describe(cert: Certificate | undefined, hash: string): string {
+  return cert ? `${cert.subject.match(/CN=([^,]+)/i)?.[1] ?? cert.subject}, expires ${day(cert.notAfter)}` : hash;
+}
+
+/**
+ * The pure planner: what must change on one host for `target`, and what blocks it. Nothing here
+ * talks to a host; `now` is passed in so that a plan can be replayed and tested.
+ */
+export function planHost(state: HostState, target: Target, now: Date): HostPlan {
+  const findings: Finding[] = [];
+  const byHash = new Map(state.certificates.map((c) => [c.thumbprint, c]));
+  const newThumb = target.newCert.thumbprint;
+  const inStore = byHash.get(newThumb);
+  const oldThumbprints =
+    target.oldThumbprints.length > 0 ? target.oldThumbprints : defaultOldThumbprints(state.certificates, target.newCert);
+  const old = new Set(oldThumbprints);
+
+  const bindings: PlannedBinding[] = state.bindings.map((b) => planBinding(b, newThumb, old, byHash));
+  const toChange = bindings.filter((p) => p.action === "rebind");
+
+  if (toChange.length > 0) {
+    if (!state.elevated) {
+      findings.push({ code: "not-elevated", blocking: true, message: "the SSH session is not elevated (no High Mandatory Level): netsh would fail with error 5" });
+    }
+    if (!inStore) {
+      findings.push({ code: "new-cert-absent", blocking: true, message: `the new certificate ${newThumb} is not in LocalMachine\\My` });
+    } else if (inStore.hasPrivateKey === false) {
+      findings.push({ code: "new-cert-no-private-key", blocking: true, message: `the new certificate ${newThumb} has no usable private key on this host: netsh add would fail with error 1312` });
+    } else if (inStore.hasPrivateKey === "unknown") {
+      findings.push({ code: "new-cert-private-key-unknown", blocking: false, message: `certutil did not say whether ${newThumb} has a private key` });
+    }
+    const notAfter = target.newCert.notAfter ?? inStore?.notAfter;
+    const notBefore = target.newCert.notBefore ?? inStore?.notBefore;
+    if (notAfter && Date.parse(notAfter) <= now.getTime()) {
+      findings.push({ code: "new-cert-expired", blocking: true, message: `the new certificate expired on ${day(notAfter)}` });
+    }
+    if (notBefore && Date.parse(notBefore) > now.getTime()) {
+      findings.push({ code: "new-cert-not-yet-valid", blocking: false, message: `the new certificate is valid only from ${notBefore}` });
+    }
+    const names = namesOf(target.newCert.subject ?? inStore?.subject, target.newCert.dnsNames ?? inStore?.dnsNames);
+    for (const p of toChange) {
+      const b = p.current;
+      if ((b.kind === "hostnameport" || b.kind === "scopedccs") && names.length > 0) {
+        const hostname = b.endpoint.replace(/:\d+$/, "");
+        if (!names.some((n) => nameCovers(n, hostname))) {
+          findings.push({ code: "sni-not-covered", blocking: true, endpoint: b.endpoint, message: `SNI name ${hostname} is not covered by the new certificate (${names.join(", ")})` });
+        }
+      }
+      const { unsafe, unrepresentable } = addParamsFor(p.desired!);
+      if (unsafe.length > 0) {
+        findings.push({ code: "binding-unreadable", blocking: true, endpoint: b.endpoint, message: `${b.endpoint}: ${unsafe.join("; ")}` });
+      } else if (unrepresentable.length > 0) {
+        findings.push({
+          code: "binding-not-recreatable",
+          blocking: false,
+          endpoint: b.endpoint,
+          message: `${b.endpoint} can only be changed with netsh http update (delete+add would lose: ${unrepresentable.join("; ")}); left as it is where update is missing`,
+        });
+      }
+    }
+  }
+
+  const blocked = findings.some((f) => f.blocking);
+  return {
+    host: state.host,
+    outcome: blocked ? "blocked" : toChange.length > 0 ? "rebind" : "unchanged",
+    oldThumbprints,
+    findings,
+    bindings,
+  };
+}
+
+function planBinding(b: Binding, newThumb: string, old: Set<string>, byHash: Map<string, Certificate>): PlannedBinding {
+  if (b.certHash === null) {
+    return { current: b, action: "none", scope: "none", reason: "no readable certificate hash" };
+  }
+  if (b.certHash === newThumb) {
+    return { current: b, action: "none", scope: "new", reason: "already on the new certificate" };
+  }
+  if (old.has(b.certHash)) {
+    return {
+      current: b,
+      action: "rebind",
+      scope: "old",
+      reason: `uses old ${describe(byHash.get(b.certHash), b.certHash)}`,
+      desired: { ...b, certHash: newThumb },
+    };
+  }
+  return { current: b, action: "none", scope: "unrelated", reason: `unrelated certificate ${describe(byHash.get(b.certHash), b.certHash)}` };
+}

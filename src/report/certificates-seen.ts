@@ -1,0 +1,78 @@
+import type { BindingKind } from "../model/binding.js";
+import type { Report } from "./schema.js";
+import { daysToExpiry } from "./format.js";
+
+/** One certificate as seen across the fleet: which hosts hold it, which bindings use it. */
+export interface CertificateSeen {
+  thumbprint: string;
+  /** null when no host's store showed it (a binding points at a certificate that is not in `My`). */
+  subject: string | null;
+  issuer?: string;
+  notBefore?: string;
+  notAfter?: string;
+  /** whole days from the report's finishedAt to notAfter; null when unknown. */
+  daysToExpiry: number | null;
+  /** `new` / `old` when it is the report's target or one it replaces. */
+  role?: "new" | "old";
+  heldBy: string[];
+  withoutPrivateKey: string[];
+  privateKeyUnknown: string[];
+  usedBy: Array<{ host: string; kind: BindingKind; endpoint: string }>;
+}
+
+/**
+ * Every certificate that a host's store or a binding mentions, ordered by expiry (soonest first,
+ * unknown last). Pure: the Markdown, HTML and text writers all read the same list.
+ */
+export function certificatesSeen(report: Report): CertificateSeen[] {
+  const seen = new Map<string, CertificateSeen>();
+  const entry = (thumbprint: string): CertificateSeen => {
+    let e = seen.get(thumbprint);
+    if (!e) {
+      e = { thumbprint, subject: null, daysToExpiry: null, heldBy: [], withoutPrivateKey: [], privateKeyUnknown: [], usedBy: [] };
+      const role = roleOf(report, thumbprint);
+      if (role) e.role = role;
+      seen.set(thumbprint, e);
+    }
+    return e;
+  };
+
+  for (const host of report.hosts) {
+    for (const cert of host.certificates ?? []) {
+      const e = entry(cert.thumbprint);
+      if (e.subject === null) e.subject = cert.subject;
+      if (e.issuer === undefined && cert.issuer !== undefined) e.issuer = cert.issuer;
+      if (e.notBefore === undefined && cert.notBefore !== undefined) e.notBefore = cert.notBefore;
+      if (e.notAfter === undefined && cert.notAfter !== undefined) e.notAfter = cert.notAfter;
+      addOnce(e.heldBy, host.name);
+      if (cert.hasPrivateKey === false) addOnce(e.withoutPrivateKey, host.name);
+      if (cert.hasPrivateKey === "unknown") addOnce(e.privateKeyUnknown, host.name);
+    }
+    for (const b of host.bindings) {
+      if (b.certHash === null) continue;
+      entry(b.certHash).usedBy.push({ host: host.name, kind: b.kind, endpoint: b.endpoint });
+    }
+  }
+
+  for (const e of seen.values()) e.daysToExpiry = daysToExpiry(e.notAfter, report.finishedAt);
+  return [...seen.values()].sort(byExpiry);
+}
+
+function roleOf(report: Report, thumbprint: string): "new" | "old" | undefined {
+  if (!report.target) return undefined;
+  if (report.target.newThumbprint === thumbprint) return "new";
+  return report.target.oldThumbprints.includes(thumbprint) ? "old" : undefined;
+}
+
+function addOnce(list: string[], value: string): void {
+  if (!list.includes(value)) list.push(value);
+}
+
+function byExpiry(a: CertificateSeen, b: CertificateSeen): number {
+  const ta = a.notAfter === undefined ? Number.NaN : Date.parse(a.notAfter);
+  const tb = b.notAfter === undefined ? Number.NaN : Date.parse(b.notAfter);
+  const ka = Number.isNaN(ta) ? Number.POSITIVE_INFINITY : ta;
+  const kb = Number.isNaN(tb) ? Number.POSITIVE_INFINITY : tb;
+  if (ka !== kb) return ka < kb ? -1 : 1;
+  return a.thumbprint < b.thumbprint ? -1 : a.thumbprint > b.thumbprint ? 1 : 0;
+}

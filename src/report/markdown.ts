@@ -1,0 +1,224 @@
+import type { Binding } from "../model/binding.js";
+import { certificatesSeen, type CertificateSeen } from "./certificates-seen.js";
+import { describeDays, formatDate, formatDuration, formatTime, shortHash, visibleControls } from "./format.js";
+import type { Report, ReportBinding, ReportHost, VerifyResult } from "./schema.js";
+
+/**
+ * report.md: what an operator pastes into a change record. Every value that came from a host or
+ * the inventory goes through `md()` (inline) or `codeBlock()`; only text certfleet itself
+ * generates is written raw.
+ */
+export function renderMarkdown(report: Report): string {
+  const out: string[] = [];
+  out.push(`# certfleet ${report.command} report${report.dryRun ? " (dry run)" : ""}`, "");
+  out.push(
+    `**Started** ${formatTime(report.startedAt)} · **Finished** ${formatTime(report.finishedAt)} · ` +
+      `**Duration** ${formatDuration(Math.max(0, Date.parse(report.finishedAt) - Date.parse(report.startedAt)) || 0)}`,
+    "",
+  );
+
+  out.push("## Summary", "");
+  const s = report.summary;
+  out.push(
+    "| hosts | ok | changed | unchanged | failed | halted | needs attention |",
+    "|---:|---:|---:|---:|---:|---:|---:|",
+    `| ${s.hosts} | ${s.ok} | ${s.changed} | ${s.unchanged} | ${s.failed} | ${s.halted} | ${s.needsAttention} |`,
+    "",
+  );
+
+  if (report.target) {
+    out.push("## Target certificate", "");
+    const subject = report.target.subject ? ` ${md(report.target.subject)}` : "";
+    out.push(`- **New:** \`${report.target.newThumbprint}\`${subject}`);
+    if (report.target.oldThumbprints.length === 0) out.push("- **Replaces:** none given");
+    for (const old of report.target.oldThumbprints) out.push(`- **Replaces:** \`${old}\``);
+    out.push("");
+  }
+
+  const attention = report.hosts.filter((h) => h.status === "needs-attention");
+  if (attention.length > 0) {
+    out.push("## Needs attention", "");
+    out.push("certfleet could not restore these hosts; each section below says what to run by hand.", "");
+    for (const h of attention) out.push(`- [${md(h.name)}](#${anchor(h.name)}): ${md(h.error?.message ?? "see below")}`);
+    out.push("");
+  }
+
+  out.push("## Hosts", "");
+  out.push("| host | address | status | wave | duration | bindings | error |", "|---|---|---|---:|---:|---:|---|");
+  for (const h of report.hosts) {
+    const error = h.error ? `${h.error.kind}: ${md(h.error.message)}` : "";
+    out.push(
+      `| [${md(h.name)}](#${anchor(h.name)}) | ${md(h.address)} | ${statusBadge(h.status)} | ${h.wave ?? ""} | ` +
+        `${formatDuration(h.durationMs)} | ${h.bindings.length} | ${error} |`,
+    );
+  }
+  out.push("");
+
+  for (const h of report.hosts) out.push(...hostSection(h));
+
+  const certs = certificatesSeen(report);
+  if (certs.length > 0) out.push(...certificateTable(certs, report.finishedAt));
+
+  return `${out.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd()}\n`;
+}
+
+function hostSection(h: ReportHost): string[] {
+  const out: string[] = [];
+  out.push(`<a id="${anchor(h.name)}"></a>`, "", `### ${md(h.name)} — ${statusBadge(h.status)}`, "");
+  const facts = [`**Address** ${md(h.address)}`];
+  if (h.wave !== undefined) facts.push(`**Wave** ${h.wave}`);
+  facts.push(`**Duration** ${formatDuration(h.durationMs)}`);
+  out.push(facts.join(" · "), "");
+
+  if (h.error) {
+    out.push(`**Error** (\`${h.error.kind}\`): ${md(h.error.message)}`, "");
+    if (h.error.remote) out.push(codeBlock(h.error.remote, "text"), "");
+  }
+
+  if (h.bindings.length > 0) {
+    out.push(
+      "| kind | endpoint | before → after | appid | store | action | reason | verify |",
+      "|---|---|---|---|---|---|---|---|",
+    );
+    for (const b of h.bindings) {
+      out.push(
+        `| ${b.kind} | ${md(b.endpoint)} | ${hashChange(b)} | ${md(b.appId ?? "")} | ${md(storeOf(b))} | ` +
+          `${b.action ?? ""} | ${md(b.reason ?? "")} | ${verifyCell(b.verify)} |`,
+      );
+    }
+    out.push("");
+    out.push(...fullHashes(h.bindings));
+  } else if (h.status !== "halted" && !h.error) {
+    out.push("No SSL bindings.", "");
+  } else if (h.status === "halted") {
+    out.push("Not attempted: the rollout stopped before this host (failure budget).", "");
+  }
+
+  const manual = h.bindings.filter((b) => b.manualCommand !== undefined);
+  if (manual.length > 0) {
+    out.push("**Run by hand** (elevated, on the host) to put back what certfleet could not restore:", "");
+    out.push(codeBlock(manual.map((b) => b.manualCommand ?? "").join("\n"), "bat"), "");
+  }
+
+  if (h.warnings && h.warnings.length > 0) {
+    out.push("**Warnings**", "");
+    for (const w of h.warnings) out.push(`- ${md(w)}`);
+    out.push("");
+  }
+
+  if (h.commands && h.commands.length > 0) {
+    out.push("**Commands**", "");
+    out.push(codeBlock(h.commands.join("\n"), "bat"), "");
+  }
+  return out;
+}
+
+function certificateTable(certs: CertificateSeen[], finishedAt: string): string[] {
+  const out: string[] = [];
+  out.push("## Certificates seen", "");
+  out.push(`Days to expiry are counted from the report's finish time (${formatTime(finishedAt)}).`, "");
+  out.push(
+    "| thumbprint | subject | not after | days to expiry | held by | without private key |",
+    "|---|---|---|---:|---|---|",
+  );
+  for (const c of certs) {
+    const role = c.role ? ` (${c.role})` : "";
+    const days = c.daysToExpiry === null ? "" : `${c.daysToExpiry}`;
+    const subject = c.subject === null ? "*not in any store*" : md(c.subject);
+    const expired = c.daysToExpiry !== null && c.daysToExpiry < 0 ? " ⚠ expired" : "";
+    const noKey = c.withoutPrivateKey.map(md).join(", ");
+    const unknownKey = c.privateKeyUnknown.length > 0 ? `not shown on ${c.privateKeyUnknown.map(md).join(", ")}` : "";
+    out.push(
+      `| \`${c.thumbprint}\`${role} | ${subject} | ${c.notAfter ? md(formatDate(c.notAfter)) : ""} | ${days}${expired} | ` +
+        `${c.heldBy.map(md).join(", ")} | ${[noKey, unknownKey].filter(Boolean).join("; ")} |`,
+    );
+  }
+  out.push("");
+  const unbound = certs.filter((c) => c.usedBy.length > 0);
+  if (unbound.length > 0) {
+    out.push("<details>", "<summary>Bindings per certificate</summary>", "");
+    for (const c of unbound) {
+      const uses = c.usedBy.map((u) => `${md(u.host)} ${u.kind} ${md(u.endpoint)}`).join("; ");
+      out.push(`- \`${shortHash(c.thumbprint)}\` (${describeDays(c.daysToExpiry)}): ${uses}`);
+    }
+    out.push("", "</details>", "");
+  }
+  return out;
+}
+
+function hashChange(b: ReportBinding): string {
+  const before = b.before?.certHash;
+  const after = b.after?.certHash ?? (b.after ? null : b.certHash);
+  const show = (h: string | null | undefined): string => (h ? `\`${shortHash(h)}\`` : "—");
+  if (b.before === undefined) return show(b.certHash);
+  if (before === after) return `${show(before)} (${b.action === "restored" ? "restored" : "unchanged"})`;
+  return `${show(before)} → ${show(after)}`;
+}
+
+function fullHashes(bindings: ReportBinding[]): string[] {
+  const lines = bindings
+    .filter((b) => b.certHash !== null || b.before?.certHash)
+    .map((b) => {
+      const now = b.after?.certHash ?? b.certHash;
+      const before = b.before?.certHash;
+      const change = before && before !== now ? `\`${before}\` → \`${now ?? "none"}\`` : `\`${now ?? before ?? "none"}\``;
+      return `- ${b.kind} ${md(b.endpoint)}: ${change}`;
+    });
+  if (lines.length === 0) return [];
+  return ["<details>", "<summary>Full thumbprints</summary>", "", ...lines, "", "</details>", ""];
+}
+
+function verifyCell(v: VerifyResult | undefined): string {
+  if (!v) return "";
+  if (v.skipped) return `⏭ not checked${v.error ? `: ${md(v.error)}` : ""}`;
+  const served = v.servedThumbprint ? `served \`${shortHash(v.servedThumbprint)}\`` : "nothing served";
+  const sni = v.serverName ? ` (SNI ${md(v.serverName)})` : "";
+  if (v.ok) return `✅ ${served}${sni}`;
+  const expected = v.expectedThumbprint ? `, expected \`${shortHash(v.expectedThumbprint)}\`` : "";
+  const error = v.error ? `: ${md(v.error)}` : "";
+  return `❌ ${served}${expected}${sni}${error}`;
+}
+
+function storeOf(b: Binding): string {
+  return b.storeName ?? "(null) = MY";
+}
+
+function statusBadge(status: ReportHost["status"]): string {
+  switch (status) {
+    case "ok":
+    case "changed":
+    case "unchanged":
+      return `✅ ${status}`;
+    case "failed":
+      return "❌ failed";
+    case "halted":
+      return "⏸ halted";
+    case "needs-attention":
+      return "⚠️ **needs attention**";
+  }
+}
+
+/** A GitHub-style anchor that survives any host name. */
+function anchor(name: string): string {
+  return `host-${name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "")}`;
+}
+
+/**
+ * Inline text from a host: control characters made visible, one line, Markdown specials
+ * backslash-escaped, and `<`, `>`, `&` as entities so no HTML gets through.
+ */
+export function md(value: string): string {
+  return visibleControls(value)
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/[\\`*_[\]#|~]/g, (c) => `\\${c}`);
+}
+
+/** A fenced block longer than any backtick run inside, so remote text cannot close it early. */
+export function codeBlock(text: string, lang: string): string {
+  const body = visibleControls(text, true).replace(/\n+$/, "");
+  const longest = Math.max(0, ...(body.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return `${fence}${lang}\n${body}\n${fence}`;
+}

@@ -1,0 +1,107 @@
+/**
+ * Applies one host's plan under the safety protocol (DESIGN.md): journal every original record
+ * first, change bindings one at a time with compare-and-set, and if any binding cannot be moved,
+ * put back every binding already moved, so the host ends fully rebound or fully as it was.
+ */
+import type { Binding } from "../model/binding.js";
+import { CertfleetError } from "../model/errors.js";
+import type { HostPlan } from "../plan/schema.js";
+import type { ReportBinding } from "../report/schema.js";
+import type { HostSession } from "../session/host-session.js";
+import { changeBinding, type HostCapabilities } from "./change-binding.js";
+import type { JournalWriter } from "./journal.js";
+
+export interface ApplyContext {
+  journal: JournalWriter;
+  runId: string;
+  address: string;
+  caps: HostCapabilities;
+  now: () => Date;
+}
+
+export interface HostApplyResult {
+  status: "changed" | "unchanged" | "failed" | "needs-attention";
+  bindings: ReportBinding[];
+  error?: CertfleetError;
+  commands: string[];
+}
+
+export async function applyHostPlan(session: HostSession, plan: HostPlan, ctx: ApplyContext): Promise<HostApplyResult> {
+  const host = plan.host;
+  const commands: string[] = [];
+  const rows: ReportBinding[] = plan.bindings.map((p) => ({
+    ...p.current,
+    action: "none",
+    reason: p.reason,
+    scope: p.scope,
+  }));
+  const work = plan.bindings
+    .map((p, index) => ({ p, index }))
+    .filter(({ p }) => p.action === "rebind" && p.desired !== undefined);
+  if (work.length === 0) return { status: "unchanged", bindings: rows, commands };
+
+  const at = () => ctx.now().toISOString();
+  for (const { p } of work) {
+    ctx.journal.append({ type: "intent", runId: ctx.runId, at: at(), host, address: ctx.address, original: p.current, desired: p.desired! });
+  }
+  const done = (b: Binding, outcome: "rebound" | "restored" | "unchanged" | "failed" | "needs-attention") =>
+    ctx.journal.append({ type: "done", runId: ctx.runId, at: at(), host, kind: b.kind, endpoint: b.endpoint, outcome });
+
+  const moved: Array<{ index: number; original: Binding; desired: Binding }> = [];
+  let error: CertfleetError | undefined;
+  let attention = false;
+
+  for (const { p, index } of work) {
+    const original = p.current;
+    const desired = p.desired!;
+    const outcome = await changeBinding(session, original, desired, ctx.caps);
+    commands.push(...outcome.commands);
+    const row = rows[index]!;
+    row.before = original;
+    if (outcome.result === "changed") {
+      Object.assign(row, { action: "rebind", after: outcome.after });
+      moved.push({ index, original, desired });
+      done(original, "rebound");
+      continue;
+    }
+    error = outcome.error;
+    if (outcome.after) row.after = outcome.after;
+    if (outcome.result === "restored") {
+      row.action = "restored";
+      done(original, "restored");
+    } else if (outcome.result === "untouched") {
+      row.action = "failed";
+      done(original, "unchanged");
+    } else {
+      row.action = "failed";
+      row.manualCommand = outcome.manualCommands.join("\n");
+      attention = true;
+      done(original, "needs-attention");
+    }
+    row.reason = `${p.reason}; ${outcome.error.message}`;
+    break;
+  }
+
+  if (!error) return { status: "changed", bindings: rows, commands };
+
+  // Undo in reverse order so the host ends exactly as it was.
+  for (const m of moved.reverse()) {
+    const back = await changeBinding(session, m.desired, m.original, ctx.caps, { allowMissing: true });
+    commands.push(...back.commands);
+    const row = rows[m.index]!;
+    if (back.result === "changed") {
+      Object.assign(row, { action: "restored", after: back.after, reason: `${row.reason}; put back after ${error.message}` });
+      done(m.original, "restored");
+    } else {
+      attention = true;
+      Object.assign(row, {
+        action: "failed",
+        after: back.after ?? undefined,
+        manualCommand: back.result === "needs-attention" ? back.manualCommands.join("\n") : undefined,
+        reason: `could not put back: ${back.result === "untouched" || back.result === "restored" || back.result === "needs-attention" ? back.error.message : ""}`,
+      });
+      done(m.original, "needs-attention");
+    }
+  }
+  return { status: attention ? "needs-attention" : "failed", bindings: rows, error, commands };
+}

@@ -1,0 +1,189 @@
+/**
+ * Moves one http.sys binding from one full record to another, safely: every step re-reads the
+ * binding and decides from what http.sys really holds, so a dropped session, a timeout or a failed
+ * add all land in one of three ends: the target record, the original record, or (only when even
+ * the restore failed) a report of exactly what to run by hand.
+ */
+import type { Binding } from "../model/binding.js";
+import { CertfleetError } from "../model/errors.js";
+import { isConnectionLost, type HostSession } from "../session/host-session.js";
+import { addBindingCommand, deleteBindingCommand, sameBinding, updateBindingCommand } from "../windows/commands.js";
+import { classifyNetshResult } from "../windows/netsh-result.js";
+
+export interface HostCapabilities {
+  /** whether `netsh http update sslcert` exists; learned at the first try (absent on 2012 R2). */
+  update: "unknown" | "yes" | "no";
+}
+
+export type ChangeOutcome =
+  | { result: "changed"; after: Binding; commands: string[] }
+  /** nothing was changed: compare-and-set refused, or the first change failed without effect. */
+  | { result: "untouched"; after: Binding | null; error: CertfleetError; commands: string[] }
+  /** the change failed after the original was removed; the original is back and read back. */
+  | { result: "restored"; after: Binding; error: CertfleetError; commands: string[] }
+  | { result: "needs-attention"; after: Binding | null; error: CertfleetError; manualCommands: string[]; commands: string[] };
+
+export interface ChangeOptions {
+  /** true for rollback and resume: a missing binding is re-created rather than refused. */
+  allowMissing?: boolean;
+  /** how many lost connections or timeouts to ride out for this binding. */
+  maxInterruptions?: number;
+}
+
+const MAX_STEPS = 12;
+
+export async function changeBinding(
+  session: HostSession,
+  from: Binding,
+  to: Binding,
+  caps: HostCapabilities,
+  options: ChangeOptions = {},
+): Promise<ChangeOutcome> {
+  const host = session.host;
+  const commands: string[] = [];
+  let phase: "forward" | "restore" = "forward";
+  let firstError: CertfleetError | undefined;
+  let interruptions = 0;
+  let triedForward = false;
+  let triedUpdateBack = false;
+  let current: Binding | null = null;
+
+  const exec = async (command: string) => {
+    commands.push(command);
+    const out = await session.run(command);
+    return { out, result: classifyNetshResult(out.text, out.code) };
+  };
+  const fail = (what: string, text: string) =>
+    new CertfleetError("apply", `${what} ${to.endpoint} failed`, host, text.trim());
+
+  for (let step = 0; step < MAX_STEPS; step++) {
+    try {
+      current = await session.readBinding(from);
+      if (current && sameBinding(current, to) && phase === "forward") {
+        return { result: "changed", after: current, commands };
+      }
+      if (phase === "forward") {
+        if (current === null) {
+          if (!triedForward && !options.allowMissing) {
+            return { result: "untouched", after: null, commands, error: new CertfleetError("precondition", `binding ${from.endpoint} no longer exists (changed since the plan)`, host) };
+          }
+          triedForward = true;
+          const add = await exec(addBindingCommand(session.shell, to, host));
+          if (!add.result.ok) {
+            firstError ??= fail("add of", add.out.text);
+            phase = "restore";
+          }
+          continue;
+        }
+        if (!sameBinding(current, from)) {
+          if (!triedForward) {
+            return {
+              result: "untouched",
+              after: current,
+              commands,
+              error: new CertfleetError("precondition", `binding ${from.endpoint} changed since it was read (compare-and-set refused): it now uses ${current.certHash ?? "no hash"}`, host),
+            };
+          }
+          firstError ??= new CertfleetError("apply", `binding ${to.endpoint} reads back differently than intended`, host);
+          phase = "restore";
+          continue;
+        }
+        // current is exactly `from`.
+        if (triedForward && firstError) {
+          return { result: "untouched", after: current, commands, error: firstError };
+        }
+        triedForward = true;
+        if (caps.update !== "no") {
+          const upd = await exec(updateBindingCommand(session.shell, to, host));
+          if (upd.result.ok) {
+            caps.update = "yes";
+            continue;
+          }
+          if (upd.result.reason === "command-not-found" || upd.result.reason === "syntax") {
+            caps.update = "no";
+          } else {
+            firstError = fail("update of", upd.out.text);
+            continue;
+          }
+        }
+        // Both add commands must be buildable BEFORE the delete: never remove what cannot be put back.
+        let addTo: string;
+        try {
+          addTo = addBindingCommand(session.shell, to, host);
+          addBindingCommand(session.shell, from, host);
+        } catch (err) {
+          return { result: "untouched", after: current, commands, error: err as CertfleetError };
+        }
+        const del = await exec(deleteBindingCommand(session.shell, from, host));
+        if (!del.result.ok) {
+          firstError = fail("delete of", del.out.text);
+          continue;
+        }
+        const add = await exec(addTo);
+        if (!add.result.ok) {
+          firstError = fail("add of", add.out.text);
+          phase = "restore";
+        }
+        continue;
+      }
+
+      // phase === "restore": put `from` back exactly.
+      if (current && sameBinding(current, from)) {
+        return { result: "restored", after: current, commands, error: firstError! };
+      }
+      if (current !== null) {
+        if (caps.update === "yes" && !triedUpdateBack) {
+          triedUpdateBack = true;
+          const upd = await exec(updateBindingCommand(session.shell, from, host));
+          if (upd.result.ok) continue;
+        }
+        const del = await exec(deleteBindingCommand(session.shell, current, host));
+        if (!del.result.ok) break;
+        continue;
+      }
+      const add = await exec(addBindingCommand(session.shell, from, host));
+      if (!add.result.ok) {
+        const again = await session.readBinding(from).catch(() => null);
+        if (again && sameBinding(again, from)) return { result: "restored", after: again, commands, error: firstError! };
+        current = again;
+        break;
+      }
+    } catch (err) {
+      const interrupted = isConnectionLost(err) || (err instanceof CertfleetError && err.kind === "timeout");
+      if (!interrupted || ++interruptions > (options.maxInterruptions ?? 3)) {
+        firstError ??= err instanceof CertfleetError ? err : new CertfleetError("apply", String(err), host);
+        break;
+      }
+      await session.reconnect().catch((e: unknown) => {
+        firstError ??= e instanceof CertfleetError ? e : new CertfleetError("unreachable", String(e), host);
+        interruptions = Number.POSITIVE_INFINITY;
+      });
+      if (interruptions === Number.POSITIVE_INFINITY) break;
+    }
+  }
+
+  const error = firstError ?? new CertfleetError("apply", `binding ${from.endpoint} did not settle`, host);
+  return {
+    result: "needs-attention",
+    after: current,
+    error,
+    commands,
+    manualCommands: manualRestore(from, current),
+  };
+}
+
+/** What an operator runs by hand (cmd.exe, elevated) to put `original` back. */
+export function manualRestore(original: Binding, current: Binding | null): string[] {
+  const cmds: string[] = [];
+  const build = (f: () => string, what: string) => {
+    try {
+      cmds.push(f());
+    } catch (err) {
+      // A value that fails the grammar is never echoed back as a command to paste.
+      cmds.push(`REM cannot build the ${what} command safely: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  if (current !== null) build(() => deleteBindingCommand("cmd", current), "delete");
+  build(() => addBindingCommand("cmd", original), "add");
+  return cmds;
+}

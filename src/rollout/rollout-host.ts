@@ -1,0 +1,162 @@
+/**
+ * One host of a rollout: discover, plan, (dry-run: list the commands), apply with the safety
+ * protocol, read back, prove by TLS, and put everything back if the proof fails.
+ */
+import type { ResolvedHost } from "../inventory/schema.js";
+import type { Binding } from "../model/binding.js";
+import { CertfleetError } from "../model/errors.js";
+import { planHost } from "../plan/plan-host.js";
+import type { HostPlan, Target } from "../plan/schema.js";
+import type { ReportBinding, ReportHost } from "../report/schema.js";
+import type { HostSession } from "../session/host-session.js";
+import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
+import { verifyBindings } from "../verify/verify-bindings.js";
+import { addBindingCommand, deleteBindingCommand, showBindingCommand, updateBindingCommand } from "../windows/commands.js";
+import { failedHost, reportError, withSession, type FleetDeps } from "../session/host-context.js";
+import { applyHostPlan } from "./apply-host.js";
+import { changeBinding, type HostCapabilities } from "./change-binding.js";
+import type { JournaledBinding, JournalWriter } from "./journal.js";
+
+export interface RolloutHostOptions {
+  target: Target;
+  dryRun: boolean;
+  journal?: JournalWriter;
+  runId: string;
+  verify: { enabled: boolean; timing: VerifyTiming; deps?: VerifyDeps };
+  /** half-done bindings of this host from a journal (a resumed rollout). */
+  resume?: JournaledBinding[];
+  wave?: number;
+}
+
+export function planError(plan: HostPlan, host: string): CertfleetError | undefined {
+  const blocking = plan.findings.filter((f) => f.blocking);
+  if (blocking.length === 0) return undefined;
+  const kind = blocking.some((f) => f.code === "not-elevated") ? "elevation" : "precondition";
+  return new CertfleetError(kind, blocking.map((f) => f.message).join("; "), host);
+}
+
+export function plannedRows(plan: HostPlan): ReportBinding[] {
+  return plan.bindings.map((p) => ({ ...p.current, action: p.action, reason: p.reason, scope: p.scope }));
+}
+
+/** The exact commands a rollout would send for this plan, in order (`--dry-run`). */
+export function dryRunCommands(plan: HostPlan, shell: "cmd" | "powershell", host: string): string[] {
+  const cmds: string[] = [];
+  for (const p of plan.bindings) {
+    if (p.action !== "rebind" || !p.desired) continue;
+    cmds.push(showBindingCommand(shell, p.current, host));
+    cmds.push(updateBindingCommand(shell, p.desired, host));
+    cmds.push(`(where update is missing, e.g. 2012 R2) ${deleteBindingCommand(shell, p.current, host)}`);
+    cmds.push(`(where update is missing, e.g. 2012 R2) ${addBindingCommand(shell, p.desired, host)}`);
+    cmds.push(showBindingCommand(shell, p.current, host));
+  }
+  return cmds;
+}
+
+export async function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHostOptions): Promise<ReportHost> {
+  const started = deps.now().getTime();
+  const elapsed = () => deps.now().getTime() - started;
+  const wave = opts.wave === undefined ? {} : { wave: opts.wave };
+  deps.progress.hostStart?.(host.name);
+  try {
+    const result = await withSession(host, deps, async (session) => {
+      const caps: HostCapabilities = { update: "unknown" };
+      const resumed = opts.resume && opts.resume.length > 0 && !opts.dryRun ? await finishHalfDone(session, opts.resume, caps) : [];
+      deps.progress.hostStep?.(host.name, "discovering");
+      const state = await session.discover();
+      const plan = planHost(state, opts.target, deps.now());
+      const base = { name: host.name, address: host.address, ...wave, certificates: state.certificates, ...(state.warnings.length ? { warnings: state.warnings } : {}) };
+      const blocked = planError(plan, host.name);
+      if (blocked) {
+        return { ...base, status: "failed", durationMs: elapsed(), error: reportError(blocked, host.name), bindings: plannedRows(plan) } satisfies ReportHost;
+      }
+      if (opts.dryRun) {
+        return { ...base, status: "unchanged", durationMs: elapsed(), bindings: plannedRows(plan), commands: dryRunCommands(plan, session.shell, host.name) } satisfies ReportHost;
+      }
+      if (plan.outcome === "unchanged") {
+        const status = resumed.length > 0 ? "changed" : "unchanged";
+        return { ...base, status, durationMs: elapsed(), bindings: plannedRows(plan) } satisfies ReportHost;
+      }
+      deps.progress.hostStep?.(host.name, `rebinding ${plan.bindings.filter((b) => b.action === "rebind").length} binding(s)`);
+      const applied = await applyHostPlan(session, plan, {
+        journal: opts.journal!,
+        runId: opts.runId,
+        address: host.address,
+        caps,
+        now: deps.now,
+      });
+      if (applied.status !== "changed") {
+        return { ...base, status: applied.status, durationMs: elapsed(), error: reportError(applied.error, host.name), bindings: applied.bindings, commands: applied.commands } satisfies ReportHost;
+      }
+      if (!opts.verify.enabled) {
+        return { ...base, status: "changed", durationMs: elapsed(), bindings: applied.bindings, commands: applied.commands } satisfies ReportHost;
+      }
+      deps.progress.hostStep?.(host.name, "verifying over TLS");
+      return await verifyOrRestore(session, host, base, applied.bindings, applied.commands, caps, opts, deps, elapsed);
+    });
+    deps.progress.hostDone?.(host.name, result.status, summaryOf(result));
+    return result;
+  } catch (err) {
+    const r = { ...failedHost(host, err, started, deps.now, "unreachable"), ...wave };
+    deps.progress.hostDone?.(host.name, r.status, `${r.error!.kind}: ${r.error!.message}`);
+    return r;
+  }
+}
+
+async function verifyOrRestore(
+  session: HostSession,
+  host: ResolvedHost,
+  base: Omit<ReportHost, "status" | "durationMs" | "bindings">,
+  rows: ReportBinding[],
+  commands: string[],
+  caps: HostCapabilities,
+  opts: RolloutHostOptions,
+  deps: FleetDeps,
+  elapsed: () => number,
+): Promise<ReportHost> {
+  const rebound = rows.filter((r) => r.action === "rebind");
+  const results = await verifyBindings(
+    host,
+    rebound.map((r) => ({ binding: r, expected: opts.target.newCert.thumbprint })),
+    opts.verify.timing,
+    opts.verify.deps,
+  );
+  rebound.forEach((r, i) => (r.verify = results[i]));
+  const bad = rebound.filter((r) => r.verify && !r.verify.ok);
+  if (bad.length === 0) return { ...base, status: "changed", durationMs: elapsed(), bindings: rows, commands };
+
+  // The endpoint does not serve what http.sys now holds: put the host back as it was.
+  const error = new CertfleetError("verify", `${bad.map((r) => `${r.endpoint}: ${r.verify!.error ?? "mismatch"}`).join("; ")}; the host was restored`, host.name);
+  let attention = false;
+  for (const r of [...rebound].reverse()) {
+    const back = await changeBinding(session, r.after ?? { ...r.before!, certHash: opts.target.newCert.thumbprint }, r.before!, caps, { allowMissing: true });
+    commands.push(...back.commands);
+    if (back.result === "changed") {
+      r.action = "restored";
+      r.after = back.after;
+      opts.journal?.append({ type: "done", runId: opts.runId, at: deps.now().toISOString(), host: host.name, kind: r.kind, endpoint: r.endpoint, outcome: "restored" });
+    } else {
+      attention = true;
+      r.action = "failed";
+      if (back.result === "needs-attention") r.manualCommand = back.manualCommands.join("\n");
+    }
+  }
+  return { ...base, status: attention ? "needs-attention" : "failed", durationMs: elapsed(), error: reportError(error, host.name), bindings: rows, commands };
+}
+
+/** A resumed rollout first settles what a crashed run left half-done, from the journal. */
+async function finishHalfDone(session: HostSession, items: JournaledBinding[], caps: HostCapabilities): Promise<Binding[]> {
+  const settled: Binding[] = [];
+  for (const item of items) {
+    const out = await changeBinding(session, item.original, item.desired, caps, { allowMissing: true });
+    if (out.result === "changed") settled.push(out.after);
+  }
+  return settled;
+}
+
+function summaryOf(r: ReportHost): string {
+  const changed = r.bindings.filter((b) => b.action === "rebind").length;
+  if (r.error) return `${r.error.kind}: ${r.error.message}`;
+  if (r.commands && r.status === "unchanged") return `${r.bindings.filter((b) => b.action === "rebind").length} binding(s) would change`;
+  return r.status === "changed" ? `${changed} binding(s) rebound and verified` : "nothing to do";
+}

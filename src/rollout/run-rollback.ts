@@ -1,0 +1,107 @@
+/**
+ * `certfleet rollback --journal FILE`: put every journaled binding back to the record it had before
+ * certfleet first touched it, with the same safe change as a rollout (re-read, compare, restore,
+ * read back). Bindings already as they were are left alone, so rollback can be run again.
+ */
+import { randomUUID } from "node:crypto";
+import pLimit from "p-limit";
+import type { ResolvedHost } from "../inventory/schema.js";
+import { CertfleetError } from "../model/errors.js";
+import { summarize, type Report, type ReportBinding, type ReportHost } from "../report/schema.js";
+import { failedHost, reportError, withSession, type FleetDeps } from "../session/host-context.js";
+import { sameBinding } from "../windows/commands.js";
+import { changeBinding, type HostCapabilities } from "./change-binding.js";
+import type { JournaledBinding, JournalWriter } from "./journal.js";
+
+export interface RollbackOptions {
+  items: JournaledBinding[];
+  concurrency: number;
+  journal?: JournalWriter;
+}
+
+export async function rollbackHost(host: ResolvedHost, items: JournaledBinding[], deps: FleetDeps, runId: string, journal?: JournalWriter): Promise<ReportHost> {
+  const started = deps.now().getTime();
+  deps.progress.hostStart?.(host.name);
+  try {
+    const r = await withSession(host, deps, async (session) => {
+      const caps: HostCapabilities = { update: "unknown" };
+      const rows: ReportBinding[] = [];
+      let changed = 0;
+      let attention = false;
+      let error: CertfleetError | undefined;
+      for (const item of items) {
+        const current = await session.readBinding(item.original);
+        if (current && sameBinding(current, item.original)) {
+          rows.push({ ...current, action: "none", before: current, after: current, reason: "already as it was before the rollout" });
+          continue;
+        }
+        journal?.append({ type: "intent", runId, at: deps.now().toISOString(), host: host.name, address: host.address, original: current ?? item.desired, desired: item.original });
+        const out = await changeBinding(session, current ?? item.original, item.original, caps, { allowMissing: true });
+        const row: ReportBinding = { ...item.original, before: current ?? undefined, after: out.after ?? undefined, action: "restored", reason: current ? `was ${current.certHash}` : "was missing" };
+        if (out.result === "changed") {
+          changed++;
+        } else {
+          row.action = "failed";
+          error ??= out.error;
+          if (out.result === "needs-attention") {
+            attention = true;
+            row.manualCommand = out.manualCommands.join("\n");
+          }
+        }
+        journal?.append({ type: "done", runId, at: deps.now().toISOString(), host: host.name, kind: item.original.kind, endpoint: item.original.endpoint, outcome: out.result === "changed" ? "restored" : out.result === "needs-attention" ? "needs-attention" : "failed" });
+        rows.push(row);
+      }
+      return {
+        name: host.name,
+        address: host.address,
+        status: attention ? "needs-attention" : error ? "failed" : changed > 0 ? "changed" : "unchanged",
+        durationMs: deps.now().getTime() - started,
+        ...(error ? { error: reportError(error, host.name) } : {}),
+        bindings: rows,
+      } satisfies ReportHost;
+    });
+    deps.progress.hostDone?.(host.name, r.status, r.error ? r.error.message : `${r.bindings.filter((b) => b.action === "restored").length} binding(s) restored`);
+    return r;
+  } catch (err) {
+    const r = failedHost(host, err, started, deps.now, "unreachable");
+    deps.progress.hostDone?.(host.name, "failed", `${r.error!.kind}: ${r.error!.message}`);
+    return r;
+  }
+}
+
+export async function runRollback(hosts: readonly ResolvedHost[], deps: FleetDeps, opts: RollbackOptions): Promise<Report> {
+  const startedAt = deps.now().toISOString();
+  const runId = randomUUID();
+  opts.journal?.append({ type: "run", runId, at: startedAt, command: "rollback" });
+  const names = [...new Set(opts.items.map((i) => i.host))];
+  const byName = new Map(hosts.map((h) => [h.name, h]));
+  const limit = pLimit(Math.max(1, opts.concurrency));
+  const results = await Promise.all(
+    names.map((name) =>
+      limit(async () => {
+        const host = byName.get(name);
+        const items = opts.items.filter((i) => i.host === name);
+        if (!host) {
+          return {
+            name,
+            address: items[0]?.address ?? "",
+            status: "needs-attention",
+            durationMs: 0,
+            error: { kind: "precondition", message: `host ${name} is in the journal but not in the inventory: restore it by hand (see manualCommand)` },
+            bindings: items.map((i) => ({ ...i.original, action: "failed" as const })),
+          } satisfies ReportHost;
+        }
+        return rollbackHost(host, items, deps, runId, opts.journal);
+      }),
+    ),
+  );
+  return {
+    schemaVersion: 1,
+    tool: "certfleet",
+    command: "rollback",
+    startedAt,
+    finishedAt: deps.now().toISOString(),
+    summary: summarize(results),
+    hosts: results,
+  };
+}

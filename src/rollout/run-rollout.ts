@@ -1,0 +1,101 @@
+/**
+ * The rollout across the fleet: waves (canary first), each wave's hosts bounded by `-c`, and ONE
+ * failure budget for the whole run: once more hosts have failed than it allows, no new host
+ * starts and every host not started is `halted`.
+ */
+import { randomUUID } from "node:crypto";
+import pLimit from "p-limit";
+import type { ResolvedHost } from "../inventory/schema.js";
+import type { Target } from "../plan/schema.js";
+import { summarize, type Report, type ReportHost } from "../report/schema.js";
+import type { FleetDeps } from "../session/host-context.js";
+import { journaledBindings, type JournalRecord, type JournalWriter } from "./journal.js";
+import { rolloutHost, type RolloutHostOptions } from "./rollout-host.js";
+
+export interface RolloutRunOptions {
+  target: Target;
+  waves: string[][];
+  maxFailures: number;
+  concurrency: number;
+  dryRun: boolean;
+  journal?: JournalWriter;
+  verify: RolloutHostOptions["verify"];
+  /** records of an earlier, interrupted run to finish first (`--resume`). */
+  resumeFrom?: JournalRecord[];
+  runId?: string;
+}
+
+export interface RolloutRunResult {
+  report: Report;
+  halted: boolean;
+}
+
+export async function runRollout(hosts: readonly ResolvedHost[], deps: FleetDeps, opts: RolloutRunOptions): Promise<RolloutRunResult> {
+  const startedAt = deps.now().toISOString();
+  const runId = opts.runId ?? randomUUID();
+  const byName = new Map(hosts.map((h) => [h.name, h]));
+  const halfDone = journaledBindings(opts.resumeFrom ?? []).filter((j) => j.outcome === undefined);
+  if (opts.journal && !opts.dryRun) {
+    opts.journal.append({ type: "run", runId, at: startedAt, command: "rollout", newThumbprint: opts.target.newCert.thumbprint });
+  }
+
+  const results = new Map<string, ReportHost>();
+  let failures = 0;
+  let halted = false;
+  const overBudget = () => failures > opts.maxFailures;
+
+  for (const [index, wave] of opts.waves.entries()) {
+    if (wave.length === 0) continue;
+    deps.progress.wave?.(index, index === 0 ? "canary" : `wave ${index}`, wave);
+    const limit = pLimit(Math.max(1, opts.concurrency));
+    await Promise.all(
+      wave.map((name) =>
+        limit(async () => {
+          const host = byName.get(name)!;
+          if (halted || overBudget()) {
+            results.set(name, haltedHost(host, index));
+            deps.progress.hostDone?.(name, "halted", "not started: the failure budget is spent");
+            return;
+          }
+          const r = await rolloutHost(host, deps, {
+            target: opts.target,
+            dryRun: opts.dryRun,
+            journal: opts.journal,
+            runId,
+            verify: opts.verify,
+            resume: halfDone.filter((j) => j.host === name),
+            wave: index,
+          });
+          if (r.status === "failed" || r.status === "needs-attention") failures++;
+          results.set(name, r);
+        }),
+      ),
+    );
+    if (overBudget()) halted = true;
+  }
+
+  const ordered = hosts.map((h) => results.get(h.name) ?? haltedHost(h, undefined));
+  const report: Report = {
+    schemaVersion: 1,
+    tool: "certfleet",
+    command: "rollout",
+    startedAt,
+    finishedAt: deps.now().toISOString(),
+    target: { newThumbprint: opts.target.newCert.thumbprint, oldThumbprints: opts.target.oldThumbprints, ...(opts.target.newCert.subject ? { subject: opts.target.newCert.subject } : {}) },
+    ...(opts.dryRun ? { dryRun: true } : {}),
+    summary: summarize(ordered),
+    hosts: ordered,
+  };
+  return { report, halted };
+}
+
+function haltedHost(host: ResolvedHost, wave: number | undefined): ReportHost {
+  return {
+    name: host.name,
+    address: host.address,
+    status: "halted",
+    ...(wave === undefined ? {} : { wave }),
+    durationMs: 0,
+    bindings: [],
+  };
+}

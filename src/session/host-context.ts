@@ -1,0 +1,50 @@
+/**
+ * The imperative shell around one host: open its one SSH session for the run, hand it to a step,
+ * always close it, and turn whatever went wrong into a typed, reportable error.
+ */
+import type { ResolvedHost } from "../inventory/schema.js";
+import { CertfleetError, asCertfleetError, type ErrorKind } from "../model/errors.js";
+import type { ReportError, ReportHost } from "../report/schema.js";
+import { HostSession } from "./host-session.js";
+import type { Transport } from "../transport/transport.js";
+import type { ProgressSink } from "./progress.js";
+
+export interface FleetDeps {
+  connect: (host: ResolvedHost) => Promise<Transport>;
+  now: () => Date;
+  progress: ProgressSink;
+  commandTimeoutMs: number;
+  /** observes every command sent to any host (tests, --verbose). */
+  onCommand?: (host: string, command: string) => void;
+}
+
+export async function withSession<T>(host: ResolvedHost, deps: FleetDeps, step: (s: HostSession) => Promise<T>): Promise<T> {
+  const session = new HostSession(host.name, () => deps.connect(host), {
+    shell: host.shell,
+    commandTimeoutMs: host.commandTimeoutMs ?? deps.commandTimeoutMs,
+    onCommand: deps.onCommand ? (c) => deps.onCommand!(host.name, c) : undefined,
+  });
+  try {
+    deps.progress.hostStep?.(host.name, "connecting");
+    await session.open();
+    return await step(session);
+  } finally {
+    await session.close();
+  }
+}
+
+export function reportError(err: unknown, host: string, fallback: ErrorKind = "apply"): ReportError {
+  const e = err instanceof CertfleetError ? err : asCertfleetError(err, host, fallback);
+  return { kind: e.kind, message: e.message, ...(e.remote ? { remote: e.remote } : {}) };
+}
+
+export function failedHost(host: ResolvedHost, err: unknown, startedMs: number, now: () => Date, fallback: ErrorKind = "apply"): ReportHost {
+  return {
+    name: host.name,
+    address: host.address,
+    status: "failed",
+    durationMs: Math.max(0, now().getTime() - startedMs),
+    error: reportError(err, host.name, fallback),
+    bindings: [],
+  };
+}

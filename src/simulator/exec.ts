@@ -1,0 +1,123 @@
+/**
+ * One exec request as a Windows OpenSSH server runs it: the account's default shell interprets
+ * the command line, the programs (netsh, certutil, whoami, chcp, hostname) answer in the display
+ * language, and the output leaves in the console code page (OEM 437/850, or UTF-8 after chcp 65001).
+ */
+import iconv from "iconv-lite";
+import { certutilStore, certutilStoreMissing, whoamiGroups } from "./certutil-text.js";
+import { lines } from "./netsh-text.js";
+import { runNetsh, type NetshHost, type ProgramResult } from "./netsh.js";
+import { runCmdLine, type ShellHost } from "./shell-cmd.js";
+import { runPowerShellLine } from "./shell-powershell.js";
+import type { SimLanguage, SimShell, SimStoreEntry } from "./state.js";
+
+export interface ExecHost extends NetshHost {
+  name: string;
+  shell: SimShell;
+  user: string;
+  certificates: SimStoreEntry[];
+}
+
+export interface ExecOutput {
+  stdout: Buffer;
+  stderr: Buffer;
+  code: number;
+}
+
+export function environment(host: ExecHost): Record<string, string> {
+  return {
+    COMSPEC: "C:\\Windows\\system32\\cmd.exe",
+    COMPUTERNAME: host.name.toUpperCase(),
+    USERNAME: host.user,
+    USERDOMAIN: host.name.toUpperCase(),
+    SystemRoot: "C:\\Windows",
+    windir: "C:\\Windows",
+    ProgramData: "C:\\ProgramData",
+    USERPROFILE: `C:\\Users\\${host.user}`,
+    PATHEXT: ".COM;.EXE;.BAT;.CMD;.VBS;.VBE;.JS;.JSE;.WSF;.WSH;.MSC",
+  };
+}
+
+const oemCodePage = (host: ExecHost): number => (host.language === "en" ? 437 : 850);
+
+function certutil(host: ExecHost, argv: string[]): ProgramResult {
+  const args = argv.filter((a) => !/^-user$/i.test(a));
+  const i = args.findIndex((a) => /^[-/]store$/i.test(a));
+  if (i < 0) {
+    return { stdout: lines("CertUtil: Unknown arg: " + (args[0] ?? "")), stderr: "", code: 0x80070057 >>> 0 };
+  }
+  const store = args[i + 1] ?? "My";
+  const filter = args[i + 2]?.toLowerCase().replace(/\s/g, "");
+  const known = ["my", "webhosting", "root", "ca"];
+  if (!known.includes(store.toLowerCase()) && !host.certificates.some((e) => e.store.toLowerCase() === store.toLowerCase())) {
+    return { stdout: certutilStoreMissing(host.language), stderr: "", code: 0x80070002 >>> 0 };
+  }
+  const entries = host.certificates.filter(
+    (e) =>
+      e.store.toLowerCase() === store.toLowerCase() &&
+      (filter === undefined || e.cert.thumbprint === filter || e.cert.serial === filter),
+  );
+  return { stdout: certutilStore(store, entries, host.os, host.language), stderr: "", code: 0 };
+}
+
+function whoami(host: ExecHost, argv: string[]): ProgramResult {
+  if (argv.length === 0) return { stdout: lines(`${host.name.toLowerCase()}\\${host.user}`), stderr: "", code: 0 };
+  if (argv.length === 1 && /^\/groups$/i.test(argv[0] ?? "")) {
+    return { stdout: whoamiGroups(host.elevated, host.language), stderr: "", code: 0 };
+  }
+  return { stdout: "", stderr: lines(`ERROR: Invalid argument/option - '${argv[0] ?? ""}'.`, "Type \"WHOAMI /?\" for usage."), code: 1 };
+}
+
+const ACTIVE_CP: Record<SimLanguage, (cp: number) => string> = {
+  en: (cp) => `Active code page: ${cp}`,
+  fr: (cp) => `Page de codes active : ${cp}`,
+  de: (cp) => `Aktive Codepage: ${cp}.`,
+};
+
+/** Runs `command` under the host's default shell; pure apart from mutating the host's bindings. */
+export function executeCommand(host: ExecHost, command: string): ExecOutput {
+  let codePage = oemCodePage(host);
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const encode = (text: string): Buffer =>
+    codePage === 65001 ? Buffer.from(text, "utf8") : iconv.encode(text, `cp${codePage}`);
+  const env = environment(host);
+
+  const program = (name: string, argv: string[]): ProgramResult | null => {
+    switch (name) {
+      case "netsh":
+        return runNetsh(host, argv);
+      case "certutil":
+        return certutil(host, argv);
+      case "whoami":
+        return whoami(host, argv);
+      case "hostname":
+        return { stdout: lines(host.name.toUpperCase()), stderr: "", code: 0 };
+      case "chcp": {
+        const wanted = argv[0];
+        if (wanted !== undefined) {
+          if (!["437", "850", "65001"].includes(wanted)) return { stdout: "", stderr: lines("Invalid code page"), code: 1 };
+          codePage = Number(wanted);
+        }
+        return { stdout: lines(ACTIVE_CP[host.language](codePage)), stderr: "", code: 0 };
+      }
+      default:
+        return null;
+    }
+  };
+
+  const sh: ShellHost = {
+    language: host.language,
+    env,
+    out: (t) => {
+      if (t !== "") out.push(encode(t));
+    },
+    err: (t) => {
+      if (t !== "") err.push(encode(t));
+    },
+    program,
+    runOther: (shell, line) => (shell === "cmd" ? runCmdLine(line, sh) : runPowerShellLine(line, sh)),
+  };
+  const code = host.shell === "cmd" ? runCmdLine(command, sh) : runPowerShellLine(command, sh);
+  return { stdout: Buffer.concat(out), stderr: Buffer.concat(err), code };
+}

@@ -1,0 +1,79 @@
+/**
+ * One TLS handshake from the orchestrator: which leaf certificate does this endpoint serve right
+ * now? The edge of src/verify; everything after it is pure comparison.
+ */
+import { createHash, X509Certificate } from "node:crypto";
+import { connect, type DetailedPeerCertificate } from "node:tls";
+import { isIP } from "node:net";
+
+export interface ServedCertificate {
+  thumbprint: string;
+  notAfter: string;
+  dnsNames: string[];
+  subject: string;
+  /** the chain sent reaches a self-signed root or at least names each issuer it sends. */
+  chainComplete: boolean;
+}
+
+export interface ProbeTarget {
+  host: string;
+  port: number;
+  /** SNI; omitted for IP literals, as browsers do. */
+  serverName?: string;
+  timeoutMs: number;
+}
+
+export function probeTls(target: ProbeTarget): Promise<ServedCertificate> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({
+      host: target.host,
+      port: target.port,
+      ...(target.serverName && isIP(target.serverName) === 0 ? { servername: target.serverName } : {}),
+      // We are reading what is served, not trusting it: the comparison is on the thumbprint.
+      rejectUnauthorized: false,
+      timeout: target.timeoutMs,
+    });
+    const finish = (err: Error | null, value?: ServedCertificate) => {
+      socket.destroy();
+      if (err) reject(err);
+      else resolve(value!);
+    };
+    socket.once("secureConnect", () => {
+      try {
+        const peer = socket.getPeerCertificate(true);
+        if (!peer || !peer.raw) return finish(new Error("the server sent no certificate"));
+        finish(null, describePeer(peer));
+      } catch (err) {
+        finish(err as Error);
+      }
+    });
+    socket.once("timeout", () => finish(new Error(`TLS handshake timed out after ${target.timeoutMs} ms`)));
+    socket.once("error", (err) => finish(err));
+  });
+}
+
+function describePeer(peer: DetailedPeerCertificate): ServedCertificate {
+  const x509 = new X509Certificate(peer.raw);
+  const dnsNames = (x509.subjectAltName ?? "")
+    .split(/,\s*/)
+    .filter((s) => s.startsWith("DNS:"))
+    .map((s) => s.slice(4));
+  let chainComplete = false;
+  let cur: DetailedPeerCertificate | undefined = peer;
+  for (let depth = 0; cur && depth < 10; depth++) {
+    const issuer: DetailedPeerCertificate | undefined = cur.issuerCertificate;
+    if (!issuer || issuer.raw === undefined) break;
+    if (issuer === cur || issuer.fingerprint256 === cur.fingerprint256) {
+      chainComplete = true;
+      break;
+    }
+    cur = issuer;
+  }
+  return {
+    thumbprint: createHash("sha1").update(peer.raw).digest("hex"),
+    notAfter: new Date(x509.validTo).toISOString(),
+    dnsNames,
+    subject: x509.subject.replace(/\n/g, ", "),
+    chainComplete,
+  };
+}

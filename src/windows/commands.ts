@@ -1,0 +1,202 @@
+/**
+ * Builders for every command certfleet sends (see docs/remote-commands.md). Each builder checks
+ * each value against src/windows/grammar.ts first, so an unsafe value never reaches a shell, and
+ * quotes for the host's default shell: under PowerShell every `name=value` token is wrapped in
+ * single quotes, because a bare `{GUID}` is a script block there (netsh then says "The parameter
+ * is incorrect."), while cmd.exe needs no quoting for the strict value set.
+ */
+import type { Binding } from "../model/binding.js";
+import type { RemoteShell } from "../model/host-state.js";
+import { CertfleetError } from "../model/errors.js";
+import { isSafeValue, requireValue, type ValueKind } from "./grammar.js";
+
+export const SHELL_PROBE = "echo CFSHELL=%COMSPEC%";
+
+export const DISCOVER_SECTIONS = ["whoami", "certutil", "netsh"] as const;
+
+export function discoverCommand(shell: RemoteShell): string {
+  const steps: Array<[string, string]> = [
+    ["whoami", "whoami /groups"],
+    ["certutil", "certutil -store My"],
+    ["netsh", "netsh http show sslcert"],
+  ];
+  const marker = (name: string) => (shell === "cmd" ? `echo ==CF:${name}==` : `echo '==CF:${name}=='`);
+  const parts = steps.flatMap(([name, cmd]) => [marker(name), cmd]).concat(marker("end"));
+  return parts.join(shell === "cmd" ? " & " : "; ");
+}
+
+type BindingRef = Pick<Binding, "kind" | "endpoint">;
+
+function token(shell: RemoteShell, name: string, value: string): string {
+  const t = `${name}=${value}`;
+  return shell === "powershell" ? `'${t}'` : t;
+}
+
+function keyToken(shell: RemoteShell, b: BindingRef, host?: string): string {
+  requireValue(b.kind as ValueKind, b.endpoint, host);
+  return token(shell, b.kind, b.endpoint);
+}
+
+export function showBindingCommand(shell: RemoteShell, b: BindingRef, host?: string): string {
+  return `netsh http show sslcert ${keyToken(shell, b, host)}`;
+}
+
+export function deleteBindingCommand(shell: RemoteShell, b: BindingRef, host?: string): string {
+  return `netsh http delete sslcert ${keyToken(shell, b, host)}`;
+}
+
+export function addBindingCommand(shell: RemoteShell, b: Binding, host?: string): string {
+  return `netsh http add sslcert ${keyToken(shell, b, host)} ${paramTokens(shell, b, "add", host)}`;
+}
+
+/**
+ * `update` changes the record in place, so fields that `add` cannot express (Enable Caching
+ * Client Hello, extended properties) survive it: only unsafe values refuse an update.
+ */
+export function updateBindingCommand(shell: RemoteShell, b: Binding, host?: string): string {
+  return `netsh http update sslcert ${keyToken(shell, b, host)} ${paramTokens(shell, b, "update", host)}`;
+}
+
+function paramTokens(shell: RemoteShell, b: Binding, verb: "add" | "update", host?: string): string {
+  const { params, unsafe, unrepresentable } = addParamsFor(b);
+  const problems = verb === "add" ? [...unsafe, ...unrepresentable] : unsafe;
+  if (problems.length > 0) {
+    throw new CertfleetError("precondition", `cannot ${verb === "add" ? "re-create" : "update"} binding ${b.endpoint}: ${problems.join("; ")}`, host);
+  }
+  return params.map(([name, value]) => token(shell, name, value)).join(" ");
+}
+
+/** `add sslcert` toggles printed Enabled/Disabled, with http.sys's default when the parameter is omitted. */
+const ENABLED_TOGGLES: Record<string, "enable" | "disable"> = {
+  verifyclientcertrevocation: "enable",
+  verifyrevocationwithcachedclientcertonly: "disable",
+  usagecheck: "enable",
+  dsmapperusage: "disable",
+  clientcertnegotiation: "disable",
+  reject: "disable",
+};
+
+/** Newer flags printed Set/Not Set; all default to not set. Order is the usage text's. */
+const SET_TOGGLES = [
+  "disablehttp2",
+  "disablequic",
+  "disablelegacytls",
+  "disabletls12",
+  "disabletls13",
+  "disableocspstapling",
+  "enabletokenbinding",
+  "logextendedevents",
+  "enablesessionticket",
+  "disablesessionid",
+] as const;
+
+const UINTS = ["revocationfreshnesstime", "urlretrievaltimeout"] as const;
+const CTL_NAMES = ["sslctlidentifier", "sslctlstorename"] as const;
+
+/** Extended-property values netsh shows on every binding it has not been told otherwise about. */
+const EXTENDED_DEFAULTS: Record<string, string> = {
+  "propertyid0.receivewindow": "1048576",
+  "propertyid1.maxsettingsperframe": "2796202",
+  "propertyid1.maxsettingsperminute": "4294967295",
+};
+
+const ON = /^(?:enabled?|set)$/i;
+const OFF = /^(?:disabled?|not set)$/i;
+const NULL = /^\(null\)$|^$/i;
+const DEFAULT_LOOKING = /^(?:disabled?|not set|\(null\)|0|)$/i;
+
+export interface AddParams {
+  /** `[name, value]` in netsh usage order, values already checked against the grammar. */
+  params: Array<[string, string]>;
+  /** values that fail the strict grammar: nothing may be sent for this binding. */
+  unsafe: string[];
+  /** settings `add` cannot express: the binding may be updated in place, never deleted and re-added. */
+  unrepresentable: string[];
+  /** both of the above. */
+  problems: string[];
+}
+
+/**
+ * Turns a binding as read into the `add sslcert` parameters that re-create it: certhash, appid,
+ * certstorename and every setting that differs from http.sys's default. Anything that `add`
+ * cannot express (an unknown field with a non-default value, Enable Caching Client Hello set,
+ * non-default extended properties) is a problem: the caller must not delete such a binding.
+ */
+export function addParamsFor(b: Binding): AddParams {
+  const params: Array<[string, string]> = [];
+  const unsafe: string[] = [];
+  const problems: string[] = [];
+  const push = (name: string, kind: ValueKind, value: string) => {
+    if (isSafeValue(kind, value)) params.push([name, value]);
+    else unsafe.push(`${name} value ${JSON.stringify(value.slice(0, 60))} is not a safe ${kind}`);
+  };
+
+  if (b.certHash === null) unsafe.push("no certificate hash");
+  else push("certhash", "certhash", b.certHash);
+  if (b.appId === null) unsafe.push("no application id");
+  else push("appid", "appid", b.appId);
+  if (b.storeName !== null) push("certstorename", "storeName", b.storeName);
+
+  const s = b.settings;
+  const known = new Set<string>();
+  const toggle = (name: string, dflt: "enable" | "disable") => {
+    known.add(name);
+    const v = s[name];
+    if (v === undefined) return;
+    const want = ON.test(v.trim()) ? "enable" : OFF.test(v.trim()) ? "disable" : null;
+    if (want === null) unsafe.push(`${name} has unreadable value ${JSON.stringify(v)}`);
+    else if (want !== dflt) params.push([name, want]);
+  };
+  for (const name of ["verifyclientcertrevocation", "verifyrevocationwithcachedclientcertonly", "usagecheck"]) {
+    toggle(name, ENABLED_TOGGLES[name]!);
+  }
+  for (const name of UINTS) {
+    known.add(name);
+    const v = s[name]?.trim();
+    if (v !== undefined && v !== "0") push(name, "uint", v);
+  }
+  for (const name of CTL_NAMES) {
+    known.add(name);
+    const v = s[name]?.trim();
+    if (v !== undefined && !NULL.test(v)) push(name, "ctlName", v);
+  }
+  for (const name of ["dsmapperusage", "clientcertnegotiation", "reject"]) toggle(name, ENABLED_TOGGLES[name]!);
+  for (const name of SET_TOGGLES) toggle(name, "disable");
+
+  for (const [key, value] of Object.entries(s)) {
+    if (known.has(key)) continue;
+    const v = value.trim();
+    if (key === "enablecachingclienthello") {
+      if (!DEFAULT_LOOKING.test(v)) problems.push("Enable Caching Client Hello is set and netsh add cannot set it");
+    } else if (key.startsWith("propertyid")) {
+      const dflt = EXTENDED_DEFAULTS[key];
+      if (v !== "" && dflt !== undefined && v !== dflt) {
+        problems.push(`extended property ${key} is ${v}, not the default ${dflt}, and netsh add cannot set it`);
+      } else if (v !== "" && dflt === undefined && !/^\d+$/.test(v)) {
+        problems.push(`unknown extended property ${key}=${JSON.stringify(v)}`);
+      }
+    } else if (!DEFAULT_LOOKING.test(v)) {
+      problems.push(`field ${JSON.stringify(key.replace(/^label:/, ""))} is ${JSON.stringify(v)}, which netsh add cannot re-create`);
+    }
+  }
+  return { params, unsafe, unrepresentable: problems, problems: [...unsafe, ...problems] };
+}
+
+/**
+ * Whether two readings of a binding describe the same http.sys record: same key, hash, appid,
+ * store (null and MY are the same store, compared case-insensitively) and settings values.
+ */
+export function sameBinding(a: Binding, b: Binding): boolean {
+  const store = (s: string | null) => (s ?? "MY").toUpperCase();
+  if (a.kind !== b.kind || a.endpoint.toLowerCase() !== b.endpoint.toLowerCase()) return false;
+  if (a.certHash !== b.certHash || a.appId !== b.appId || store(a.storeName) !== store(b.storeName)) return false;
+  return sameSettings(a.settings, b.settings);
+}
+
+export function sameSettings(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const k of keys) {
+    if ((a[k] ?? "").trim().toLowerCase() !== (b[k] ?? "").trim().toLowerCase()) return false;
+  }
+  return true;
+}
