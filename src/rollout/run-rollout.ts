@@ -86,7 +86,8 @@ export async function runRollout(hosts: readonly ResolvedHost[], deps: FleetDeps
     summary: summarize(ordered),
     hosts: ordered,
   };
-  return { report, halted };
+  // Exit 3 means hosts were left out; a budget spent only by the last hosts to run halts nothing.
+  return { report, halted: ordered.some((h) => h.status === "halted") };
 }
 
 function haltedHost(host: ResolvedHost, wave: number | undefined): ReportHost {

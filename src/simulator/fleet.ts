@@ -4,9 +4,9 @@
  */
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import ssh2 from "ssh2";
 import { stringify } from "yaml";
 import { SimHost } from "./host.js";
+import { generateEd25519 } from "./server.js";
 import type { SimHostSpec } from "./state.js";
 
 export interface FleetOptions {
@@ -62,7 +62,7 @@ export async function startFleet(specs: SimHostSpec[], opts: FleetOptions = {}):
   }
   const user = opts.user ?? "certadmin";
   const password = opts.password ?? "sim-password";
-  const pair = ssh2.utils.generateKeyPairSync("ed25519", { comment: "certfleet-sim" });
+  const pair = generateEd25519("certfleet-sim");
   const clientKey: ClientKey = { privateKeyPem: pair.private, publicKeyLine: pair.public.trim() };
   const hosts = specs.map((s) => new SimHost(s, { user, password, authorizedKey: clientKey.publicKeyLine }));
   try {

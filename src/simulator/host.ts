@@ -128,7 +128,7 @@ export class SimHost implements ExecHost, HandshakeResolver {
   }
 
   // --- TLS ---
-  resolve(listener: ListenerId, sni: string | undefined, consume: boolean): ServedCertificate | null {
+  resolve(listener: ListenerId, sni: string | undefined): ServedCertificate | null {
     const find = (kind: SimBinding["kind"], endpoint: string): SimBinding | undefined => {
       const key = bindingKeyOf({ kind, endpoint });
       return this.bindings.find((b) => bindingKeyOf(b) === key);
@@ -144,15 +144,20 @@ export class SimHost implements ExecHost, HandshakeResolver {
     else candidates.push(find("ipport", `0.0.0.0:${port}`), find("ipport", `[::]:${port}`));
     const chosen = candidates.find((b): b is SimBinding => b !== undefined);
     if (!chosen) return null;
-    const stale = this.stale.get(bindingKeyOf(chosen));
+    const staleKey = bindingKeyOf(chosen);
+    const stale = this.stale.get(staleKey);
     if (stale && stale.remaining > 0) {
-      if (consume) stale.remaining -= 1;
-      if (stale.remaining <= 0 && consume) this.stale.delete(bindingKeyOf(chosen));
-      return { certPem: stale.cert.certPem, keyPem: stale.cert.keyPem, thumbprint: stale.cert.thumbprint };
+      stale.remaining -= 1;
+      return { certPem: stale.cert.certPem, keyPem: stale.cert.keyPem, thumbprint: stale.cert.thumbprint, staleKey };
     }
     const entry = this.findCertificate(chosen.certHash, chosen.storeName);
     if (!entry || !entry.hasPrivateKey) return null;
     return { certPem: entry.cert.certPem, keyPem: entry.cert.keyPem, thumbprint: entry.cert.thumbprint };
+  }
+
+  refund(staleKey: string): void {
+    const stale = this.stale.get(staleKey);
+    if (stale) stale.remaining += 1;
   }
 
   /** binding endpoint (`0.0.0.0:443`, `www.example.com:443`) -> `127.0.0.1:PORT`, stable for the host's life */

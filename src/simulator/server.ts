@@ -35,8 +35,19 @@ export interface HostKey {
   fingerprint: string;
 }
 
+/**
+ * An ed25519 key pair in OpenSSH format. ssh2's generator now and then emits a private key its
+ * own parser rejects (about 1 in 300), so each key is parsed back before it is used.
+ */
+export function generateEd25519(comment: string): { private: string; public: string } {
+  for (let attempt = 0; ; attempt++) {
+    const pair = ssh2.utils.generateKeyPairSync("ed25519", { comment });
+    if (!(ssh2.utils.parseKey(pair.private) instanceof Error) || attempt >= 20) return pair;
+  }
+}
+
 export function generateHostKey(comment = ""): HostKey {
-  const pair = ssh2.utils.generateKeyPairSync("ed25519", { comment });
+  const pair = generateEd25519(comment);
   const [type, blob] = pair.public.trim().split(/\s+/);
   const fingerprint = `SHA256:${createHash("sha256")
     .update(Buffer.from(blob ?? "", "base64"))

@@ -12,6 +12,8 @@ export interface ServedCertificate {
   certPem: string;
   keyPem: string;
   thumbprint: string;
+  /** set when this was a stale serve that used up one of the binding's stale handshakes */
+  staleKey?: string;
 }
 
 export interface ListenerId {
@@ -20,8 +22,10 @@ export interface ListenerId {
 }
 
 export interface HandshakeResolver {
-  /** the certificate this handshake gets, or null (handshake fails); `consume` marks a real handshake */
-  resolve(listener: ListenerId, sni: string | undefined, consume: boolean): ServedCertificate | null;
+  /** the certificate this handshake gets, or null (handshake fails) */
+  resolve(listener: ListenerId, sni: string | undefined): ServedCertificate | null;
+  /** gives back a stale handshake used up by a choice that SNI then overrode */
+  refund(staleKey: string): void;
 }
 
 interface Listener {
@@ -51,22 +55,18 @@ export class TlsEndpoints {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.on("error", () => socket.destroy());
-    const initial = this.resolver.resolve(id, undefined, false);
-    let sniSeen = false;
+    // Decide now for a client without SNI; SNICallback (run before the certificate is sent)
+    // re-decides when the ClientHello names a host.
+    const initial = this.resolver.resolve(id, undefined);
     const tlsSocket = new TLSSocket(socket, {
       isServer: true,
       secureContext: initial ? this.context(initial) : this.noCertificate,
       SNICallback: (servername, cb) => {
-        sniSeen = true;
-        const chosen = this.resolver.resolve(id, servername, true);
+        if (initial?.staleKey) this.resolver.refund(initial.staleKey);
+        const chosen = this.resolver.resolve(id, servername);
         if (chosen) cb(null, this.context(chosen));
         else cb(new Error(`no SSL binding for ${servername} on ${id.endpoint}`), undefined);
       },
-    });
-    tlsSocket.on("secure", () => {
-      if (!sniSeen) this.resolver.resolve(id, undefined, true);
-      // http.sys would now read the HTTP request; the simulator has nothing to serve.
-      tlsSocket.end();
     });
     tlsSocket.on("error", () => socket.destroy());
   }

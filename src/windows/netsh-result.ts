@@ -62,6 +62,12 @@ export function classifyNetshResult(text: string, exitCode: number | null): Nets
     const code = Number(codeMatch[1]);
     return { ok: false, reason: BY_CODE[code] ?? textReason(trimmed)?.reason ?? "unknown", code, text: trimmed };
   }
+  // netsh echoes an unknown command back ("The following command was not found: http update
+  // sslcert ...", French "La commande suivante est introuvable : http update ..."): the echo of
+  // our own verb is the language-independent sign that this netsh has no such command.
+  if (/(?:^|\s)http (?:update|add|delete|show) sslcert\b/i.test(trimmed) && !/\b(?:error|erreur|fehler)\s*:/i.test(trimmed)) {
+    return { ok: false, reason: "command-not-found", text: trimmed };
+  }
   const byText = textReason(trimmed);
   if (byText) {
     return { ok: false, reason: byText.reason, ...(byText.code !== undefined ? { code: byText.code } : {}), text: trimmed };
