@@ -16,6 +16,8 @@ export function renderRunSummary(report: Report): string {
       ? `${h.error.kind}: ${visibleControls(h.error.message)}${h.error.remote ? ` [${visibleControls(h.error.remote.split("\n").find((l) => l.trim()) ?? "")}]` : ""}`
       : report.command === "verify"
         ? `${h.bindings.filter((b) => b.verify?.ok && !b.verify.skipped).length} endpoint(s) verified`
+        : report.command === "rollback"
+          ? `${h.bindings.filter((b) => b.action === "restored").length} binding(s) restored, ${h.bindings.filter((b) => b.action === "none").length} already as they were`
         : `${rebind} binding(s) ${report.dryRun || report.command === "plan" ? "to rebind" : "rebound"}`;
     lines.push(`  ${h.name.padEnd(width)}  ${h.status.padEnd(15)}  ${detail}`);
     if (h.commands && (report.dryRun || report.command === "plan")) {

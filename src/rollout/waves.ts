@@ -35,9 +35,13 @@ export function assembleWaves(hosts: readonly string[], canarySpec = "1", batchS
   const rest = hosts.filter((h) => !canary.includes(h));
   const waves: string[][] = [canary];
   if (rest.length === 0) return { waves };
-  const size = batchSpec === undefined ? rest.length : Math.max(1, Math.ceil(
-    /%\s*$/.test(batchSpec) ? Math.max(1, parseCountOrPercent(batchSpec, hosts.length, "--batch")) : parseCountOrPercent(batchSpec, hosts.length, "--batch"),
-  ));
+  // A percentage rounds up to at least one host; an explicit 0 is a mistake, not "one".
+  const size =
+    batchSpec === undefined
+      ? rest.length
+      : /%\s*$/.test(batchSpec)
+        ? Math.max(1, parseCountOrPercent(batchSpec, hosts.length, "--batch"))
+        : parseCountOrPercent(batchSpec, hosts.length, "--batch");
   if (size === 0) throw new InputError("--batch: a batch must hold at least one host", undefined, "--batch");
   for (let i = 0; i < rest.length; i += size) waves.push(rest.slice(i, i + size));
   return { waves };

@@ -281,6 +281,8 @@ export async function connectSsh(host: ResolvedHost, options: ConnectSshOptions 
     throw mapped;
   }
   if (!conn) throw new CertfleetError("unreachable", "SSH client did not start", host.name);
+  // Small request/response exchanges: Nagle's algorithm would add a delayed-ACK wait to each one.
+  conn.setNoDelay(true);
   try {
     await acceptNew(host, offered, options);
   } catch (err) {

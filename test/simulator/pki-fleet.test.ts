@@ -1,4 +1,4 @@
-import { X509Certificate, createHash } from "node:crypto";
+import { X509Certificate, createHash, createPrivateKey } from "node:crypto";
 import { mkdtemp, readFile, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,7 +24,8 @@ describe("pki", () => {
     expect(cert.thumbprint).toMatch(/^[0-9a-f]{40}$/);
     expect(x.subjectAltName).toBe("DNS:a.example.com, DNS:b.example.com");
     expect(x.verify(new X509Certificate(ca.cert.der).publicKey)).toBe(true);
-    expect(x.checkPrivateKey).toBeDefined();
+    expect(x.checkPrivateKey(createPrivateKey(cert.keyPem))).toBe(true);
+    expect(x.validTo).toBe("Jan  1 00:00:00 2027 GMT");
     expect(cert.issuer).toBe("CN=Unit CA");
     expect(cert.serial).toBe("0abc12");
     expect(toCerFile(cert).equals(cert.der)).toBe(true);

@@ -81,8 +81,9 @@ describe("verifyEndpoint", () => {
       },
     };
     const r = await verifyEndpoint(ip, NEW, { windowMs: 10_000, intervalMs: 1_000, handshakeTimeoutMs: 5_000 }, slow);
-    // t after each attempt: 4, 9 (+1 sleep = 5 before the second); a third would start at 10 and end past the window
-    expect(r.attempts).toBe(2);
+    // attempts start at t=0, 5 and 10 s (each handshake takes 4 s, then 1 s pause); a fourth
+    // would start at 15 s, past the 10 s window: without counting handshake time there would be 6.
+    expect(r.attempts).toBe(3);
     expect(r.ok).toBe(false);
   });
 
