@@ -18,7 +18,7 @@ export async function loadInventory(file: string, options: ParseOptions = {}): P
     text = await readFile(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "file not found" : code === "EISDIR" ? "is a directory" : String((err as Error).message);
+    const why = code === "ENOENT" ? "file not found (copy inventory/hosts.example.yaml to start one, or pass -i FILE; `certfleet demo` needs none)" : code === "EISDIR" ? "is a directory" : String((err as Error).message);
     throw new InputError(`${file}: cannot read the inventory: ${why}`, file);
   }
   return parseInventory(text, file, options);
