@@ -69,6 +69,7 @@ export async function openFleet(opts: FleetOptions, dial: Dialer = sshDialer): P
     renderer,
     deps: {
       connect: (h) => pool.connect(h),
+      release: (h) => pool.release(h),
       now: () => new Date(),
       progress: renderer.sink,
       commandTimeoutMs,

@@ -37,7 +37,18 @@ export async function discoverHost(host: ResolvedHost, deps: FleetDeps): Promise
 export async function runDiscover(hosts: readonly ResolvedHost[], concurrency: number, deps: FleetDeps): Promise<Report> {
   const startedAt = deps.now().toISOString();
   const limit = pLimit(Math.max(1, concurrency));
-  const results = await Promise.all(hosts.map((h) => limit(() => discoverHost(h, deps))));
+  const results = await Promise.all(
+    hosts.map((h) =>
+      limit(async () => {
+        try {
+          return await discoverHost(h, deps);
+        } finally {
+          // Discover visits each host once: its connection must not hold a slot past -c.
+          await deps.release?.(h).catch(() => undefined);
+        }
+      }),
+    ),
+  );
   return {
     schemaVersion: 1,
     tool: "certfleet",

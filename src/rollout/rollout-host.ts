@@ -68,7 +68,9 @@ export async function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: Rol
       const base = { name: host.name, address: host.address, ...wave, certificates: state.certificates, ...(state.warnings.length ? { warnings: state.warnings } : {}) };
       const blocked = planError(plan, host.name);
       if (blocked) {
-        return { ...base, status: "failed", durationMs: elapsed(), error: reportError(blocked, host.name), bindings: plannedRows(plan) } satisfies ReportHost;
+        // Nothing was attempted: the rows must not claim a rebind happened.
+        const rows = plannedRows(plan).map((r) => (r.action === "rebind" ? { ...r, action: "none" as const, reason: `not changed (host blocked); ${r.reason}` } : r));
+        return { ...base, status: "failed", durationMs: elapsed(), error: reportError(blocked, host.name), bindings: rows } satisfies ReportHost;
       }
       if (opts.dryRun) {
         return { ...base, status: "unchanged", durationMs: elapsed(), bindings: plannedRows(plan), commands: dryRunCommands(plan, session.shell, host.name) } satisfies ReportHost;

@@ -16,6 +16,12 @@ export interface FleetDeps {
   commandTimeoutMs: number;
   /** observes every command sent to any host (tests, --verbose). */
   onCommand?: (host: string, command: string) => void;
+  /**
+   * The run is done with this host: close its pooled connection, so that no more than -c
+   * connections stay open at once. Commands that visit a host again later (plan, then rollout)
+   * do not call it.
+   */
+  release?: (host: ResolvedHost) => Promise<void>;
 }
 
 export async function withSession<T>(host: ResolvedHost, deps: FleetDeps, step: (s: HostSession) => Promise<T>): Promise<T> {

@@ -119,8 +119,11 @@ function sign(opts: {
   cert.serialNumber = opts.serial;
   cert.validity.notBefore = opts.notBefore;
   cert.validity.notAfter = opts.notAfter;
-  cert.setSubject(parseDn(opts.subject));
-  cert.setIssuer(parseDn(opts.issuerDn));
+  // Windows prints a name most-specific first (`CN=..., O=..., C=US`), the reverse of the DER
+  // order (`C, O, CN`): encode it the way a real CA does, so a .cer read locally names the same
+  // subject that certutil prints on the host.
+  cert.setSubject(parseDn(opts.subject).reverse());
+  cert.setIssuer(parseDn(opts.issuerDn).reverse());
   const extensions: object[] = [
     { name: "basicConstraints", cA: opts.isCa, critical: opts.isCa },
     opts.isCa

@@ -45,6 +45,14 @@ export class ConnectionPool<H extends { name: string }> {
     };
   }
 
+  /** Closes the host's connection now: the run is done with that host (discover visits each once). */
+  async release(host: H): Promise<void> {
+    const pending = this.open.get(host.name);
+    if (!pending) return;
+    this.open.delete(host.name);
+    await pending.then((t) => t.close()).catch(() => undefined);
+  }
+
   async closeAll(): Promise<void> {
     const all = [...this.open.values()];
     this.open.clear();

@@ -162,12 +162,23 @@ function readBlock(title: string, lines: string[]): ParsedBlock {
     thumbprint = normalizeThumbprint(pick.value);
     notes.push(`hash label "${pick.label}" not recognised; took its 40-hex value as the thumbprint`);
   }
-  const key: PrivateKeyState = lines.some((l) => NO_KEY.some((re) => re.test(l)))
-    ? false
-    : lines.some((l) => HAS_KEY.some((re) => re.test(l)))
-      ? true
-      : "unknown";
+  const key = privateKeyState(lines);
   return { title, fields, thumbprint, key, french, notes };
+}
+
+// Explicit verdicts, as opposed to key-container lines, which certutil also prints for a key it
+// then reports missing (`Missing stored keyset` follows `Key Container =` in the HTB sample).
+const KEY_VERDICT = [/private key is not (plain text )?exportable/i, /(encryption|signature) test passed/i, /(verschlüsselungstest|signaturtest) wurde durchgeführt/i];
+
+function privateKeyState(lines: readonly string[]): PrivateKeyState {
+  if (lines.some((l) => NO_KEY.some((re) => re.test(l)))) return false;
+  if (lines.some((l) => KEY_VERDICT.some((re) => re.test(l)))) return true;
+  const firstKeyLine = lines.findIndex((l) => HAS_KEY.some((re) => re.test(l)));
+  if (firstKeyLine < 0) return "unknown";
+  // A status line after the key lines that we cannot read may be a localized "missing keyset":
+  // the container lines alone then prove nothing.
+  const unreadVerdict = lines.slice(firstKeyLine + 1).some((l) => l.trim() !== "" && !/^\s/.test(l) && !HAS_KEY.some((re) => re.test(l)));
+  return unreadVerdict ? "unknown" : true;
 }
 
 function normLabel(label: string): string {

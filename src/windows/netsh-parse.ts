@@ -378,6 +378,11 @@ function resolveBinding(raw: RawBinding, warnings: string[]): Binding {
   // Mostly unknown labels mean another display language: read by shape and position.
   const byPosition = raw.keyByShape || (unknown > 0 && unknown * 2 >= raw.fields.length);
   const order = orderFor(raw.fields.length);
+  // A few unknown labels in a layout whose every known label sits where that layout puts it (a
+  // label worded differently in this language or build): the position is trustworthy, so read
+  // those by position and shape too, rather than lose a setting a re-created binding needs.
+  const aligned =
+    !byPosition && unknown > 0 && order.length === raw.fields.length && raw.fields.every((f, i) => f.canon === undefined || f.canon === order[i]);
   const used = new Set<string>();
   for (const f of raw.fields) if (f.canon) used.add(f.canon);
 
@@ -388,7 +393,7 @@ function resolveBinding(raw: RawBinding, warnings: string[]): Binding {
     let key: string | undefined;
     if (f.canon !== undefined && !f.canon.startsWith("key:") && f.canon !== "extheader" && f.canon !== "propertyid") {
       key = f.canon;
-    } else if (f.canon === undefined && byPosition) {
+    } else if (f.canon === undefined && (byPosition || aligned)) {
       const positional = order[index];
       if (!used.has("certhash") && HEX40.test(f.value)) key = "certhash";
       else if (!used.has("appid") && GUID.test(f.value)) key = "appid";
@@ -410,6 +415,9 @@ function resolveBinding(raw: RawBinding, warnings: string[]): Binding {
     assigned.push({ key, field: f });
   });
 
+  if (aligned && guessed.length > 0) {
+    warn(`labels not recognised, read by position in the layout of the known labels: ${guessed.join(", ")}`);
+  }
   if (byPosition) {
     const unread = assigned.filter((a) => a.key.startsWith("label:")).map((a) => a.field.label);
     warn(

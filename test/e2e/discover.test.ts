@@ -202,6 +202,7 @@ describe("discover over real SSH: 20 simulated hosts, -c 5", () => {
         connects.set(host.name, (connects.get(host.name) ?? 0) + 1);
         return pool.connect(host);
       },
+      release: (host) => pool.release(host),
     });
     const tRun = performance.now();
     const report = await runDiscover(h.hosts, 5, deps);

@@ -1,0 +1,156 @@
+/**
+ * Issue 5, hostile input: for ANY binding (hostile endpoints, store names, CTL names, settings,
+ * appids, hashes) and both shells, every command certfleet builds either is refused with a
+ * precondition error before anything is sent, or matches the strict whole-command grammar.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { Binding } from "../../src/model/binding.js";
+import { CertfleetError } from "../../src/model/errors.js";
+import type { RemoteShell } from "../../src/model/host-state.js";
+import { manualRestore } from "../../src/rollout/change-binding.js";
+import { dryRunCommands } from "../../src/rollout/rollout-host.js";
+import { planHost } from "../../src/plan/plan-host.js";
+import {
+  SHELL_PROBE,
+  addBindingCommand,
+  addParamsFor,
+  deleteBindingCommand,
+  discoverCommand,
+  showBindingCommand,
+  updateBindingCommand,
+} from "../../src/windows/commands.js";
+import {
+  CONTROL_CHARS,
+  EXPECTED_DISCOVER,
+  EXPECTED_PROBE,
+  PAYLOADS,
+  anyBinding,
+  hex40,
+  isGrammatical,
+  tokensOf,
+} from "../support/security-arbitraries.js";
+
+const SHELLS: RemoteShell[] = ["cmd", "powershell"];
+const RUNS = Number(process.env.CERTFLEET_FC_RUNS ?? 3000);
+
+type Outcome = { ok: true; command: string } | { ok: false; error: unknown };
+
+function attempt(build: () => string): Outcome {
+  try {
+    return { ok: true, command: build() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+function expectRefusedOrGrammatical(shell: RemoteShell, out: Outcome, b: Binding): void {
+  if (!out.ok) {
+    expect(out.error).toBeInstanceOf(CertfleetError);
+    expect((out.error as CertfleetError).kind).toBe("precondition");
+    // The refusal is shown to the operator and written to reports: no raw control characters.
+    expect((out.error as CertfleetError).message).not.toMatch(CONTROL_CHARS);
+    return;
+  }
+  if (!isGrammatical(shell, out.command)) throw new Error(`ungrammatical ${shell} command: ${JSON.stringify(out.command)}`);
+  // The command addresses exactly this binding.
+  const [key] = tokensOf(shell, out.command);
+  expect(key).toEqual([b.kind, b.endpoint]);
+}
+
+describe("command builders under hostile bindings", () => {
+  for (const shell of SHELLS) {
+    it(`every show/delete/add/update command for any binding is refused or grammatical (${shell})`, () => {
+      let built = 0;
+      let refused = 0;
+      fc.assert(
+        fc.property(anyBinding, (b) => {
+          for (const build of [showBindingCommand, deleteBindingCommand, addBindingCommand, updateBindingCommand]) {
+            const out = attempt(() => build(shell, b as Binding, "web01"));
+            expectRefusedOrGrammatical(shell, out, b);
+            if (out.ok) built++;
+            else refused++;
+          }
+        }),
+        { numRuns: RUNS, seed: 5_2_2026 },
+      );
+      // The generators must exercise both sides of the property.
+      expect(built).toBeGreaterThan(RUNS / 4);
+      expect(refused).toBeGreaterThan(RUNS / 4);
+    });
+
+    it(`add/update carry the binding's hash, appid, store and every safe setting (${shell})`, () => {
+      fc.assert(
+        fc.property(anyBinding, (b) => {
+          const out = attempt(() => addBindingCommand(shell, b, "web01"));
+          if (!out.ok) return;
+          const tokens = new Map(tokensOf(shell, out.command));
+          expect(tokens.get("certhash")).toBe(b.certHash);
+          expect(tokens.get("appid")).toBe(b.appId);
+          expect(tokens.get("certstorename")).toBe(b.storeName ?? undefined);
+          // Nothing in the command came from anywhere but the binding's values and fixed names.
+          for (const [, v] of tokens) expect(PAYLOADS.some((p) => v.includes(p.trim()) && p.trim().length > 2)).toBe(false);
+        }),
+        { numRuns: RUNS, seed: 77 },
+      );
+    });
+  }
+
+  it("the probe and discovery commands are the exact documented lines", () => {
+    expect(SHELL_PROBE).toBe(EXPECTED_PROBE);
+    for (const shell of SHELLS) expect(discoverCommand(shell)).toBe(EXPECTED_DISCOVER[shell]);
+  });
+
+  it("addParamsFor and the add builder agree: no unsafe value means the add builds, else it is refused", () => {
+    fc.assert(
+      fc.property(anyBinding, fc.constantFrom(...SHELLS), (b, shell) => {
+        const params = addParamsFor(b);
+        const keyOk = attempt(() => showBindingCommand(shell, b)).ok;
+        const add = attempt(() => addBindingCommand(shell, b));
+        expect(add.ok).toBe(keyOk && params.problems.length === 0);
+        for (const [, value] of params.params) expect(value).toMatch(/^[A-Za-z0-9_.{}-]+$/);
+      }),
+      { numRuns: RUNS, seed: 9 },
+    );
+  });
+
+  it("a hand-restore command is either grammatical for cmd.exe or a one-line REM", () => {
+    fc.assert(
+      fc.property(anyBinding, fc.option(anyBinding, { nil: null }), (original, current) => {
+        for (const line of manualRestore(original, current)) {
+          if (line.startsWith("REM ")) expect(line).not.toMatch(/[\r\n\0]/);
+          else expect(isGrammatical("cmd", line), line).toBe(true);
+        }
+      }),
+      { numRuns: Math.ceil(RUNS / 3), seed: 11 },
+    );
+  });
+
+  it("a planned host with hostile bindings is blocked, or every dry-run command it lists is grammatical", () => {
+    const newThumb = "a".repeat(40);
+    fc.assert(
+      fc.property(fc.array(anyBinding, { minLength: 1, maxLength: 4 }), hex40, fc.constantFrom(...SHELLS), (bindings, old, shell) => {
+        const onOld = bindings.map((b) => ({ ...b, certHash: b.certHash === null ? null : old }));
+        const plan = planHost(
+          {
+            host: "web01",
+            shell,
+            elevated: true,
+            certificates: [{ thumbprint: newThumb, subject: "CN=x", hasPrivateKey: true }],
+            bindings: onOld,
+            warnings: [],
+          },
+          { newCert: { thumbprint: newThumb, source: "thumbprint" }, oldThumbprints: [old] },
+          new Date("2026-01-01T00:00:00Z"),
+        );
+        if (plan.outcome === "blocked") return;
+        // An unblocked plan must never hit a builder refusal later (that would leave a host half-done).
+        for (const line of dryRunCommands(plan, shell, "web01")) {
+          const cmd = line.replace(/^\(where update is missing, e\.g\. 2012 R2\) /, "");
+          expect(isGrammatical(shell, cmd), cmd).toBe(true);
+        }
+      }),
+      { numRuns: Math.ceil(RUNS / 3), seed: 13 },
+    );
+  });
+});
