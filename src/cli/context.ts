@@ -36,16 +36,24 @@ export interface FleetContext {
 
 export function positiveInt(value: string | undefined, option: string, fallback: number): number {
   if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < 1) {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
     throw new InputError(`${option}: expected a whole number of at least 1, got ${JSON.stringify(value)}`, undefined, option);
   }
   return Number(value);
 }
 
-export function secondsToMs(value: string | undefined, option: string, fallbackMs: number): number {
+/** The longest delay a Node timer keeps; a longer one fires at once (TimeoutOverflowWarning). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Seconds -> ms; `minMs` 1 where 0 would mean "give up at once" (a command timeout). */
+export function secondsToMs(value: string | undefined, option: string, fallbackMs: number, minMs = 0): number {
   if (value === undefined) return fallbackMs;
   if (!/^\d+(?:\.\d+)?$/.test(value)) throw new InputError(`${option}: expected seconds, got ${JSON.stringify(value)}`, undefined, option);
-  return Math.round(Number(value) * 1000);
+  const ms = Math.round(Number(value) * 1000);
+  if (ms < minMs || ms > MAX_TIMER_MS) {
+    throw new InputError(`${option}: expected from ${minMs / 1000} to ${Math.floor(MAX_TIMER_MS / 1000)} seconds, got ${JSON.stringify(value)}`, undefined, option);
+  }
+  return ms;
 }
 
 /** A seam for tests and the demo: how to dial one host. */
@@ -57,7 +65,7 @@ export async function openFleet(opts: FleetOptions, dial: Dialer = sshDialer): P
   const inventory = await loadInventory(opts.inventory);
   const hosts = selectHosts(inventory, opts.limit);
   const concurrency = positiveInt(opts.concurrency, "-c/--concurrency", 10);
-  const commandTimeoutMs = secondsToMs(opts.commandTimeout, "--command-timeout", DEFAULT_COMMAND_TIMEOUT_MS);
+  const commandTimeoutMs = secondsToMs(opts.commandTimeout, "--command-timeout", DEFAULT_COMMAND_TIMEOUT_MS, 1);
   const connectTimeoutMs = opts.connectTimeout === undefined ? undefined : secondsToMs(opts.connectTimeout, "--connect-timeout", 20_000);
   const pool = new ConnectionPool<ResolvedHost>((h) =>
     dial(h, { acceptNewHostKeys: opts.acceptNewHostKeys === true, commandTimeoutMs, ...(connectTimeoutMs ? { connectTimeoutMs } : {}) }),

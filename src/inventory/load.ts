@@ -67,7 +67,12 @@ function parseYamlText(text: string, file: string): unknown {
     throw new InputError(`${file}${where}: malformed YAML: ${problem}`, file);
   }
   if (doc.contents === null) throw new InputError(`${file}: the inventory is empty`, file);
-  return doc.toJS({ maxAliasCount: 100 });
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // An alias bomb (billions of expanded nodes from a few lines) is refused by the parser.
+    throw new InputError(`${file}: malformed YAML: ${(err as Error).message}`, file);
+  }
 }
 
 function parseJsonText(text: string, file: string): unknown {
@@ -190,11 +195,11 @@ function resolve(data: InventoryFile, file: string, home: string): Inventory {
 
   const topGroups = data.groups ?? {};
   for (const [group, members] of Object.entries(topGroups)) {
-    if (group in data.hosts) {
+    if (Object.hasOwn(data.hosts, group)) {
       fail(file, ["groups", group], `${JSON.stringify(group)} is both a group and a host name; -l could not tell them apart`);
     }
     members.forEach((member, i) => {
-      if (!(member in data.hosts)) {
+      if (!Object.hasOwn(data.hosts, member)) {
         fail(file, ["groups", group, i], `unknown host ${JSON.stringify(member)} in group ${JSON.stringify(group)}`);
       }
     });
@@ -209,7 +214,7 @@ function resolve(data: InventoryFile, file: string, home: string): Inventory {
   for (const name of hostNames) {
     const own = data.hosts[name]?.groups ?? [];
     own.forEach((group, i) => {
-      if (group in data.hosts) {
+      if (Object.hasOwn(data.hosts, group)) {
         fail(file, ["hosts", name, "groups", i], `${JSON.stringify(group)} is a host name, not a group; -l could not tell them apart`);
       }
       addTo(name, group);
@@ -243,8 +248,9 @@ function resolve(data: InventoryFile, file: string, home: string): Inventory {
   });
 
   const groups: Record<string, string[]> = {};
-  for (const host of hosts) for (const g of host.groups) (groups[g] ??= []).push(host.name);
+  // Own keys only: a group called "constructor" must not find Object.prototype's.
+  for (const host of hosts) for (const g of host.groups) (Object.hasOwn(groups, g) ? groups[g]! : (groups[g] = [])).push(host.name);
   // A top-level group may be empty; it still exists for -l.
-  for (const g of Object.keys(topGroups)) groups[g] ??= [];
+  for (const g of Object.keys(topGroups)) if (!Object.hasOwn(groups, g)) groups[g] = [];
   return { file, hosts, groups };
 }

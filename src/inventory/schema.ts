@@ -79,13 +79,17 @@ const TimeoutMs = z.custom<number>((v) => typeof v === "number" && Number.isInte
 
 const PathString = z
   .string({ error: (iss) => `expected a file path, got ${show(iss.input)}` })
-  .min(1, { error: "expected a file path, got an empty string" });
+  .min(1, { error: "expected a file path, got an empty string" })
+  // No file system takes a NUL, and a control character in a path is a paste accident.
+  // eslint-disable-next-line no-control-regex
+  .regex(/^[^\u0000-\u001f\u007f-\u009f]+$/, { error: (iss) => `expected a file path without control characters, got ${show(iss.input)}` });
 
 const NonEmpty = (what: string) =>
   z
     .string({ error: (iss) => `expected ${what}, got ${show(iss.input)}` })
     .min(1, { error: `expected ${what}, got an empty string` })
-    .regex(/^[^\s\0]+$/, { error: (iss) => `expected ${what} without spaces, got ${show(iss.input)}` });
+    // eslint-disable-next-line no-control-regex
+    .regex(/^[^\s\u0000-\u001f\u007f-\u009f]+$/, { error: (iss) => `expected ${what} without spaces or control characters, got ${show(iss.input)}` });
 
 export const Shell = z.enum(["cmd", "powershell", "auto"], {
   error: (iss) => `expected one of cmd, powershell, auto, got ${show(iss.input)}`,

@@ -20,7 +20,8 @@ function expand(inv: Inventory, token: string, limit: string): Set<string> {
     return names;
   }
   if (hostNames.includes(token)) names.add(token);
-  const members = inv.groups[token];
+  // Own keys only: `-l constructor` names no group, whatever Object.prototype holds.
+  const members = Object.hasOwn(inv.groups, token) ? inv.groups[token] : undefined;
   if (members) for (const m of members) names.add(m);
   if (!hostNames.includes(token) && !members) {
     throw new InputError(
@@ -35,9 +36,11 @@ function expand(inv: Inventory, token: string, limit: string): Set<string> {
  * `-l` selection: a comma list of host names, group names and `*`/`?` globs over both; `!x`
  * excludes after all inclusions; only exclusions means "all hosts except". Inventory order kept.
  */
-export function selectHosts(inv: Inventory, limit?: string): ResolvedHost[] {
-  if (limit === undefined || limit.trim() === "") return [...inv.hosts];
-  const tokens = limit
+export function selectHosts(inv: Inventory, raw?: string): ResolvedHost[] {
+  if (raw === undefined || raw.trim() === "") return [...inv.hosts];
+  // For messages: quoted when it holds anything a terminal could act on.
+  const limit = /^[\x20-\x7e]*$/.test(raw) ? raw : JSON.stringify(raw);
+  const tokens = raw
     .split(",")
     .map((t) => t.trim())
     .filter((t) => t !== "");

@@ -2,6 +2,7 @@ import type { Binding } from "../model/binding.js";
 import type { Certificate } from "../model/certificate.js";
 import type { HostState } from "../model/host-state.js";
 import { addParamsFor } from "../windows/commands.js";
+import { endpointPatternFor, isSafeValue, shown } from "../windows/grammar.js";
 import { defaultOldThumbprints, nameCovers, namesOf } from "./old-certificates.js";
 import type { Finding, HostPlan, PlannedBinding, Target } from "./schema.js";
 
@@ -49,6 +50,13 @@ export function planHost(state: HostState, target: Target, now: Date): HostPlan 
     const names = namesOf(target.newCert.subject ?? inStore?.subject, target.newCert.dnsNames ?? inStore?.dnsNames);
     for (const p of toChange) {
       const b = p.current;
+      // The endpoint goes on every command for this binding (show, update, delete, add): a value
+      // read back from the host that fails the grammar blocks the host before anything is sent,
+      // rather than failing halfway through the change.
+      if (!isSafeValue(endpointPatternFor(b.kind), b.endpoint)) {
+        findings.push({ code: "binding-unreadable", blocking: true, endpoint: b.endpoint, message: `${b.kind} endpoint ${shown(b.endpoint)} is not a safe ${b.kind} value: nothing is sent for it` });
+        continue;
+      }
       if ((b.kind === "hostnameport" || b.kind === "scopedccs") && names.length > 0) {
         const hostname = b.endpoint.replace(/:\d+$/, "");
         if (!names.some((n) => nameCovers(n, hostname))) {

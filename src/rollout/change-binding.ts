@@ -47,18 +47,43 @@ export async function changeBinding(
   let triedForward = false;
   let triedUpdateBack = false;
   let current: Binding | null = null;
+  // Whether any add/delete/update was sent, whether `current` was read after the last one, and
+  // whether the command in flight is a change: they decide what a failure can have left behind.
+  let mutated = false;
+  let fresh = false;
+  let writing = false;
 
   const exec = async (command: string) => {
     commands.push(command);
+    mutated = true;
+    fresh = false;
+    writing = true;
     const out = await session.run(command);
+    writing = false;
     return { out, result: classifyNetshResult(out.text, out.code) };
   };
-  const fail = (what: string, text: string) =>
-    new CertfleetError("apply", `${what} ${to.endpoint} failed`, host, text.trim());
+  const fail = (what: string, text: string) => {
+    const r = classifyNetshResult(text, null);
+    // Error 5 / 740 on a change means the session lost (or never had) its elevation.
+    const kind = !r.ok && (r.reason === "access-denied" || r.reason === "elevation-required") ? "elevation" : "apply";
+    return new CertfleetError(kind, `${what} ${to.endpoint} failed`, host, text.trim());
+  };
 
   for (let step = 0; step < MAX_STEPS; step++) {
     try {
+      writing = false;
       current = await session.readBinding(from);
+      fresh = true;
+      if (current && (triedForward || phase === "restore") && current.certHash !== from.certHash && current.certHash !== to.certHash) {
+        // Our own commands only ever leave `from` or `to`: a third certificate was put there by
+        // someone else (another run, an admin) while we worked. Theirs is kept, never "restored" over.
+        return {
+          result: "untouched",
+          after: current,
+          commands,
+          error: new CertfleetError("precondition", `binding ${from.endpoint} was changed by someone else while certfleet was changing it (compare-and-set): it now uses ${current.certHash ?? "no hash"}; left as it is`, host),
+        };
+      }
       if (current && sameBinding(current, to) && phase === "forward") {
         return { result: "changed", after: current, commands };
       }
@@ -150,6 +175,12 @@ export async function changeBinding(
       }
     } catch (err) {
       const interrupted = isConnectionLost(err) || (err instanceof CertfleetError && err.kind === "timeout");
+      if (err instanceof CertfleetError && err.kind === "timeout" && writing && phase === "forward") {
+        // A change that hangs is not sent again: its effect is unknown, so after reconnecting the
+        // binding is read back and the original put back if it is not already there.
+        firstError ??= err;
+        phase = "restore";
+      }
       if (!interrupted || ++interruptions > (options.maxInterruptions ?? 3)) {
         firstError ??= err instanceof CertfleetError ? err : new CertfleetError("apply", String(err), host);
         break;
@@ -163,6 +194,10 @@ export async function changeBinding(
   }
 
   const error = firstError ?? new CertfleetError("apply", `binding ${from.endpoint} did not settle`, host);
+  // Nothing was sent that could change the binding (the host went away before the first change):
+  // it is as it was, and saying otherwise would send an operator to fix what is not broken.
+  if (!mutated) return { result: "untouched", after: current, error, commands };
+  if (fresh && current && sameBinding(current, from)) return { result: "restored", after: current, error, commands };
   return {
     result: "needs-attention",
     after: current,

@@ -46,8 +46,15 @@ export function dryRunCommands(plan: HostPlan, shell: "cmd" | "powershell", host
     if (p.action !== "rebind" || !p.desired) continue;
     cmds.push(showBindingCommand(shell, p.current, host));
     cmds.push(updateBindingCommand(shell, p.desired, host));
-    cmds.push(`(where update is missing, e.g. 2012 R2) ${deleteBindingCommand(shell, p.current, host)}`);
-    cmds.push(`(where update is missing, e.g. 2012 R2) ${addBindingCommand(shell, p.desired, host)}`);
+    // A binding `add` cannot re-create (an update-only setting) is left alone where update is
+    // missing, exactly as changeBinding does: list that, not a command the rollout would refuse.
+    let fallback: string[];
+    try {
+      fallback = [deleteBindingCommand(shell, p.current, host), addBindingCommand(shell, p.desired, host)];
+    } catch (err) {
+      fallback = [`left as it is: ${err instanceof Error ? err.message : String(err)}`];
+    }
+    for (const line of fallback) cmds.push(`(where update is missing, e.g. 2012 R2) ${line}`);
     cmds.push(showBindingCommand(shell, p.current, host));
   }
   return cmds;

@@ -44,30 +44,45 @@ export async function runRollout(hosts: readonly ResolvedHost[], deps: FleetDeps
   let halted = false;
   const overBudget = () => failures > opts.maxFailures;
 
-  for (const [index, wave] of opts.waves.entries()) {
+  const runHost = async (name: string, index: number) => {
+    const r = await rolloutHost(byName.get(name)!, deps, {
+      target: opts.target,
+      dryRun: opts.dryRun,
+      journal: opts.journal,
+      runId,
+      verify: opts.verify,
+      resume: halfDone.filter((j) => j.host === name),
+      wave: index,
+    });
+    if (r.status === "failed" || r.status === "needs-attention") failures++;
+    results.set(name, r);
+  };
+
+  // Hosts an interrupted run left half-done go first and are never halted: halting one would
+  // leave a binding deleted or half-moved. Their failures still count against the budget.
+  const unsettled = opts.dryRun ? [] : hosts.map((h) => h.name).filter((name) => halfDone.some((j) => j.host === name));
+  if (unsettled.length > 0) {
+    deps.progress.wave?.(0, "resume: hosts the interrupted run left half-done", unsettled);
+    const limit = pLimit(Math.max(1, opts.concurrency));
+    const waveOf = (name: string) => Math.max(0, opts.waves.findIndex((w) => w.includes(name)));
+    await Promise.all(unsettled.map((name) => limit(() => runHost(name, waveOf(name)))));
+    if (overBudget()) halted = true;
+  }
+
+  for (const [index, all] of opts.waves.entries()) {
+    const wave = all.filter((name) => !results.has(name));
     if (wave.length === 0) continue;
     deps.progress.wave?.(index, index === 0 ? "canary" : `wave ${index}`, wave);
     const limit = pLimit(Math.max(1, opts.concurrency));
     await Promise.all(
       wave.map((name) =>
         limit(async () => {
-          const host = byName.get(name)!;
           if (halted || overBudget()) {
-            results.set(name, haltedHost(host, index));
+            results.set(name, haltedHost(byName.get(name)!, index));
             deps.progress.hostDone?.(name, "halted", "not started: the failure budget is spent");
             return;
           }
-          const r = await rolloutHost(host, deps, {
-            target: opts.target,
-            dryRun: opts.dryRun,
-            journal: opts.journal,
-            runId,
-            verify: opts.verify,
-            resume: halfDone.filter((j) => j.host === name),
-            wave: index,
-          });
-          if (r.status === "failed" || r.status === "needs-attention") failures++;
-          results.set(name, r);
+          await runHost(name, index);
         }),
       ),
     );

@@ -8,6 +8,7 @@ export function parseCountOrPercent(spec: string, total: number, option: string)
   const m = /^\s*(\d+)\s*(%?)\s*$/.exec(spec);
   if (!m) throw new InputError(`${option}: expected a whole number or a percentage like 10%, got ${JSON.stringify(spec)}`, undefined, option);
   const n = Number(m[1]);
+  if (!Number.isSafeInteger(n)) throw new InputError(`${option}: ${JSON.stringify(spec.slice(0, 40))} is too large`, undefined, option);
   if (m[2] === "%") {
     if (n > 100) throw new InputError(`${option}: a percentage cannot exceed 100%, got ${spec}`, undefined, option);
     return Math.floor((total * n) / 100);
@@ -28,7 +29,7 @@ export function assembleWaves(hosts: readonly string[], canarySpec = "1", batchS
     canary = canarySpec.split(",").map((s) => s.trim()).filter(Boolean);
     const unknown = canary.filter((n) => !hosts.includes(n));
     if (unknown.length > 0) {
-      throw new InputError(`--canary: ${unknown.join(", ")} ${unknown.length === 1 ? "is" : "are"} not among the selected hosts`, undefined, "--canary");
+      throw new InputError(`--canary: ${unknown.map((n) => JSON.stringify(n.slice(0, 80))).join(", ")} ${unknown.length === 1 ? "is" : "are"} not among the selected hosts`, undefined, "--canary");
     }
     canary = hosts.filter((h) => canary.includes(h));
   }

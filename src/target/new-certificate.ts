@@ -24,7 +24,14 @@ export function resolveNewCertificate(arg: string, options: NewCertificateOption
     throw new InputError(`--new: ${JSON.stringify(arg.slice(0, 80))} is neither a SHA-1 thumbprint (40 hex digits) nor a certificate file that exists`, arg, "--new");
   }
   const ext = extname(arg).toLowerCase();
-  const bytes = readFileSync(arg);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(arg);
+  } catch (err) {
+    // A directory (`--new .`) or an unreadable file is bad input, not an internal error.
+    const code = (err as NodeJS.ErrnoException).code ?? "unreadable";
+    throw new InputError(`--new: cannot read ${JSON.stringify(arg.slice(0, 80))} as a certificate file (${code})`, arg, "--new");
+  }
   const der = ext === ".pfx" || ext === ".p12" ? pfxLeaf(arg, bytes, options) : certificateDer(arg, bytes);
   return describeDer(der);
 }

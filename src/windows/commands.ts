@@ -8,7 +8,7 @@
 import type { Binding } from "../model/binding.js";
 import type { RemoteShell } from "../model/host-state.js";
 import { CertfleetError } from "../model/errors.js";
-import { isSafeValue, requireValue, type ValueKind } from "./grammar.js";
+import { isSafeValue, printable, requireValue, shown, type ValueKind } from "./grammar.js";
 
 export const SHELL_PROBE = "echo CFSHELL=%COMSPEC%";
 
@@ -128,7 +128,7 @@ export function addParamsFor(b: Binding): AddParams {
   const problems: string[] = [];
   const push = (name: string, kind: ValueKind, value: string) => {
     if (isSafeValue(kind, value)) params.push([name, value]);
-    else unsafe.push(`${name} value ${JSON.stringify(value.slice(0, 60))} is not a safe ${kind}`);
+    else unsafe.push(`${name} value ${shown(value, 60)} is not a safe ${kind}`);
   };
 
   if (b.certHash === null) unsafe.push("no certificate hash");
@@ -144,7 +144,7 @@ export function addParamsFor(b: Binding): AddParams {
     const v = s[name];
     if (v === undefined) return;
     const want = ON.test(v.trim()) ? "enable" : OFF.test(v.trim()) ? "disable" : null;
-    if (want === null) unsafe.push(`${name} has unreadable value ${JSON.stringify(v)}`);
+    if (want === null) unsafe.push(`${name} has unreadable value ${shown(v, 60)}`);
     else if (want !== dflt) params.push([name, want]);
   };
   for (const name of ["verifyclientcertrevocation", "verifyrevocationwithcachedclientcertonly", "usagecheck"]) {
@@ -158,7 +158,10 @@ export function addParamsFor(b: Binding): AddParams {
   for (const name of CTL_NAMES) {
     known.add(name);
     const v = s[name]?.trim();
-    if (v !== undefined && !NULL.test(v)) push(name, "ctlName", v);
+    // An empty name is not `(null)`: add would leave it out and the binding would read back as
+    // `(null)`, a different record. Only update (which leaves it alone) can keep it.
+    if (v === "") problems.push(`${name} is empty rather than (null), which netsh add cannot set`);
+    else if (v !== undefined && !NULL.test(v)) push(name, "ctlName", v);
   }
   for (const name of ["dsmapperusage", "clientcertnegotiation", "reject"]) toggle(name, ENABLED_TOGGLES[name]!);
   for (const name of SET_TOGGLES) toggle(name, "disable");
@@ -171,12 +174,12 @@ export function addParamsFor(b: Binding): AddParams {
     } else if (key.startsWith("propertyid")) {
       const dflt = EXTENDED_DEFAULTS[key];
       if (v !== "" && dflt !== undefined && v !== dflt) {
-        problems.push(`extended property ${key} is ${v}, not the default ${dflt}, and netsh add cannot set it`);
+        problems.push(`extended property ${printable(key, 60)} is ${printable(v, 60)}, not the default ${dflt}, and netsh add cannot set it`);
       } else if (v !== "" && dflt === undefined && !/^\d+$/.test(v)) {
-        problems.push(`unknown extended property ${key}=${JSON.stringify(v)}`);
+        problems.push(`unknown extended property ${shown(key, 60)}=${shown(v, 60)}`);
       }
     } else if (!DEFAULT_LOOKING.test(v)) {
-      problems.push(`field ${JSON.stringify(key.replace(/^label:/, ""))} is ${JSON.stringify(v)}, which netsh add cannot re-create`);
+      problems.push(`field ${shown(key.replace(/^label:/, ""), 60)} is ${shown(v, 60)}, which netsh add cannot re-create`);
     }
   }
   return { params, unsafe, unrepresentable: problems, problems: [...unsafe, ...problems] };

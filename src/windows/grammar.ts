@@ -31,12 +31,29 @@ export const PATTERNS = {
 
 export type ValueKind = keyof typeof PATTERNS;
 
+// JSON.stringify escapes C0 controls only; DEL, C1 (U+009B is a terminal CSI) and bidi or invisible
+// marks read from a hostile host would still reach a terminal or a report raw.
+const UNPRINTABLE = /[\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2069\ufeff]/g;
+
+/** A refused value for a message: quoted, cut to `max` characters, every unprintable character escaped. */
+export function shown(value: string, max = 80): string {
+  const quoted = JSON.stringify(value.slice(0, max)).replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return value.length > max ? `${quoted}…` : quoted;
+}
+
+/** Like `shown`, unquoted: for messages whose format already marks the value. */
+export function printable(value: string, max = 80): string {
+  // eslint-disable-next-line no-control-regex
+  const escaped = value.slice(0, max).replace(/[\u0000-\u001f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return value.length > max ? `${escaped}…` : escaped;
+}
+
 /** Throws a precondition error naming the value and the rule when `value` is unsafe. */
 export function requireValue(kind: ValueKind, value: string, host?: string): string {
   if (!PATTERNS[kind].test(value) || (kind === "uint" && Number(value) > 0xffffffff)) {
     throw new CertfleetError(
       "precondition",
-      `refused to send ${kind} value ${JSON.stringify(value.slice(0, 80))}${value.length > 80 ? "…" : ""}: it does not match the strict pattern for ${kind}`,
+      `refused to send ${kind} value ${shown(value)}: it does not match the strict pattern for ${kind}`,
       host,
     );
   }

@@ -109,7 +109,14 @@ const LABELS: ReadonlyArray<readonly [Canon, readonly string[]]> = [
   ["disablesessionid", ["disable session id", "désactiver l'id de session", "sitzungs-id deaktivieren"]],
   [
     "enablecachingclienthello",
-    ["enable caching client hello", "activer la mise en cache du client hello", "zwischenspeichern von client hello aktivieren"],
+    [
+      "enable caching client hello",
+      "activer la mise en cache du client hello",
+      // two constructed German wordings (no real German 2025 output seen); its position next to
+      // Disable Session ID is itself a guess, so the label is the only way to read it
+      "zwischenspeichern von client hello aktivieren",
+      "client hello-zwischenspeicherung aktivieren",
+    ],
   ],
   ["extheader", ["extended properties", "propriétés étendues", "erweiterte eigenschaften"]],
   ["propertyid", ["propertyid", "property id", "id de propriété", "eigenschafts-id"]],
@@ -179,6 +186,8 @@ const NEWEST25: readonly FieldCanon[] = [...FULL, "disablesessionid", "enablecac
 function orderFor(count: number): readonly FieldCanon[] {
   // mid and full agree on their first 18 fields after the key; exactly 19 is the mid layout.
   if (count === MID.length) return MID;
+  // 2012 R2 prints 12 fields after the key; without this its layout never counts as aligned.
+  if (count <= BASE13.length) return BASE13;
   if (count <= GEN2016.length) return GEN2016;
   if (count <= FULL.length) return FULL;
   if (count === NEWEST24.length) return NEWEST24;
@@ -302,7 +311,12 @@ export function parseNetshShowSslcert(text: string): NetshParseResult {
     const split = splitLabelValue(line);
     if (!split) {
       if (NOT_FOUND_TEXTS.includes(line.trim().toLowerCase())) continue;
-      warnings.push(`netsh line ${lineNo} not understood, ignored: "${line.trim()}"`);
+      // Inside a binding, a line that is no `label : value` continues the value above it (a value
+      // holding a line break). Keep it there: the binding then reads as what it is, rather than
+      // as a shorter value that an update or re-add would write over the real one.
+      const above = current && !closed ? (ext ? ext.fields[ext.fields.length - 1] : (current.fields[current.fields.length - 1] ?? current.key)) : undefined;
+      if (above) above.value = `${above.value}\n${line.trim()}`;
+      warnings.push(`netsh line ${lineNo} not understood, ${above ? `kept as part of the value of "${above.label}"` : "ignored"}: "${line.trim()}"`);
       continue;
     }
     const canon = LABEL_TABLE.get(normalizeLabel(split.label));
@@ -378,11 +392,20 @@ function resolveBinding(raw: RawBinding, warnings: string[]): Binding {
   // Mostly unknown labels mean another display language: read by shape and position.
   const byPosition = raw.keyByShape || (unknown > 0 && unknown * 2 >= raw.fields.length);
   const order = orderFor(raw.fields.length);
-  // A few unknown labels in a layout whose every known label sits where that layout puts it (a
-  // label worded differently in this language or build): the position is trustworthy, so read
-  // those by position and shape too, rather than lose a setting a re-created binding needs.
-  const aligned =
-    !byPosition && unknown > 0 && order.length === raw.fields.length && raw.fields.every((f, i) => f.canon === undefined || f.canon === order[i]);
+  // A few unknown labels (worded differently in this language or build) whose nearest known
+  // neighbours on both sides sit where the layout puts them: that position is trustworthy, so read
+  // the field by position and shape rather than lose a setting a re-created binding needs. Only
+  // local agreement counts, because the order of the newest flags is itself a guess (NEWEST25).
+  const atLayoutPosition = (i: number): boolean => raw.fields[i]?.canon === order[i];
+  const neighbourAligned = (index: number, step: 1 | -1): boolean => {
+    for (let i = index + step; i >= 0 && i < raw.fields.length; i += step) {
+      if (raw.fields[i]?.canon !== undefined) return atLayoutPosition(i);
+    }
+    return true;
+  };
+  const aligned = (index: number): boolean =>
+    !byPosition && order.length === raw.fields.length && neighbourAligned(index, -1) && neighbourAligned(index, 1);
+  let guessedByNeighbours = false;
   const used = new Set<string>();
   for (const f of raw.fields) if (f.canon) used.add(f.canon);
 
@@ -393,7 +416,7 @@ function resolveBinding(raw: RawBinding, warnings: string[]): Binding {
     let key: string | undefined;
     if (f.canon !== undefined && !f.canon.startsWith("key:") && f.canon !== "extheader" && f.canon !== "propertyid") {
       key = f.canon;
-    } else if (f.canon === undefined && (byPosition || aligned)) {
+    } else if (f.canon === undefined && (byPosition || aligned(index))) {
       const positional = order[index];
       if (!used.has("certhash") && HEX40.test(f.value)) key = "certhash";
       else if (!used.has("appid") && GUID.test(f.value)) key = "appid";
@@ -401,6 +424,7 @@ function resolveBinding(raw: RawBinding, warnings: string[]): Binding {
       if (key) {
         used.add(key);
         guessed.push(`"${f.label}"→${key}`);
+        if (!byPosition) guessedByNeighbours = true;
       }
     }
     if (key && claimed.has(key)) {
@@ -415,7 +439,7 @@ function resolveBinding(raw: RawBinding, warnings: string[]): Binding {
     assigned.push({ key, field: f });
   });
 
-  if (aligned && guessed.length > 0) {
+  if (guessedByNeighbours) {
     warn(`labels not recognised, read by position in the layout of the known labels: ${guessed.join(", ")}`);
   }
   if (byPosition) {

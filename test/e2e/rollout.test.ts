@@ -6,9 +6,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Report } from "../../src/report/schema.js";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { APPID } from "../../src/simulator/index.js";
 import { startHarness, type Harness } from "../support/harness.js";
+import { runCli } from "../../src/cli/program.js";
+import { exitCodeFor } from "../../src/cli/output.js";
+import { addBindingCommand } from "../../src/windows/commands.js";
 import {
+  CHANGE_RE,
+  CLI_VERIFY,
   certs,
+  expectSameBindings,
+  rolloutKilledAt,
+  writeNewCer,
   changeCommands,
   countVerb,
   expectRebound,
@@ -31,6 +43,30 @@ describe("rollout over 30 mixed hosts", () => {
   });
   afterAll(async () => h?.close());
 
+  let dryRun: Report | undefined;
+
+  it("--dry-run changes nothing, sends no change command and lists the exact commands per host", async () => {
+    const { report, halted } = await rollout(h.hosts, h.deps, undefined, { dryRun: true });
+    Report.parse(report);
+    expect(halted).toBe(false);
+    expect(report.dryRun).toBe(true);
+    for (const host of h.fleet.hosts) {
+      expectSameBindings(host, before.get(host.name)!);
+      expect(changeCommands(host), host.name).toEqual([]);
+      const r = report.hosts.find((x) => x.name === host.name)!;
+      expect(r.status, `${host.name} ${r.error?.message ?? ""}`).toBe("unchanged");
+      const rebinds = r.bindings.filter((b) => b.action === "rebind");
+      expect(rebinds.length, host.name).toBe([...before.get(host.name)!.values()].filter((b) => b.certHash === OLD).length);
+      // per rebind: show, update, (where update is missing:) delete + add, show
+      const cmds = r.commands ?? [];
+      expect(cmds.filter((c) => /^netsh http show sslcert /.test(c)).length, host.name).toBe(rebinds.length * 2);
+      expect(countVerb(cmds, "update"), host.name).toBe(rebinds.length);
+      for (const c of cmds.filter((x) => /http (?:update|add) sslcert/.test(x))) expect(c, host.name).toContain(`certhash=${NEW}`);
+      for (const b of rebinds) expect(cmds.some((c) => c.includes(`=${b.endpoint}`)), `${host.name} ${b.endpoint}`).toBe(true);
+    }
+    dryRun = report;
+  });
+
   it("moves every old-hash binding to the new certificate with every setting kept; nothing else changes", async () => {
     const { path, journal } = await tempJournal();
     const started = performance.now();
@@ -41,7 +77,6 @@ describe("rollout over 30 mixed hosts", () => {
     const failed = report.hosts.filter((x) => x.status !== "changed" && x.status !== "unchanged");
     expect(failed.map((x) => `${x.name}: ${x.status} ${x.error?.kind} ${x.error?.message} ${x.error?.remote ?? ""}`)).toEqual([]);
     expect(halted).toBe(false);
-    console.info(report.hosts.map((x) => `${x.name}:${x.status}:${x.bindings.map((b) => b.action).join("/")}`).join(" "), elapsed);
 
     let moved = 0;
     for (const host of h.fleet.hosts) {
@@ -67,6 +102,13 @@ describe("rollout over 30 mixed hosts", () => {
     }
     expect(moved).toBeGreaterThan(45);
 
+    // What the rollout really sent is what --dry-run listed, in the same order.
+    for (const host of h.fleet.hosts) {
+      const listed = dryRun!.hosts.find((x) => x.name === host.name)!.commands!.map(stripDryRunNote).filter((c) => CHANGE_RE.test(c));
+      const sent = changeCommands(host);
+      expect(isSubsequence(sent, listed), `${host.name}: sent ${JSON.stringify(sent)} listed ${JSON.stringify(listed)}`).toBe(true);
+    }
+
     const records = readJournal(path).records;
     expect(records.filter((r) => r.type === "intent")).toHaveLength(moved);
     expect(records.filter((r) => r.type === "done" && r.outcome === "rebound")).toHaveLength(moved);
@@ -76,5 +118,331 @@ describe("rollout over 30 mixed hosts", () => {
       `[rollout-30] hosts=${h.fleet.hosts.length} bindings moved=${moved} elapsed=${Math.round(elapsed)}ms ` +
         `commands/host min=${Math.min(...perHost)} max=${Math.max(...perHost)} mean=${(perHost.reduce((a, b) => a + b, 0) / perHost.length).toFixed(1)}`,
     );
+  });
+
+  it("a re-run changes nothing: every host unchanged, no change command, exit 0 (API and CLI)", async () => {
+    const after = snapshotFleet(h.fleet.hosts);
+    const marks = new Map(h.fleet.hosts.map((x) => [x.name, x.commandLog.length]));
+    const { journal } = await tempJournal();
+    const { report, halted } = await rollout(h.hosts, h.freshDeps(), journal);
+    journal.close();
+    expect(halted).toBe(false);
+    expect(report.hosts.filter((x) => x.status !== "unchanged").map((x) => `${x.name}: ${x.status} ${x.error?.message ?? ""}`)).toEqual([]);
+    expect(exitCodeFor(report, halted)).toBe(0);
+
+    const out = await mkdtemp(join(tmpdir(), "certfleet-rerun-"));
+    const cer = await writeNewCer(out);
+    const code = await runCli(["rollout", "--new", cer, "-i", h.files.inventory, "--yes", "--plain", "--out", out, ...CLI_VERIFY]);
+    expect(code).toBe(0);
+    const cliReport = Report.parse(JSON.parse(await readFile(join(out, "report.json"), "utf8")));
+    expect(cliReport.summary.unchanged).toBe(30);
+
+    for (const host of h.fleet.hosts) {
+      expect(changeCommands(host, marks.get(host.name)), host.name).toEqual([]);
+      expectSameBindings(host, after.get(host.name)!);
+    }
+  });
+});
+
+function stripDryRunNote(c: string): string {
+  return c.replace(/^\(where update is missing[^)]*\)\s*/, "");
+}
+
+function isSubsequence(sub: readonly string[], of: readonly string[]): boolean {
+  let i = 0;
+  for (const c of of) if (i < sub.length && sub[i] === c) i++;
+  return i === sub.length;
+}
+
+describe("a host whose new certificate has no usable private key (netsh: 1312)", () => {
+  let h: Harness;
+  let before: FleetSnapshot;
+  const { OLD, NEW } = certs();
+  // web05 is a German 2012 R2 host (delete+add path), web06 a 2016 host (update path)
+  const BAD = ["web05", "web06"];
+
+  beforeAll(async () => {
+    const specs = mixedFleetSpecs(8).map((s, i) => (i === 5 ? { ...s, name: "web06", groups: ["web"], bindings: s.bindings?.filter((b) => b.appId !== APPID.adfs).concat([{ kind: "ipport", endpoint: "0.0.0.0:443", certHash: OLD, appId: APPID.iis, storeName: "MY", params: { disablehttp2: "enable" } }]) } : s));
+    h = await startHarness(specs);
+    for (const name of BAD) h.fleet.host(name).faults.failAddWith1312ForHash = NEW;
+    before = snapshotFleet(h.fleet.hosts);
+  });
+  afterAll(async () => h?.close());
+
+  it("fails only that host, which keeps exactly its original bindings; the others proceed within --max-failures", async () => {
+    const { path, journal } = await tempJournal();
+    const { report, halted } = await rollout(h.hosts, h.deps, journal, { maxFailures: 2, waves: [["web01"], h.hosts.slice(1).map((x) => x.name)] });
+    journal.close();
+    Report.parse(report);
+    expect(halted).toBe(false);
+    expect(exitCodeFor(report, halted)).toBe(1);
+    for (const host of h.fleet.hosts) {
+      const r = report.hosts.find((x) => x.name === host.name)!;
+      if (BAD.includes(host.name)) {
+        expect(r.status, host.name).toBe("failed");
+        expect(r.error?.kind, host.name).toBe("apply");
+        expect(r.error?.remote, host.name).toMatch(/1312/);
+        expectSameBindings(host, before.get(host.name)!);
+      } else {
+        expect(r.status, `${host.name}: ${r.error?.message ?? ""}`).toBe("changed");
+        expectRebound(host, before.get(host.name)!, OLD, NEW);
+      }
+    }
+    // the 2012 R2 host really deleted, failed the add, and put the original back
+    const w5 = changeCommands(h.fleet.host("web05"));
+    expect(countVerb(w5, "delete")).toBeGreaterThanOrEqual(1);
+    expect(w5.filter((c) => /add sslcert/.test(c) && c.includes(`certhash=${OLD}`)).length).toBeGreaterThanOrEqual(1);
+    expect(report.hosts.find((x) => x.name === "web05")!.bindings.some((b) => b.action === "restored")).toBe(true);
+    // the 2016 host never lost its binding: update failed in place
+    expect(countVerb(changeCommands(h.fleet.host("web06")), "delete")).toBe(0);
+    const outcomes = readJournal(path).records.filter((r) => r.type === "done" && BAD.includes(r.host)).map((r) => (r.type === "done" ? r.outcome : ""));
+    expect(outcomes.sort()).toEqual(["restored", "unchanged"]);
+  });
+
+  it("with one failure too many (budget 1, two bad hosts in the first batch) the remaining hosts halt", async () => {
+    // put every host back on the old certificate first
+    for (const host of h.fleet.hosts) host.bindings = [...before.get(host.name)!.values()].map((b) => ({ ...b, params: { ...b.params } }));
+    const marks = new Map(h.fleet.hosts.map((x) => [x.name, x.commandLog.length]));
+    const { journal } = await tempJournal();
+    const order = ["web01", "web05", "web06", ...h.hosts.map((x) => x.name).filter((n) => !["web01", "web05", "web06"].includes(n))];
+    const { report, halted } = await rollout(h.hosts, h.deps, journal, {
+      maxFailures: 1,
+      concurrency: 1,
+      waves: [["web01"], ["web05", "web06"], order.slice(3)],
+    });
+    journal.close();
+    expect(halted).toBe(true);
+    expect(exitCodeFor(report, halted)).toBe(3);
+    for (const name of order.slice(3)) {
+      expect(report.hosts.find((x) => x.name === name)!.status).toBe("halted");
+      expect(changeCommands(h.fleet.host(name), marks.get(name))).toEqual([]);
+      expectSameBindings(h.fleet.host(name), before.get(name)!);
+    }
+  });
+});
+
+describe("a canary failure under the default budget (0)", () => {
+  let h: Harness;
+  let before: FleetSnapshot;
+  const { NEW } = certs();
+
+  beforeAll(async () => {
+    h = await startHarness(mixedFleetSpecs(6));
+    h.fleet.host("web01").faults.failAddWith1312ForHash = NEW;
+    before = snapshotFleet(h.fleet.hosts);
+  });
+  afterAll(async () => h?.close());
+
+  it("halts every other host untouched; runRollout says halted (exit 3)", async () => {
+    const { journal } = await tempJournal();
+    const { report, halted } = await rollout(h.hosts, h.deps, journal);
+    journal.close();
+    expect(halted).toBe(true);
+    expect(exitCodeFor(report, halted)).toBe(3);
+    expect(report.summary).toMatchObject({ hosts: 6, failed: 1, halted: 5, changed: 0 });
+    expect(report.hosts[0]).toMatchObject({ name: "web01", status: "failed", error: { kind: "apply" } });
+    for (const host of h.fleet.hosts) {
+      expectSameBindings(host, before.get(host.name)!);
+      if (host.name !== "web01") {
+        expect(report.hosts.find((x) => x.name === host.name)!.status).toBe("halted");
+        expect(host.commandLog, host.name).toEqual([]);
+      }
+    }
+  });
+
+  it("the CLI exits 3 and writes a report saying so", async () => {
+    const out = await mkdtemp(join(tmpdir(), "certfleet-canary-"));
+    const cer = await writeNewCer(out);
+    const code = await runCli(["rollout", "--new", cer, "-i", h.files.inventory, "--yes", "--plain", "--out", out, ...CLI_VERIFY]);
+    expect(code).toBe(3);
+    const report = Report.parse(JSON.parse(await readFile(join(out, "report.json"), "utf8")));
+    expect(report.summary).toMatchObject({ failed: 1, halted: 5 });
+    for (const host of h.fleet.hosts) {
+      expectSameBindings(host, before.get(host.name)!);
+      if (host.name !== "web01") expect(changeCommands(host), host.name).toEqual([]);
+    }
+  });
+});
+
+describe("a session dropped right after a delete", () => {
+  let h: Harness;
+  let before: FleetSnapshot;
+  const { OLD, NEW } = certs();
+
+  beforeAll(async () => {
+    // web01 and web05: 2012 R2 (delete+add); web01 cmd.exe, web05 German; web02 PowerShell for contrast
+    h = await startHarness(mixedFleetSpecs(5));
+    before = snapshotFleet(h.fleet.hosts);
+  });
+  afterAll(async () => h?.close());
+
+  it("every delete drops the connection: on reconnect each binding is finished, none missing", async () => {
+    h.fleet.host("web01").faults.dropAfter = /delete sslcert/;
+    const { path, journal } = await tempJournal();
+    const { report } = await rollout(h.hosts, h.freshDeps(), journal, { waves: [h.hosts.map((x) => x.name)] });
+    journal.close();
+    h.fleet.host("web01").faults.dropAfter = undefined;
+    const r = report.hosts.find((x) => x.name === "web01")!;
+    const host = h.fleet.host("web01");
+    const deletes = countVerb(changeCommands(host), "delete");
+    expect(deletes).toBeGreaterThanOrEqual(1);
+    // the state and the status agree: changed = all rebound, failed = all as before
+    if (r.status === "changed") expectRebound(host, before.get("web01")!, OLD, NEW);
+    else {
+      expect(r.status, r.error?.message).toBe("failed");
+      expectSameBindings(host, before.get("web01")!);
+    }
+    expect(r.status, `${r.error?.kind}: ${r.error?.message}`).toBe("changed");
+    const done = readJournal(path).records.filter((x) => x.type === "done" && x.host === "web01");
+    expect(done.length).toBe([...before.get("web01")!.values()].filter((b) => b.certHash === OLD).length);
+  });
+
+  it("a single drop after one delete on a German 2012 R2 host: finished on reconnect", async () => {
+    const host = h.fleet.host("web05");
+    for (const x of h.fleet.hosts) x.bindings = [...before.get(x.name)!.values()].map((b) => ({ ...b, params: { ...b.params } }));
+    let dropped = 0;
+    host.faults.dropAfter = { lastIndex: 0, test: (c: string) => /delete sslcert/.test(c) && dropped++ === 0 } as unknown as RegExp;
+    const { journal } = await tempJournal();
+    const { report } = await rollout(h.hosts, h.freshDeps(), journal, { waves: [["web05"]] });
+    journal.close();
+    host.faults.dropAfter = undefined;
+    expect(dropped).toBe(1);
+    const r = report.hosts.find((x) => x.name === "web05")!;
+    expect(r.status, `${r.error?.kind}: ${r.error?.message}`).toBe("changed");
+    expectRebound(host, before.get("web05")!, OLD, NEW);
+  });
+});
+
+describe("resume after the orchestrator was killed (SIGKILL) mid-rollout", () => {
+  let h: Harness;
+  let before: FleetSnapshot;
+  const { OLD, NEW } = certs();
+
+  beforeAll(async () => {
+    h = await startHarness(mixedFleetSpecs(8));
+    before = snapshotFleet(h.fleet.hosts);
+  });
+  afterAll(async () => h?.close());
+
+  // 4: right after the canary's (2012 R2) first delete, its binding missing; 14: mid second wave
+  it.each([4, 14])("killed at change command %i: `rollout --resume` finishes every host on the new certificate", async (n) => {
+    for (const x of h.fleet.hosts) x.bindings = [...before.get(x.name)!.values()].map((b) => ({ ...b, params: { ...b.params } }));
+    const out = await mkdtemp(join(tmpdir(), "certfleet-kill-"));
+    const cer = await writeNewCer(out);
+    const killed = await rolloutKilledAt(h.fleet.hosts, n, { inventory: h.files.inventory, cer, out, extra: ["-c", "4"] });
+    expect(killed.signal).toBe("SIGKILL");
+    const crashed = readJournal(killed.journal);
+    expect(crashed.records.some((r) => r.type === "intent")).toBe(true);
+    // the crash left the fleet half-done: some binding not yet on the new certificate
+    expect(h.fleet.hosts.some((x) => x.bindings.some((b) => b.certHash === OLD))).toBe(true);
+    if (n === 4) expect(h.fleet.host("web01").bindings.length).toBeLessThan(before.get("web01")!.size);
+
+    const out2 = await mkdtemp(join(tmpdir(), "certfleet-resume-"));
+    const code = await runCli(["rollout", "--new", cer, "--resume", killed.journal, "-i", h.files.inventory, "--yes", "--plain", "--out", out2, ...CLI_VERIFY]);
+    const report = Report.parse(JSON.parse(await readFile(join(out2, "report.json"), "utf8")));
+    // changed, or unchanged where the killed run had already finished the host
+    expect(report.hosts.filter((x) => x.status !== "changed" && x.status !== "unchanged").map((x) => `${x.name}: ${x.status} ${x.error?.message ?? ""}`)).toEqual([]);
+    expect(report.hosts.filter((x) => x.status === "changed").length).toBeGreaterThan(0);
+    expect(code).toBe(0);
+    for (const host of h.fleet.hosts) expectRebound(host, before.get(host.name)!, OLD, NEW);
+    // the resumed run appended to the same journal, which still takes everything back
+    expect(readJournal(killed.journal).records.filter((r) => r.type === "run").length).toBe(2);
+    expect(await runCli(["rollback", "--journal", killed.journal, "-i", h.files.inventory, "--yes", "--plain", "--out", out2])).toBe(0);
+    for (const host of h.fleet.hosts) expectSameBindings(host, before.get(host.name)!);
+  });
+});
+
+describe("resume when the failure budget is spent again", () => {
+  let h: Harness;
+  let before: FleetSnapshot;
+  const { OLD, NEW } = certs();
+
+  beforeAll(async () => {
+    h = await startHarness(mixedFleetSpecs(8));
+    before = snapshotFleet(h.fleet.hosts);
+  });
+  afterAll(async () => h?.close());
+
+  it("a host left half-done by the crash is settled even when the resumed run's canary fails", async () => {
+    const out = await mkdtemp(join(tmpdir(), "certfleet-kill-"));
+    const cer = await writeNewCer(out);
+    // one host at a time: web01..web04 done, web05 (2012 R2) killed right after its first delete
+    const killed = await rolloutKilledAt(h.fleet.hosts, 1, {
+      inventory: h.files.inventory,
+      cer,
+      out,
+      extra: ["-c", "1"],
+      counts: (host, c) => host === "web05" && /delete sslcert/.test(c),
+    });
+    expect(killed.signal).toBe("SIGKILL");
+    expect(h.fleet.host("web05").bindings.length).toBe(before.get("web05")!.size - 1);
+    for (const name of ["adfs06", "exchange07", "web08"]) expectSameBindings(h.fleet.host(name), before.get(name)!);
+
+    // the resumed run's canary fails (budget 0): nothing new may start, yet web05 must not stay broken
+    h.fleet.host("web08").faults.failAddWith1312ForHash = NEW;
+    const out2 = await mkdtemp(join(tmpdir(), "certfleet-resume-"));
+    const code = await runCli(["rollout", "--new", cer, "--resume", killed.journal, "--canary", "web08", "-i", h.files.inventory, "--yes", "--plain", "--out", out2, ...CLI_VERIFY]);
+    h.fleet.host("web08").faults.failAddWith1312ForHash = undefined;
+    const report = Report.parse(JSON.parse(await readFile(join(out2, "report.json"), "utf8")));
+    const status = (n: string) => report.hosts.find((x) => x.name === n)!.status;
+    expect(code).toBe(3);
+    expect(status("web08")).toBe("failed");
+    expectSameBindings(h.fleet.host("web08"), before.get("web08")!);
+    // web05 is whole again: all rebound (as the crashed run intended), or all as before
+    const w5 = h.fleet.host("web05");
+    expect(status("web05")).toBe("changed");
+    expectRebound(w5, before.get("web05")!, OLD, NEW);
+    for (const name of ["adfs06", "exchange07"]) {
+      expect(status(name)).toBe("halted");
+      expectSameBindings(h.fleet.host(name), before.get(name)!);
+    }
+  });
+});
+
+describe("a restore that itself fails", () => {
+  let h: Harness;
+  let before: FleetSnapshot;
+  const { OLD, NEW } = certs();
+
+  beforeAll(async () => {
+    h = await startHarness(mixedFleetSpecs(2));
+    before = snapshotFleet(h.fleet.hosts);
+  });
+  afterAll(async () => h?.close());
+
+  it("ends needs-attention with the exact command to run by hand, in the report and on stdout", async () => {
+    // web01 (2012 R2): the add of the new certificate fails with 1312, and the old certificate
+    // vanishes from the store right after the delete, so putting the original back fails too.
+    const host = h.fleet.host("web01");
+    host.faults.failAddWith1312ForHash = NEW;
+    const log = host.commandLog;
+    const push = log.push.bind(log);
+    log.push = (...items: string[]) => {
+      if (items.some((c) => /delete sslcert/.test(c))) host.certificates = host.certificates.filter((e) => e.cert.thumbprint !== OLD);
+      return push(...items);
+    };
+    const out = await mkdtemp(join(tmpdir(), "certfleet-attention-"));
+    const cer = await writeNewCer(out);
+    const stdout: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array) => (stdout.push(String(chunk)), true)) as typeof process.stdout.write;
+    let code: number;
+    try {
+      code = await runCli(["rollout", "--new", cer, "-i", h.files.inventory, "--yes", "--plain", "--out", out, ...CLI_VERIFY]);
+    } finally {
+      process.stdout.write = write;
+      log.push = push;
+    }
+    const report = Report.parse(JSON.parse(await readFile(join(out, "report.json"), "utf8")));
+    const r = report.hosts.find((x) => x.name === "web01")!;
+    expect(r.status).toBe("needs-attention");
+    expect(code).toBe(3);
+    const first = [...before.get("web01")!.values()][0]!;
+    expect(host.bindings.some((b) => b.endpoint === first.endpoint)).toBe(false);
+    const row = r.bindings.find((b) => b.endpoint === first.endpoint)!;
+    const expected = addBindingCommand("cmd", { kind: first.kind, endpoint: first.endpoint, certHash: OLD, appId: row.appId, storeName: row.storeName, settings: row.settings });
+    expect(row.manualCommand).toContain(expected);
+    expect(expected).toContain("clientcertnegotiation=enable");
+    expect(stdout.join("")).toContain(expected);
   });
 });

@@ -21,7 +21,7 @@ describe("assembleWaves", () => {
 
   it("an unknown canary name is an input error naming it", () => {
     expect(() => assembleWaves(hosts, "h2,web99")).toThrow(InputError);
-    expect(() => assembleWaves(hosts, "h2,web99")).toThrow(/web99 is not among the selected hosts/);
+    expect(() => assembleWaves(hosts, "h2,web99")).toThrow(/"?web99"? is not among the selected hosts/);
   });
 
   it("--batch N cuts the rest into waves of N", () => {

@@ -147,6 +147,10 @@ describe("command builders under hostile bindings", () => {
         // An unblocked plan must never hit a builder refusal later (that would leave a host half-done).
         for (const line of dryRunCommands(plan, shell, "web01")) {
           const cmd = line.replace(/^\(where update is missing, e\.g\. 2012 R2\) /, "");
+          if (cmd.startsWith("left as it is: ")) {
+            expect(cmd).not.toMatch(CONTROL_CHARS);
+            continue;
+          }
           expect(isGrammatical(shell, cmd), cmd).toBe(true);
         }
       }),

@@ -3,7 +3,8 @@
  * by binding, the "only the hash moved" comparison, change-command counting, and waiting on the
  * simulator's command log (bounded, event-driven: no fixed sleeps).
  */
-import { mkdtemp } from "node:fs/promises";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
@@ -11,7 +12,7 @@ import type { Target } from "../../src/plan/schema.js";
 import { openJournal, readJournal, type JournalWriter } from "../../src/rollout/journal.js";
 import { runRollout, type RolloutRunOptions, type RolloutRunResult } from "../../src/rollout/run-rollout.js";
 import type { FleetDeps } from "../../src/session/host-context.js";
-import { APPID, demoCertificates } from "../../src/simulator/index.js";
+import { APPID, demoCertificates, toCerFile } from "../../src/simulator/index.js";
 import type { SimHost } from "../../src/simulator/host.js";
 import type { SimBinding, SimBindingSpec, SimCertificateSpec, SimHostSpec, SimLanguage, SimOs, SimShell } from "../../src/simulator/state.js";
 import { describeDer } from "../../src/target/new-certificate.js";
@@ -146,7 +147,12 @@ export function countVerb(commands: readonly string[], verb: "add" | "delete" | 
  * Calls `onMatch` synchronously (inside the simulator's exec, before the command runs) when the
  * fleet has received `n` change commands in total. Returns a promise for that moment.
  */
-export function onNthChange(hosts: readonly SimHost[], n: number, onMatch: () => void = () => undefined): { reached: Promise<void>; restore(): void } {
+export function onNthChange(
+  hosts: readonly SimHost[],
+  n: number,
+  onMatch: () => void = () => undefined,
+  counts: (host: string, command: string) => boolean = () => true,
+): { reached: Promise<void>; restore(): void } {
   let seen = 0;
   let resolve!: () => void;
   const reached = new Promise<void>((r) => (resolve = r));
@@ -156,7 +162,7 @@ export function onNthChange(hosts: readonly SimHost[], n: number, onMatch: () =>
     log.push = (...items: string[]) => {
       const r = push(...items);
       for (const c of items) {
-        if (CHANGE_RE.test(c) && ++seen === n) {
+        if (CHANGE_RE.test(c) && counts(h.name, c) && ++seen === n) {
           onMatch();
           resolve();
         }
@@ -206,3 +212,55 @@ export async function rollout(
 }
 
 export { readJournal };
+
+// --- the CLI as a separate process (SIGKILL tests) ---------------------------------------------
+
+
+export const CLI = join(process.cwd(), "dist/cli/main.js");
+
+/** Writes the new certificate as a DER .cer file (what an operator exports from Windows). */
+export async function writeNewCer(dir: string): Promise<string> {
+  const file = join(dir, "new-wildcard.cer");
+  await writeFile(file, toCerFile(demoCertificates().newCert));
+  return file;
+}
+
+export interface Spawned {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function spawnCli(args: string[]): Spawned {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1", CI: "1" } });
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  return { child, output: () => out, exited };
+}
+
+/** Verify options for the CLI: a short TLS window. */
+export const CLI_VERIFY = ["--verify-window", "3", "--verify-interval", "0.1"];
+
+/**
+ * Runs `certfleet rollout` as its own process against the fleet and SIGKILLs it from inside the
+ * simulator the moment the fleet receives its `n`-th change command (that command still runs,
+ * as it would on a real host that got it just before the orchestrator died).
+ */
+export async function rolloutKilledAt(
+  hosts: readonly SimHost[],
+  n: number,
+  args: { inventory: string; cer: string; out: string; extra?: string[]; counts?: (host: string, command: string) => boolean },
+): Promise<{ output: string; journal: string; signal: NodeJS.Signals | null }> {
+  const run = spawnCli(["rollout", "--new", args.cer, "-i", args.inventory, "--yes", "--plain", "--out", args.out, ...CLI_VERIFY, ...(args.extra ?? [])]);
+  const hook = onNthChange(hosts, n, () => run.child.kill("SIGKILL"), args.counts);
+  try {
+    const first = await Promise.race([hook.reached.then(() => "killed" as const), run.exited.then(() => "exited" as const)]);
+    const exit = await run.exited;
+    if (first !== "killed") throw new Error(`the rollout finished (exit ${exit.code}) before the ${n}th change command:\n${run.output()}`);
+    return { output: run.output(), journal: join(args.out, "journal.jsonl"), signal: exit.signal };
+  } finally {
+    hook.restore();
+  }
+}

@@ -1,10 +1,11 @@
 import { join } from "node:path";
 import { Command } from "commander";
 import { runPlan } from "../../fleet/plan.js";
+import { InputError } from "../../model/errors.js";
 import { openJournal, readJournal, type JournalRecord } from "../../rollout/journal.js";
 import { runRollout } from "../../rollout/run-rollout.js";
 import { assembleWaves, failureBudget } from "../../rollout/waves.js";
-import { confirm } from "../confirm.js";
+import { confirm, ensureConfirmable } from "../confirm.js";
 import { openFleet, positiveInt, readTarget, secondsToMs, type Dialer, type FleetOptions } from "../context.js";
 import { exitCodeFor, outDirFor, publish } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
@@ -22,6 +23,18 @@ interface RolloutCliOptions extends FleetOptions, TargetCliOptions {
   verifyWindow: string;
   verifyInterval: string;
   resume?: string;
+}
+
+/** `--resume FILE`: a journal that cannot be read is bad input (exit 2), before any host is contacted. */
+function readResumeJournal(file: string): JournalRecord[] {
+  let contents;
+  try {
+    contents = readJournal(file);
+  } catch (err) {
+    throw new InputError(`${file}: cannot read the journal (${(err as NodeJS.ErrnoException).code ?? String(err)})`, file, "--resume");
+  }
+  for (const d of contents.damaged) process.stderr.write(`${file}:${d.line}: unreadable record ignored (torn write?)\n`);
+  return contents.records;
 }
 
 export function rolloutCommand(dial?: Dialer): Command {
@@ -60,7 +73,8 @@ Examples:
         intervalMs: secondsToMs(opts.verifyInterval, "--verify-interval", 2_000),
         handshakeTimeoutMs: 10_000,
       };
-      const resumeFrom: JournalRecord[] | undefined = opts.resume ? readJournal(opts.resume).records : undefined;
+      const resumeFrom: JournalRecord[] | undefined = opts.resume ? readResumeJournal(opts.resume) : undefined;
+      if (!opts.dryRun) ensureConfirmable(opts.yes);
       const fleet = await openFleet(opts, dial);
       const names = fleet.hosts.map((h) => h.name);
       const { waves } = assembleWaves(names, opts.canary, opts.batch);
