@@ -86,6 +86,8 @@ export async function applyHostPlan(session: HostSession, plan: HostPlan, ctx: A
 
   // Undo in reverse order so the host ends exactly as it was.
   for (const m of moved.reverse()) {
+    // Journaled first: if certfleet dies mid-undo, a resumed run finishes putting it back.
+    ctx.journal.append({ type: "intent", runId: ctx.runId, at: at(), host, address: ctx.address, original: m.desired, desired: m.original });
     const back = await changeBinding(session, m.desired, m.original, ctx.caps, { allowMissing: true });
     commands.push(...back.commands);
     const row = rows[m.index]!;

@@ -46,6 +46,8 @@ export async function changeBinding(
   let interruptions = 0;
   let triedForward = false;
   let triedUpdateBack = false;
+  // The original was re-created by an add that succeeded: from then on it is never deleted again.
+  let putBack = false;
   let current: Binding | null = null;
   // Whether any add/delete/update was sent, whether `current` was read after the last one, and
   // whether the command in flight is a change: they decide what a failure can have left behind.
@@ -162,11 +164,15 @@ export async function changeBinding(
           const upd = await exec(updateBindingCommand(session.shell, from, host));
           if (upd.result.ok) continue;
         }
+        // Re-created, yet it reads back differently (a value netsh cannot reproduce): deleting it
+        // again cannot do better, and a step budget running out after the delete would lose it.
+        if (putBack) break;
         const del = await exec(deleteBindingCommand(session.shell, current, host));
         if (!del.result.ok) break;
         continue;
       }
       const add = await exec(addBindingCommand(session.shell, from, host));
+      if (add.result.ok) putBack = true;
       if (!add.result.ok) {
         const again = await session.readBinding(from).catch(() => null);
         if (again && sameBinding(again, from)) return { result: "restored", after: again, commands, error: firstError! };

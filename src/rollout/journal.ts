@@ -4,7 +4,7 @@
  * rollout trust when the orchestrator died mid-host, so every record is self-contained and a
  * half-written last line (the process killed mid-write) is detected and ignored.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 import { z } from "zod";
 import { Binding } from "../model/binding.js";
@@ -50,7 +50,15 @@ export interface JournalWriter {
 
 export function openJournal(path: string): JournalWriter {
   mkdirSync(dirname(path), { recursive: true });
-  const fd = openSync(path, "a", 0o600);
+  const fd = openSync(path, "a+", 0o600);
+  // A journal whose last write was torn (the process killed mid-line) ends without a newline:
+  // start on a fresh line, or the next record would be glued to the torn one and lost with it.
+  const size = fstatSync(fd).size;
+  if (size > 0) {
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    if (last[0] !== 0x0a) writeSync(fd, "\n");
+  }
   return {
     path,
     append(record) {

@@ -3,7 +3,7 @@
  * protocol, read back, prove by TLS, and put everything back if the proof fails.
  */
 import type { ResolvedHost } from "../inventory/schema.js";
-import type { Binding } from "../model/binding.js";
+import { bindingKey, type Binding } from "../model/binding.js";
 import { CertfleetError } from "../model/errors.js";
 import { planHost } from "../plan/plan-host.js";
 import type { HostPlan, Target } from "../plan/schema.js";
@@ -16,6 +16,7 @@ import { failedHost, reportError, withSession, type FleetDeps } from "../session
 import { applyHostPlan } from "./apply-host.js";
 import { changeBinding, type HostCapabilities } from "./change-binding.js";
 import type { JournaledBinding, JournalWriter } from "./journal.js";
+import { settleInterrupted } from "./resume-host.js";
 
 export interface RolloutHostOptions {
   target: Target;
@@ -23,7 +24,7 @@ export interface RolloutHostOptions {
   journal?: JournalWriter;
   runId: string;
   verify: { enabled: boolean; timing: VerifyTiming; deps?: VerifyDeps };
-  /** half-done bindings of this host from a journal (a resumed rollout). */
+  /** a resumed rollout: this host's journaled bindings, some of them half-done (no outcome). */
   resume?: JournaledBinding[];
   wave?: number;
 }
@@ -68,7 +69,17 @@ export async function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: Rol
   try {
     const result = await withSession(host, deps, async (session) => {
       const caps: HostCapabilities = { update: "unknown" };
-      const resumed = opts.resume && opts.resume.length > 0 && !opts.dryRun ? await finishHalfDone(session, opts.resume, caps) : [];
+      let resumed: Array<{ item: JournaledBinding; after: Binding }> = [];
+      if (opts.resume && opts.resume.some((j) => j.outcome === undefined) && !opts.dryRun) {
+        deps.progress.hostStep?.(host.name, "settling what the interrupted run left half-done");
+        const settled = await settleInterrupted(session, opts.resume, caps, { journal: opts.journal, runId: opts.runId, host: host.name, address: host.address, now: deps.now });
+        if (!settled.ok) {
+          const { rows, attention } = settled.restore;
+          const status = attention ? "needs-attention" : "failed";
+          return { name: host.name, address: host.address, ...wave, status, durationMs: elapsed(), error: reportError(settled.error, host.name), bindings: rows } satisfies ReportHost;
+        }
+        resumed = settled.finished;
+      }
       deps.progress.hostStep?.(host.name, "discovering");
       const state = await session.discover();
       const plan = planHost(state, opts.target, deps.now());
@@ -83,8 +94,13 @@ export async function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: Rol
         return { ...base, status: "unchanged", durationMs: elapsed(), bindings: plannedRows(plan), commands: dryRunCommands(plan, session.shell, host.name) } satisfies ReportHost;
       }
       if (plan.outcome === "unchanged") {
-        const status = resumed.length > 0 ? "changed" : "unchanged";
-        return { ...base, status, durationMs: elapsed(), bindings: plannedRows(plan) } satisfies ReportHost;
+        if (resumed.length === 0) return { ...base, status: "unchanged", durationMs: elapsed(), bindings: plannedRows(plan) } satisfies ReportHost;
+        // The interrupted run's bindings are now on the new certificate: report them as rebound
+        // and prove them like any other, putting the host back if the proof fails.
+        const rows = resumedRows(plannedRows(plan), opts.resume ?? []);
+        if (!opts.verify.enabled) return { ...base, status: "changed", durationMs: elapsed(), bindings: rows } satisfies ReportHost;
+        deps.progress.hostStep?.(host.name, "verifying over TLS");
+        return await verifyOrRestore(session, host, base, rows, [], caps, opts, deps, elapsed);
       }
       deps.progress.hostStep?.(host.name, `rebinding ${plan.bindings.filter((b) => b.action === "rebind").length} binding(s)`);
       const applied = await applyHostPlan(session, plan, {
@@ -138,7 +154,10 @@ async function verifyOrRestore(
   const error = new CertfleetError("verify", `${bad.map((r) => `${r.endpoint}: ${r.verify!.error ?? "mismatch"}`).join("; ")}; the host was restored`, host.name);
   let attention = false;
   for (const r of [...rebound].reverse()) {
-    const back = await changeBinding(session, r.after ?? { ...r.before!, certHash: opts.target.newCert.thumbprint }, r.before!, caps, { allowMissing: true });
+    const from = r.after ?? { ...r.before!, certHash: opts.target.newCert.thumbprint };
+    // Journaled first, so that a resumed run finishes putting it back rather than leave it half-done.
+    opts.journal?.append({ type: "intent", runId: opts.runId, at: deps.now().toISOString(), host: host.name, address: host.address, original: from, desired: r.before! });
+    const back = await changeBinding(session, from, r.before!, caps, { allowMissing: true });
     commands.push(...back.commands);
     if (back.result === "changed") {
       r.action = "restored";
@@ -153,14 +172,14 @@ async function verifyOrRestore(
   return { ...base, status: attention ? "needs-attention" : "failed", durationMs: elapsed(), error: reportError(error, host.name), bindings: rows, commands };
 }
 
-/** A resumed rollout first settles what a crashed run left half-done, from the journal. */
-async function finishHalfDone(session: HostSession, items: JournaledBinding[], caps: HostCapabilities): Promise<Binding[]> {
-  const settled: Binding[] = [];
-  for (const item of items) {
-    const out = await changeBinding(session, item.original, item.desired, caps, { allowMissing: true });
-    if (out.result === "changed") settled.push(out.after);
-  }
-  return settled;
+/** Rows of bindings that a journal shows were moved by the interrupted run, marked as rebound. */
+function resumedRows(rows: ReportBinding[], items: readonly JournaledBinding[]): ReportBinding[] {
+  return rows.map((r) => {
+    const item = items.find((i) => bindingKey(i.original) === bindingKey(r));
+    if (!item || item.desired.certHash === item.original.certHash || r.certHash !== item.desired.certHash) return r;
+    const { kind, endpoint, certHash, appId, storeName, settings } = r;
+    return { ...r, action: "rebind", before: item.original, after: { kind, endpoint, certHash, appId, storeName, settings }, reason: `${r.reason ?? ""}; moved by the interrupted run (journal)` };
+  });
 }
 
 function summaryOf(r: ReportHost): string {

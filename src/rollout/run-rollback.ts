@@ -6,11 +6,10 @@
 import { randomUUID } from "node:crypto";
 import pLimit from "p-limit";
 import type { ResolvedHost } from "../inventory/schema.js";
-import { CertfleetError } from "../model/errors.js";
-import { summarize, type Report, type ReportBinding, type ReportHost } from "../report/schema.js";
+import { summarize, type Report, type ReportHost } from "../report/schema.js";
 import { failedHost, reportError, withSession, type FleetDeps } from "../session/host-context.js";
-import { sameBinding } from "../windows/commands.js";
-import { changeBinding, type HostCapabilities } from "./change-binding.js";
+import type { HostCapabilities } from "./change-binding.js";
+import { restoreJournaled } from "./resume-host.js";
 import type { JournaledBinding, JournalWriter } from "./journal.js";
 
 export interface RollbackOptions {
@@ -25,32 +24,7 @@ export async function rollbackHost(host: ResolvedHost, items: JournaledBinding[]
   try {
     const r = await withSession(host, deps, async (session) => {
       const caps: HostCapabilities = { update: "unknown" };
-      const rows: ReportBinding[] = [];
-      let changed = 0;
-      let attention = false;
-      let error: CertfleetError | undefined;
-      for (const item of items) {
-        const current = await session.readBinding(item.original);
-        if (current && sameBinding(current, item.original)) {
-          rows.push({ ...current, action: "none", before: current, after: current, reason: "already as it was before the rollout" });
-          continue;
-        }
-        journal?.append({ type: "intent", runId, at: deps.now().toISOString(), host: host.name, address: host.address, original: current ?? item.desired, desired: item.original });
-        const out = await changeBinding(session, current ?? item.original, item.original, caps, { allowMissing: true });
-        const row: ReportBinding = { ...item.original, before: current ?? undefined, after: out.after ?? undefined, action: "restored", reason: current ? `was ${current.certHash}` : "was missing" };
-        if (out.result === "changed") {
-          changed++;
-        } else {
-          row.action = "failed";
-          error ??= out.error;
-          if (out.result === "needs-attention") {
-            attention = true;
-            row.manualCommand = out.manualCommands.join("\n");
-          }
-        }
-        journal?.append({ type: "done", runId, at: deps.now().toISOString(), host: host.name, kind: item.original.kind, endpoint: item.original.endpoint, outcome: out.result === "changed" ? "restored" : out.result === "needs-attention" ? "needs-attention" : "failed" });
-        rows.push(row);
-      }
+      const { rows, changed, attention, error } = await restoreJournaled(session, items, caps, { journal, runId, host: host.name, address: host.address, now: deps.now });
       return {
         name: host.name,
         address: host.address,
@@ -73,7 +47,9 @@ export async function runRollback(hosts: readonly ResolvedHost[], deps: FleetDep
   const startedAt = deps.now().toISOString();
   const runId = randomUUID();
   opts.journal?.append({ type: "run", runId, at: startedAt, command: "rollback" });
-  const names = [...new Set(opts.items.map((i) => i.host))];
+  // Inventory order, as every other report, not the order hosts happened to finish in the journal.
+  const journaled = new Set(opts.items.map((i) => i.host));
+  const names = [...hosts.map((h) => h.name).filter((n) => journaled.has(n)), ...[...journaled].filter((n) => !hosts.some((h) => h.name === n))];
   const byName = new Map(hosts.map((h) => [h.name, h]));
   const limit = pLimit(Math.max(1, opts.concurrency));
   const results = await Promise.all(

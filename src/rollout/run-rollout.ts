@@ -34,7 +34,8 @@ export async function runRollout(hosts: readonly ResolvedHost[], deps: FleetDeps
   const startedAt = deps.now().toISOString();
   const runId = opts.runId ?? randomUUID();
   const byName = new Map(hosts.map((h) => [h.name, h]));
-  const halfDone = journaledBindings(opts.resumeFrom ?? []).filter((j) => j.outcome === undefined);
+  const journaled = journaledBindings(opts.resumeFrom ?? []);
+  const halfDone = journaled.filter((j) => j.outcome === undefined);
   if (opts.journal && !opts.dryRun) {
     opts.journal.append({ type: "run", runId, at: startedAt, command: "rollout", newThumbprint: opts.target.newCert.thumbprint });
   }
@@ -44,6 +45,11 @@ export async function runRollout(hosts: readonly ResolvedHost[], deps: FleetDeps
   let halted = false;
   const overBudget = () => failures > opts.maxFailures;
 
+  // Hosts an interrupted run left half-done go first and are never halted: halting one would
+  // leave a binding deleted or half-moved. Their failures still count against the budget.
+  const unsettled = opts.dryRun ? [] : hosts.map((h) => h.name).filter((name) => halfDone.some((j) => j.host === name));
+  // Such a host gets all its journaled bindings: if one cannot be finished, those the interrupted
+  // run had already moved must go back too.
   const runHost = async (name: string, index: number) => {
     const r = await rolloutHost(byName.get(name)!, deps, {
       target: opts.target,
@@ -51,16 +57,13 @@ export async function runRollout(hosts: readonly ResolvedHost[], deps: FleetDeps
       journal: opts.journal,
       runId,
       verify: opts.verify,
-      resume: halfDone.filter((j) => j.host === name),
+      resume: unsettled.includes(name) ? journaled.filter((j) => j.host === name) : [],
       wave: index,
     });
     if (r.status === "failed" || r.status === "needs-attention") failures++;
     results.set(name, r);
   };
 
-  // Hosts an interrupted run left half-done go first and are never halted: halting one would
-  // leave a binding deleted or half-moved. Their failures still count against the budget.
-  const unsettled = opts.dryRun ? [] : hosts.map((h) => h.name).filter((name) => halfDone.some((j) => j.host === name));
   if (unsettled.length > 0) {
     deps.progress.wave?.(0, "resume: hosts the interrupted run left half-done", unsettled);
     const limit = pLimit(Math.max(1, opts.concurrency));

@@ -100,6 +100,12 @@ const EXTENDED_DEFAULTS: Record<string, string> = {
   "propertyid1.maxsettingsperminute": "4294967295",
 };
 
+/**
+ * Column padding off, nothing else: a line break inside a value (a value read back over several
+ * lines) must stay, or `"\ncalc"` would read as the safe `calc` and be written over the real one.
+ */
+const pad = (v: string): string => v.replace(/^[ \t]+|[ \t]+$/g, "");
+
 const ON = /^(?:enabled?|set)$/i;
 const OFF = /^(?:disabled?|not set)$/i;
 const NULL = /^\(null\)$|^$/i;
@@ -143,7 +149,7 @@ export function addParamsFor(b: Binding): AddParams {
     known.add(name);
     const v = s[name];
     if (v === undefined) return;
-    const want = ON.test(v.trim()) ? "enable" : OFF.test(v.trim()) ? "disable" : null;
+    const want = ON.test(pad(v)) ? "enable" : OFF.test(pad(v)) ? "disable" : null;
     if (want === null) unsafe.push(`${name} has unreadable value ${shown(v, 60)}`);
     else if (want !== dflt) params.push([name, want]);
   };
@@ -152,12 +158,12 @@ export function addParamsFor(b: Binding): AddParams {
   }
   for (const name of UINTS) {
     known.add(name);
-    const v = s[name]?.trim();
+    const v = s[name] === undefined ? undefined : pad(s[name]);
     if (v !== undefined && v !== "0") push(name, "uint", v);
   }
   for (const name of CTL_NAMES) {
     known.add(name);
-    const v = s[name]?.trim();
+    const v = s[name] === undefined ? undefined : pad(s[name]);
     // An empty name is not `(null)`: add would leave it out and the binding would read back as
     // `(null)`, a different record. Only update (which leaves it alone) can keep it.
     if (v === "") problems.push(`${name} is empty rather than (null), which netsh add cannot set`);
@@ -168,7 +174,7 @@ export function addParamsFor(b: Binding): AddParams {
 
   for (const [key, value] of Object.entries(s)) {
     if (known.has(key)) continue;
-    const v = value.trim();
+    const v = pad(value);
     if (key === "enablecachingclienthello") {
       if (!DEFAULT_LOOKING.test(v)) problems.push("Enable Caching Client Hello is set and netsh add cannot set it");
     } else if (key.startsWith("propertyid")) {
@@ -199,7 +205,7 @@ export function sameBinding(a: Binding, b: Binding): boolean {
 export function sameSettings(a: Record<string, string>, b: Record<string, string>): boolean {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   for (const k of keys) {
-    if ((a[k] ?? "").trim().toLowerCase() !== (b[k] ?? "").trim().toLowerCase()) return false;
+    if (pad(a[k] ?? "").toLowerCase() !== pad(b[k] ?? "").toLowerCase()) return false;
   }
   return true;
 }

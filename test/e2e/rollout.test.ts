@@ -14,6 +14,7 @@ import { startHarness, type Harness } from "../support/harness.js";
 import { runCli } from "../../src/cli/program.js";
 import { exitCodeFor } from "../../src/cli/output.js";
 import { addBindingCommand } from "../../src/windows/commands.js";
+import { journaledBindings } from "../../src/rollout/journal.js";
 import {
   CHANGE_RE,
   CLI_VERIFY,
@@ -345,6 +346,17 @@ describe("resume after the orchestrator was killed (SIGKILL) mid-rollout", () =>
     expect(report.hosts.filter((x) => x.status === "changed").length).toBeGreaterThan(0);
     expect(code).toBe(0);
     for (const host of h.fleet.hosts) expectRebound(host, before.get(host.name)!, OLD, NEW);
+    if (n === 4) {
+      // web01, left half-done: the bindings the interrupted run moved or left half-done are
+      // reported rebound and TLS-verified
+      const w1 = report.hosts.find((x) => x.name === "web01")!;
+      expect(w1.status).toBe("changed");
+      const moved = w1.bindings.filter((b) => b.action === "rebind");
+      expect(moved.map((b) => b.endpoint).sort()).toEqual([...before.get("web01")!.values()].filter((b) => b.certHash === OLD).map((b) => b.endpoint).sort());
+      expect(moved.every((b) => b.verify?.ok === true && b.before?.certHash === OLD)).toBe(true);
+    }
+    // every journaled binding now has an outcome: nothing is left half-done for a later resume
+    expect(journaledBindings(readJournal(killed.journal).records).filter((j) => j.outcome === undefined)).toEqual([]);
     // the resumed run appended to the same journal, which still takes everything back
     expect(readJournal(killed.journal).records.filter((r) => r.type === "run").length).toBe(2);
     expect(await runCli(["rollback", "--journal", killed.journal, "-i", h.files.inventory, "--yes", "--plain", "--out", out2])).toBe(0);
@@ -444,5 +456,104 @@ describe("a restore that itself fails", () => {
     expect(row.manualCommand).toContain(expected);
     expect(expected).toContain("clientcertnegotiation=enable");
     expect(stdout.join("")).toContain(expected);
+  });
+});
+
+describe("resume when the interrupted host cannot be finished", () => {
+  let h: Harness;
+  let before: FleetSnapshot;
+  const { OLD, NEW, oldCert, newCert } = certs();
+
+  beforeAll(async () => {
+    const specs = mixedFleetSpecs(4);
+    // web05: 2012 R2 whose second binding lives in a store holding only the old certificate, so
+    // its add with the new hash fails (1312) after the first binding was already moved
+    specs.push({
+      name: "web05",
+      profile: { os: "2012r2", language: "en", shell: "cmd", elevated: true },
+      certificates: [{ cert: oldCert }, { cert: newCert }, { cert: oldCert, store: "WebHosting" }],
+      bindings: [
+        { kind: "ipport", endpoint: "0.0.0.0:443", certHash: OLD, appId: APPID.iis, storeName: "MY", params: { clientcertnegotiation: "enable" } },
+        { kind: "ipport", endpoint: "0.0.0.0:8444", certHash: OLD, appId: APPID.iis, storeName: "WebHosting", params: { dsmapperusage: "enable" } },
+      ],
+    });
+    h = await startHarness(specs);
+    before = snapshotFleet(h.fleet.hosts);
+  });
+  afterAll(async () => h?.close());
+
+  const reset = () => {
+    for (const x of h.fleet.hosts) {
+      x.bindings = [...before.get(x.name)!.values()].map((b) => ({ ...b, params: { ...b.params } }));
+      x.faults.failAddWith1312ForHash = undefined;
+    }
+  };
+
+  it("killed after one binding moved and the next deleted, then the add fails on resume: every binding back as before", async () => {
+    reset();
+    const out = await mkdtemp(join(tmpdir(), "certfleet-kill-"));
+    const cer = await writeNewCer(out);
+    // web01 (2012 R2, 4 bindings): update (missing), delete 1, add 1, delete 2 <- killed here
+    const killed = await rolloutKilledAt(h.fleet.hosts, 4, { inventory: h.files.inventory, cer, out });
+    expect(killed.signal).toBe("SIGKILL");
+    const w1 = h.fleet.host("web01");
+    expect(w1.bindings.filter((b) => b.certHash === NEW)).toHaveLength(1);
+    expect(w1.bindings.length).toBe(before.get("web01")!.size - 1);
+
+    w1.faults.failAddWith1312ForHash = NEW;
+    const out2 = await mkdtemp(join(tmpdir(), "certfleet-resume-"));
+    const code = await runCli(["rollout", "--new", cer, "--resume", killed.journal, "--max-failures", "2", "-i", h.files.inventory, "--yes", "--plain", "--out", out2, ...CLI_VERIFY]);
+    const report = Report.parse(JSON.parse(await readFile(join(out2, "report.json"), "utf8")));
+    const r1 = report.hosts.find((x) => x.name === "web01")!;
+    expect(r1.status, r1.error?.message).toBe("failed");
+    // "failed" means nothing left changed: the binding the crashed run had moved is back too
+    expectSameBindings(w1, before.get("web01")!);
+    expect(code).toBe(1);
+  });
+
+  it("killed mid-host, then the finished bindings fail the TLS check on resume: the whole host goes back", async () => {
+    reset();
+    const out = await mkdtemp(join(tmpdir(), "certfleet-kill-"));
+    const cer = await writeNewCer(out);
+    const killed = await rolloutKilledAt(h.fleet.hosts, 4, { inventory: h.files.inventory, cer, out });
+    expect(killed.signal).toBe("SIGKILL");
+    const w1 = h.fleet.host("web01");
+    // IIS keeps serving the old certificate on every endpoint that changes from now on
+    w1.faults.staleHandshakes = 1_000_000;
+    const out2 = await mkdtemp(join(tmpdir(), "certfleet-resume-"));
+    const code = await runCli(["rollout", "--new", cer, "--resume", killed.journal, "--max-failures", "2", "-i", h.files.inventory, "--yes", "--plain", "--out", out2, ...CLI_VERIFY]);
+    w1.faults.staleHandshakes = 0;
+    const report = Report.parse(JSON.parse(await readFile(join(out2, "report.json"), "utf8")));
+    const r1 = report.hosts.find((x) => x.name === "web01")!;
+    expect(r1.status, r1.error?.message).toBe("failed");
+    expect(r1.error?.kind).toBe("verify");
+    expectSameBindings(w1, before.get("web01")!);
+    expect(code).toBe(1);
+  });
+
+  it("killed while a failed host was being put back: resume finishes putting it back, nothing missing", async () => {
+    reset();
+    const out = await mkdtemp(join(tmpdir(), "certfleet-kill-"));
+    const cer = await writeNewCer(out);
+    // web05: delete 443, add 443 (new), delete 8444, add 8444 (new: 1312), add 8444 (original),
+    // then the undo of 443: delete <- killed here, so 443 is missing
+    const killed = await rolloutKilledAt(h.fleet.hosts, 3, {
+      inventory: h.files.inventory,
+      cer,
+      out,
+      extra: ["--canary", "web05", "--max-failures", "5"],
+      counts: (host, c) => host === "web05" && /delete sslcert/.test(c),
+    });
+    expect(killed.signal).toBe("SIGKILL");
+    const w5 = h.fleet.host("web05");
+    expect(w5.bindings.map((b) => b.endpoint)).toEqual(["0.0.0.0:8444"]);
+
+    const out2 = await mkdtemp(join(tmpdir(), "certfleet-resume-"));
+    await runCli(["rollout", "--new", cer, "--resume", killed.journal, "--canary", "web05", "--max-failures", "5", "-i", h.files.inventory, "--yes", "--plain", "--out", out2, ...CLI_VERIFY]);
+    const report = Report.parse(JSON.parse(await readFile(join(out2, "report.json"), "utf8")));
+    const r5 = report.hosts.find((x) => x.name === "web05")!;
+    expect(r5.status).toBe("failed");
+    expectSameBindings(w5, before.get("web05")!);
+    for (const name of ["web01", "web02", "web03", "web04"]) expectRebound(h.fleet.host(name), before.get(name)!, OLD, NEW);
   });
 });

@@ -1,0 +1,94 @@
+/**
+ * What a journal can still do for one host after the run that wrote it was interrupted: put
+ * every journaled binding back (rollback), or settle the host (a resumed rollout): finish each
+ * binding the run left half-done and, when one cannot be finished, put every binding of the host
+ * back, so that the host ends fully rebound or fully as it was (DESIGN.md safety protocol, 5 and 7).
+ */
+import type { Binding } from "../model/binding.js";
+import type { CertfleetError } from "../model/errors.js";
+import type { ReportBinding } from "../report/schema.js";
+import type { HostSession } from "../session/host-session.js";
+import { sameBinding } from "../windows/commands.js";
+import { changeBinding, type HostCapabilities } from "./change-binding.js";
+import type { JournaledBinding, JournalRecord, JournalWriter } from "./journal.js";
+
+export interface JournalContext {
+  journal?: JournalWriter;
+  runId: string;
+  host: string;
+  address: string;
+  now: () => Date;
+}
+
+export interface RestoreResult {
+  rows: ReportBinding[];
+  /** bindings that were not as before and now are. */
+  changed: number;
+  /** a binding could not be put back: its row carries the command to run by hand. */
+  attention: boolean;
+  error?: CertfleetError;
+}
+
+type Outcome = (JournalRecord & { type: "done" })["outcome"];
+
+function done(ctx: JournalContext, b: Binding, outcome: Outcome): void {
+  ctx.journal?.append({ type: "done", runId: ctx.runId, at: ctx.now().toISOString(), host: ctx.host, kind: b.kind, endpoint: b.endpoint, outcome });
+}
+
+/** Puts every journaled binding back to its original record; bindings already so are left alone. */
+export async function restoreJournaled(session: HostSession, items: readonly JournaledBinding[], caps: HostCapabilities, ctx: JournalContext): Promise<RestoreResult> {
+  const rows: ReportBinding[] = [];
+  let changed = 0;
+  let attention = false;
+  let error: CertfleetError | undefined;
+  for (const item of items) {
+    const current = await session.readBinding(item.original);
+    if (current && sameBinding(current, item.original)) {
+      rows.push({ ...current, action: "none", before: current, after: current, reason: "already as it was before the rollout" });
+      continue;
+    }
+    ctx.journal?.append({ type: "intent", runId: ctx.runId, at: ctx.now().toISOString(), host: ctx.host, address: ctx.address, original: current ?? item.desired, desired: item.original });
+    const out = await changeBinding(session, current ?? item.original, item.original, caps, { allowMissing: true });
+    const row: ReportBinding = { ...item.original, before: current ?? undefined, after: out.after ?? undefined, action: "restored", reason: current ? `was ${current.certHash}` : "was missing" };
+    if (out.result === "changed") {
+      changed++;
+    } else {
+      row.action = "failed";
+      error ??= out.error;
+      if (out.result === "needs-attention") {
+        attention = true;
+        row.manualCommand = out.manualCommands.join("\n");
+      }
+    }
+    done(ctx, item.original, out.result === "changed" ? "restored" : out.result === "needs-attention" ? "needs-attention" : "failed");
+    rows.push(row);
+  }
+  return { rows, changed, attention, ...(error ? { error } : {}) };
+}
+
+export type SettleResult =
+  | { ok: true; finished: Array<{ item: JournaledBinding; after: Binding }> }
+  | { ok: false; error: CertfleetError; restore: RestoreResult };
+
+/**
+ * `items` are all the host's journaled bindings; those without an outcome are half-done. Each is
+ * moved from whatever http.sys holds now (the original, nothing, or already the target) to the
+ * record the interrupted run was heading for, which for a host it was putting back is the original.
+ */
+export async function settleInterrupted(session: HostSession, items: readonly JournaledBinding[], caps: HostCapabilities, ctx: JournalContext): Promise<SettleResult> {
+  const finished: Array<{ item: JournaledBinding; after: Binding }> = [];
+  for (const item of items.filter((i) => i.outcome === undefined)) {
+    const current = await session.readBinding(item.original);
+    const out = await changeBinding(session, current ?? item.original, item.desired, caps, { allowMissing: true });
+    if (out.result === "changed") {
+      done(ctx, item.original, sameBinding(item.desired, item.original) ? "restored" : "rebound");
+      finished.push({ item, after: out.after });
+      continue;
+    }
+    done(ctx, item.original, out.result === "needs-attention" ? "needs-attention" : "failed");
+    // A host ends fully rebound or fully as it was: the bindings the interrupted run (or this
+    // one) already moved go back too.
+    return { ok: false, error: out.error, restore: await restoreJournaled(session, items, caps, ctx) };
+  }
+  return { ok: true, finished };
+}
