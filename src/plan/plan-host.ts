@@ -28,6 +28,13 @@ export function planHost(state: HostState, target: Target, now: Date): HostPlan 
   const bindings: PlannedBinding[] = state.bindings.map((b) => planBinding(b, newThumb, old, byHash));
   const toChange = bindings.filter((p) => p.action === "rebind");
 
+  // An expired new certificate blocks every host, even where nothing looks old: the default
+  // `--old` (same subject, expires earlier) finds nothing older than an expired certificate.
+  const notAfter = target.newCert.notAfter ?? inStore?.notAfter;
+  if (notAfter && Date.parse(notAfter) <= now.getTime()) {
+    findings.push({ code: "new-cert-expired", blocking: true, message: `the new certificate expired on ${day(notAfter)}` });
+  }
+
   if (toChange.length > 0) {
     if (!state.elevated) {
       findings.push({ code: "not-elevated", blocking: true, message: "the SSH session is not elevated (no High Mandatory Level): netsh would fail with error 5" });
@@ -39,11 +46,7 @@ export function planHost(state: HostState, target: Target, now: Date): HostPlan 
     } else if (inStore.hasPrivateKey === "unknown") {
       findings.push({ code: "new-cert-private-key-unknown", blocking: false, message: `certutil did not say whether ${newThumb} has a private key` });
     }
-    const notAfter = target.newCert.notAfter ?? inStore?.notAfter;
     const notBefore = target.newCert.notBefore ?? inStore?.notBefore;
-    if (notAfter && Date.parse(notAfter) <= now.getTime()) {
-      findings.push({ code: "new-cert-expired", blocking: true, message: `the new certificate expired on ${day(notAfter)}` });
-    }
     if (notBefore && Date.parse(notBefore) > now.getTime()) {
       findings.push({ code: "new-cert-not-yet-valid", blocking: false, message: `the new certificate is valid only from ${notBefore}` });
     }

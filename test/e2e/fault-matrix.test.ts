@@ -230,7 +230,7 @@ describe("fault matrix: preconditions", () => {
 
 describe("fault matrix: commands that hang, slow down or drop", () => {
   it("an update that hangs: timeout, then the host is left untouched", async () => {
-    const o = await scenario(faulty({ faults: { hangOn: new RegExp(`update sslcert .*certhash=${NEW}`) } }), { commandTimeoutMs: 1_500 });
+    const o = await scenario(faulty({ faults: { hangOn: new RegExp(`update sslcert .*certhash=${NEW}`) } }), { commandTimeoutMs: 4_000 });
     expect(o.bad.status).toBe("failed");
     expect(o.bad.error?.kind).toBe("timeout");
     // a change that hung is not sent again
@@ -241,7 +241,7 @@ describe("fault matrix: commands that hang, slow down or drop", () => {
 
   it("an add that hangs after the delete (2012 R2): timeout, then the original is restored", async () => {
     const o = await scenario(faulty({ profile: { os: "2012r2", shell: "cmd" }, faults: { hangOn: new RegExp(`add sslcert .*certhash=${NEW}`) } }), {
-      commandTimeoutMs: 1_500,
+      commandTimeoutMs: 4_000,
     });
     expect(o.bad.status).toBe("failed");
     expect(o.bad.error?.kind).toBe("timeout");

@@ -220,6 +220,22 @@ describe("a host whose new certificate has no usable private key (netsh: 1312)",
       expectSameBindings(h.fleet.host(name), before.get(name)!);
     }
   });
+
+  it("the CLI with --max-failures 1: that host fails and is restored, every other host changed, exit 1", async () => {
+    for (const host of h.fleet.hosts) host.bindings = [...before.get(host.name)!.values()].map((b) => ({ ...b, params: { ...b.params } }));
+    h.fleet.host("web06").faults.failAddWith1312ForHash = undefined;
+    const out = await mkdtemp(join(tmpdir(), "certfleet-1312-"));
+    const cer = await writeNewCer(out);
+    const code = await runCli(["rollout", "--new", cer, "-i", h.files.inventory, "--max-failures", "1", "--yes", "--plain", "--out", out, ...CLI_VERIFY]);
+    expect(code).toBe(1);
+    const report = Report.parse(JSON.parse(await readFile(join(out, "report.json"), "utf8")));
+    expect(report.summary).toMatchObject({ hosts: 8, changed: 7, failed: 1, halted: 0 });
+    const w5 = report.hosts.find((x) => x.name === "web05")!;
+    expect(w5).toMatchObject({ status: "failed", error: { kind: "apply" } });
+    expect(w5.error?.remote).toMatch(/1312/);
+    expectSameBindings(h.fleet.host("web05"), before.get("web05")!);
+    for (const host of h.fleet.hosts.filter((x) => x.name !== "web05")) expectRebound(host, before.get(host.name)!, OLD, NEW);
+  });
 });
 
 describe("a canary failure under the default budget (0)", () => {

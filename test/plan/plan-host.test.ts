@@ -250,3 +250,11 @@ describe("planHost: idempotence", () => {
     expect(planHost(state, fileTarget({}, [T_OLD, T_OLDER]), NOW).outcome).toBe("unchanged");
   });
 });
+
+describe("an expired new certificate with the default --old", () => {
+  it("blocks the host instead of finding nothing to do", () => {
+    const plan = planHost(hostState(), fileTarget({ notAfter: "2026-11-01T00:00:00.000Z" }, []), NOW);
+    expect(plan.outcome).toBe("blocked");
+    expect(plan.findings.map((f) => f.code)).toContain("new-cert-expired");
+  });
+});

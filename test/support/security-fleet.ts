@@ -9,7 +9,7 @@ import type { SimBinding } from "../../src/simulator/state.js";
 
 export const CHANGE_RE = /\bhttp\s+(?:add|delete|update)\s+sslcert\b/i;
 
-export const keyOf = (b: Pick<SimBinding, "kind" | "endpoint">): string => `${b.kind}=${b.endpoint.toLowerCase()}`;
+export const keyOf = (b: { kind: string; endpoint: string }): string => `${b.kind}=${b.endpoint.toLowerCase()}`;
 
 export type HostBindings = Map<string, SimBinding>;
 
