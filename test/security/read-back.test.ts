@@ -242,7 +242,7 @@ describe("hostile values read back from simulated hosts", () => {
             }
           }
         }),
-        { numRuns: Number(process.env.CERTFLEET_FUZZ_ROLLOUTS ?? 30), seed: Number(process.env.CERTFLEET_FC_SEED ?? 2026), endOnFailure: true },
+        { numRuns: Number(process.env.CERTFLEET_FUZZ_ROLLOUTS ?? 60), seed: Number(process.env.CERTFLEET_FC_SEED ?? 2026), endOnFailure: true },
       );
     } finally {
       await fuzz.close();

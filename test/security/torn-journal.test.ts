@@ -164,7 +164,7 @@ describe("rollback from a journal truncated anywhere", () => {
   it("property: a cut at any byte", async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: journalText.length }), async (cut) => checkTruncation(cut)),
-      { numRuns: Number(process.env.CERTFLEET_TORN_RUNS ?? 40), seed: 404 },
+      { numRuns: Number(process.env.CERTFLEET_TORN_RUNS ?? 100), seed: 404 },
     );
   });
 
