@@ -2,35 +2,28 @@ import pLimit from "p-limit";
 import type { ResolvedHost } from "../inventory/schema.js";
 import type { Report, ReportHost } from "../report/schema.js";
 import { summarize } from "../report/schema.js";
-import { failedHost, withSession, type FleetDeps } from "../session/host-context.js";
+import { visitHost, type FleetDeps } from "../session/host-context.js";
 
-export async function discoverHost(host: ResolvedHost, deps: FleetDeps): Promise<ReportHost> {
-  const started = deps.now().getTime();
-  deps.progress.hostStart?.(host.name);
-  try {
-    const state = await withSession(host, deps, (s) => {
+export function discoverHost(host: ResolvedHost, deps: FleetDeps): Promise<ReportHost> {
+  return visitHost(
+    host,
+    deps,
+    async (session, elapsed) => {
       deps.progress.hostStep?.(host.name, "reading certificates and bindings");
-      return s.discover();
-    });
-    const result: ReportHost = {
-      name: host.name,
-      address: host.address,
-      status: "ok",
-      durationMs: deps.now().getTime() - started,
-      certificates: state.certificates,
-      bindings: state.bindings,
-      ...(state.warnings.length > 0 ? { warnings: state.warnings } : {}),
-    };
-    if (!state.elevated) {
-      result.warnings = [...(result.warnings ?? []), "the SSH session is not elevated: a rollout would fail with error 5"];
-    }
-    deps.progress.hostDone?.(host.name, "ok", `${state.certificates.length} certificates, ${state.bindings.length} bindings`);
-    return result;
-  } catch (err) {
-    const r = failedHost(host, err, started, deps.now, "unreachable");
-    deps.progress.hostDone?.(host.name, "failed", `${r.error!.kind}: ${r.error!.message}`);
-    return r;
-  }
+      const state = await session.discover();
+      const warnings = [...state.warnings, ...(state.elevated ? [] : ["the SSH session is not elevated: a rollout would fail with error 5"])];
+      return {
+        name: host.name,
+        address: host.address,
+        status: "ok",
+        durationMs: elapsed(),
+        certificates: state.certificates,
+        bindings: state.bindings,
+        ...(warnings.length > 0 ? { warnings } : {}),
+      };
+    },
+    (r) => `${r.certificates?.length ?? 0} certificates, ${r.bindings.length} bindings`,
+  );
 }
 
 /** Discovers every host with at most `concurrency` sessions open; one host's failure never stops the others. */

@@ -4,7 +4,7 @@ import { planHost } from "../plan/plan-host.js";
 import type { HostPlan, Target } from "../plan/schema.js";
 import { summarize, type Report, type ReportHost } from "../report/schema.js";
 import { dryRunCommands, planError, plannedRows } from "../rollout/rollout-host.js";
-import { failedHost, reportError, withSession, type FleetDeps } from "../session/host-context.js";
+import { reportError, visitHost, type FleetDeps } from "../session/host-context.js";
 
 export interface PlanRun {
   report: Report;
@@ -18,38 +18,31 @@ export async function runPlan(hosts: readonly ResolvedHost[], target: Target, co
   const plans: HostPlan[] = [];
   const results = await Promise.all(
     hosts.map((host) =>
-      limit(async (): Promise<ReportHost> => {
-        const started = deps.now().getTime();
-        deps.progress.hostStart?.(host.name);
-        try {
-          const r = await withSession(host, deps, async (session) => {
+      limit(() =>
+        visitHost(
+          host,
+          deps,
+          async (session, elapsed) => {
             const state = await session.discover();
             const plan = planHost(state, target, deps.now());
             plans.push(plan);
             const blocked = planError(plan, host.name);
-            const rows = plannedRows(plan);
             const findings = plan.findings.map((f) => `${f.blocking ? "blocking" : "note"}: ${f.message}`);
             return {
               name: host.name,
               address: host.address,
               status: blocked ? "failed" : plan.outcome === "unchanged" ? "unchanged" : "ok",
-              durationMs: deps.now().getTime() - started,
+              durationMs: elapsed(),
               ...(blocked ? { error: reportError(blocked, host.name) } : {}),
               certificates: state.certificates,
-              bindings: rows,
+              bindings: plannedRows(plan),
               ...(findings.length + state.warnings.length > 0 ? { warnings: [...findings, ...state.warnings] } : {}),
               ...(blocked ? {} : { commands: dryRunCommands(plan, session.shell, host.name) }),
             } satisfies ReportHost;
-          });
-          const n = r.bindings.filter((b) => b.action === "rebind").length;
-          deps.progress.hostDone?.(host.name, r.status, r.error ? `${r.error.kind}: ${r.error.message}` : `${n} binding(s) to rebind`);
-          return r;
-        } catch (err) {
-          const r = failedHost(host, err, started, deps.now, "unreachable");
-          deps.progress.hostDone?.(host.name, "failed", `${r.error!.kind}: ${r.error!.message}`);
-          return r;
-        }
-      }),
+          },
+          (r) => `${r.bindings.filter((b) => b.action === "rebind").length} binding(s) to rebind`,
+        ),
+      ),
     ),
   );
   const order = new Map(hosts.map((h, i) => [h.name, i]));

@@ -9,7 +9,7 @@ import { CertfleetError } from "../model/errors.js";
 import { defaultOldThumbprints } from "../plan/old-certificates.js";
 import type { Target } from "../plan/schema.js";
 import { summarize, type Report, type ReportBinding, type ReportHost } from "../report/schema.js";
-import { failedHost, reportError, withSession, type FleetDeps } from "../session/host-context.js";
+import { reportError, visitHost, type FleetDeps } from "../session/host-context.js";
 import { verifyBindings } from "../verify/verify-bindings.js";
 import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
 
@@ -20,11 +20,11 @@ export interface VerifyRunOptions {
   deps?: VerifyDeps;
 }
 
-export async function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunOptions): Promise<ReportHost> {
-  const started = deps.now().getTime();
-  deps.progress.hostStart?.(host.name);
-  try {
-    const r = await withSession(host, deps, async (session) => {
+export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunOptions): Promise<ReportHost> {
+  return visitHost(
+    host,
+    deps,
+    async (session, elapsed) => {
       const state = await session.discover();
       const expected = opts.target.newCert.thumbprint;
       const old = new Set(opts.target.oldThumbprints.length > 0 ? opts.target.oldThumbprints : defaultOldThumbprints(state.certificates, opts.target.newCert));
@@ -46,20 +46,15 @@ export async function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: Veri
         name: host.name,
         address: host.address,
         status: error ? "failed" : "ok",
-        durationMs: deps.now().getTime() - started,
+        durationMs: elapsed(),
         ...(error ? { error: reportError(error, host.name) } : {}),
         certificates: state.certificates,
         bindings: rows,
         ...(state.warnings.length ? { warnings: state.warnings } : {}),
       } satisfies ReportHost;
-    });
-    deps.progress.hostDone?.(host.name, r.status, r.error ? r.error.message : `${r.bindings.filter((b) => b.verify?.ok && !b.verify.skipped).length} endpoint(s) serve the expected certificate`);
-    return r;
-  } catch (err) {
-    const r = failedHost(host, err, started, deps.now, "unreachable");
-    deps.progress.hostDone?.(host.name, "failed", `${r.error!.kind}: ${r.error!.message}`);
-    return r;
-  }
+    },
+    (r) => `${r.bindings.filter((b) => b.verify?.ok && !b.verify.skipped).length} endpoint(s) serve the expected certificate`,
+  );
 }
 
 export async function runVerify(hosts: readonly ResolvedHost[], deps: FleetDeps, opts: VerifyRunOptions): Promise<Report> {

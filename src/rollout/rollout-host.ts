@@ -12,7 +12,7 @@ import type { HostSession } from "../session/host-session.js";
 import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
 import { verifyBindings } from "../verify/verify-bindings.js";
 import { addBindingCommand, deleteBindingCommand, showBindingCommand, updateBindingCommand } from "../windows/commands.js";
-import { failedHost, reportError, withSession, type FleetDeps } from "../session/host-context.js";
+import { reportError, visitHost, type FleetDeps } from "../session/host-context.js";
 import { applyHostPlan } from "./apply-host.js";
 import { changeBinding, type HostCapabilities } from "./change-binding.js";
 import type { JournaledBinding, JournalWriter } from "./journal.js";
@@ -61,13 +61,12 @@ export function dryRunCommands(plan: HostPlan, shell: "cmd" | "powershell", host
   return cmds;
 }
 
-export async function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHostOptions): Promise<ReportHost> {
-  const started = deps.now().getTime();
-  const elapsed = () => deps.now().getTime() - started;
+export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHostOptions): Promise<ReportHost> {
   const wave = opts.wave === undefined ? {} : { wave: opts.wave };
-  deps.progress.hostStart?.(host.name);
-  try {
-    const result = await withSession(host, deps, async (session) => {
+  return visitHost(
+    host,
+    deps,
+    async (session, elapsed) => {
       const caps: HostCapabilities = { update: "unknown" };
       let resumed: Array<{ item: JournaledBinding; after: Binding }> = [];
       if (opts.resume && opts.resume.some((j) => j.outcome === undefined) && !opts.dryRun) {
@@ -118,14 +117,10 @@ export async function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: Rol
       }
       deps.progress.hostStep?.(host.name, "verifying over TLS");
       return await verifyOrRestore(session, host, base, applied.bindings, applied.commands, caps, opts, deps, elapsed);
-    });
-    deps.progress.hostDone?.(host.name, result.status, summaryOf(result));
-    return result;
-  } catch (err) {
-    const r = { ...failedHost(host, err, started, deps.now, "unreachable"), ...wave };
-    deps.progress.hostDone?.(host.name, r.status, `${r.error!.kind}: ${r.error!.message}`);
-    return r;
-  }
+    },
+    summaryOf,
+    wave,
+  );
 }
 
 async function verifyOrRestore(

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import pLimit from "p-limit";
 import type { ResolvedHost } from "../inventory/schema.js";
 import { summarize, type Report, type ReportHost } from "../report/schema.js";
-import { failedHost, reportError, withSession, type FleetDeps } from "../session/host-context.js";
+import { reportError, visitHost, type FleetDeps } from "../session/host-context.js";
 import type { HostCapabilities } from "./change-binding.js";
 import { restoreJournaled } from "./resume-host.js";
 import type { JournaledBinding, JournalWriter } from "./journal.js";
@@ -18,29 +18,24 @@ export interface RollbackOptions {
   journal?: JournalWriter;
 }
 
-export async function rollbackHost(host: ResolvedHost, items: JournaledBinding[], deps: FleetDeps, runId: string, journal?: JournalWriter): Promise<ReportHost> {
-  const started = deps.now().getTime();
-  deps.progress.hostStart?.(host.name);
-  try {
-    const r = await withSession(host, deps, async (session) => {
+export function rollbackHost(host: ResolvedHost, items: JournaledBinding[], deps: FleetDeps, runId: string, journal?: JournalWriter): Promise<ReportHost> {
+  return visitHost(
+    host,
+    deps,
+    async (session, elapsed) => {
       const caps: HostCapabilities = { update: "unknown" };
       const { rows, changed, attention, error } = await restoreJournaled(session, items, caps, { journal, runId, host: host.name, address: host.address, now: deps.now });
       return {
         name: host.name,
         address: host.address,
         status: attention ? "needs-attention" : error ? "failed" : changed > 0 ? "changed" : "unchanged",
-        durationMs: deps.now().getTime() - started,
+        durationMs: elapsed(),
         ...(error ? { error: reportError(error, host.name) } : {}),
         bindings: rows,
-      } satisfies ReportHost;
-    });
-    deps.progress.hostDone?.(host.name, r.status, r.error ? r.error.message : `${r.bindings.filter((b) => b.action === "restored").length} binding(s) restored`);
-    return r;
-  } catch (err) {
-    const r = failedHost(host, err, started, deps.now, "unreachable");
-    deps.progress.hostDone?.(host.name, "failed", `${r.error!.kind}: ${r.error!.message}`);
-    return r;
-  }
+      };
+    },
+    (r) => `${r.bindings.filter((b) => b.action === "restored").length} binding(s) restored`,
+  );
 }
 
 export async function runRollback(hosts: readonly ResolvedHost[], deps: FleetDeps, opts: RollbackOptions): Promise<Report> {

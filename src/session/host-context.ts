@@ -54,3 +54,28 @@ export function failedHost(host: ResolvedHost, err: unknown, startedMs: number, 
     bindings: [],
   };
 }
+
+/**
+ * One host's whole visit, reported: progress start and end, the step in the host's session, and
+ * any failure (unreachable, auth, host key, parse, ...) turned into a `failed` host so that one
+ * host never stops the others. `elapsed` gives the step the host's duration so far.
+ */
+export async function visitHost(
+  host: ResolvedHost,
+  deps: FleetDeps,
+  step: (session: HostSession, elapsed: () => number) => Promise<ReportHost>,
+  summary: (result: ReportHost) => string,
+  extra: Partial<ReportHost> = {},
+): Promise<ReportHost> {
+  const started = deps.now().getTime();
+  const elapsed = () => deps.now().getTime() - started;
+  deps.progress.hostStart?.(host.name);
+  let result: ReportHost;
+  try {
+    result = await withSession(host, deps, (session) => step(session, elapsed));
+  } catch (err) {
+    result = { ...failedHost(host, err, started, deps.now, "unreachable"), ...extra };
+  }
+  deps.progress.hostDone?.(host.name, result.status, result.error ? `${result.error.kind}: ${result.error.message}` : summary(result));
+  return result;
+}

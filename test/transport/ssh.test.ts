@@ -76,7 +76,7 @@ function handleSftp(sftp: ssh2.SFTPWrapper): void {
     open.set(handle.toString(), { name: filename, chunks: [] });
     sftp.handle(reqid, handle);
   });
-  sftp.on("WRITE", (reqid, handle, offset, data) => {
+  sftp.on("WRITE", (reqid, handle, _offset, data) => {
     open.get(handle.toString())?.chunks.push(Buffer.from(data));
     sftp.status(reqid, STATUS_CODE.OK);
   });

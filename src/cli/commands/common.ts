@@ -1,4 +1,8 @@
 import { Command, Option } from "commander";
+import { InputError } from "../../model/errors.js";
+import { readJournal, type JournalContents } from "../../rollout/journal.js";
+import type { VerifyTiming } from "../../verify/verify-endpoint.js";
+import { secondsToMs } from "../context.js";
 
 /** The options every fleet command shares (DESIGN.md's CLI contract). */
 export function fleetOptions(cmd: Command): Command {
@@ -15,4 +19,43 @@ export function fleetOptions(cmd: Command): Command {
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** `--old` and `--pfx-password-env`, shared by plan, rollout and verify. */
+export function certificateOptions(cmd: Command, oldHelp: string): Command {
+  return cmd
+    .option("--old <thumbprint>", oldHelp, collect)
+    .option("--pfx-password-env <VAR>", "environment variable holding the .pfx password (never the password itself)");
+}
+
+export interface VerifyTimingCliOptions {
+  verifyWindow: string;
+  verifyInterval: string;
+}
+
+/** The TLS check's retry window: IIS may serve the old certificate until an app pool recycles. */
+export function verifyTimingOptions(cmd: Command): Command {
+  return cmd
+    .option("--verify-window <seconds>", "how long to retry a TLS check that still sees the old certificate (app pool recycle)", "60")
+    .option("--verify-interval <seconds>", "pause between TLS checks", "2");
+}
+
+export function verifyTimingFrom(opts: VerifyTimingCliOptions): VerifyTiming {
+  return {
+    windowMs: secondsToMs(opts.verifyWindow, "--verify-window", 60_000),
+    intervalMs: secondsToMs(opts.verifyInterval, "--verify-interval", 2_000),
+    handshakeTimeoutMs: 10_000,
+  };
+}
+
+/** A journal named on the command line; unreadable is bad input (exit 2), before any host is contacted. */
+export function readJournalArgument(file: string, option: string): JournalContents {
+  let contents: JournalContents;
+  try {
+    contents = readJournal(file);
+  } catch (err) {
+    throw new InputError(`${file}: cannot read the journal (${(err as NodeJS.ErrnoException).code ?? String(err)})`, file, option);
+  }
+  for (const d of contents.damaged) process.stderr.write(`${file}:${d.line}: unreadable record ignored (torn write?)\n`);
+  return contents;
 }

@@ -5,7 +5,7 @@ import { runPlan } from "../../fleet/plan.js";
 import { openFleet, readTarget, type Dialer, type FleetOptions } from "../context.js";
 import { exitCodeFor, outDirFor, publish } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
-import { collect, fleetOptions } from "./common.js";
+import { certificateOptions, fleetOptions } from "./common.js";
 
 export interface TargetCliOptions {
   new: string;
@@ -14,11 +14,9 @@ export interface TargetCliOptions {
 }
 
 export function planCommand(dial?: Dialer): Command {
-  return fleetOptions(new Command("plan"))
+  return certificateOptions(fleetOptions(new Command("plan")), "a certificate to replace (repeatable; default: older certificates with the same subject and SANs)")
     .description("show, per host and binding, what a rollout would change and why, and what blocks a host; changes nothing")
     .requiredOption("--new <thumbprint|certfile>", "the new certificate: SHA-1 thumbprint (any case, spaces, colons) or .cer/.crt/.pem/.pfx file")
-    .option("--old <thumbprint>", "a certificate to replace (repeatable; default: older certificates with the same subject and SANs)", collect)
-    .option("--pfx-password-env <VAR>", "environment variable holding the .pfx password")
     .addHelpText("after", "\nExample:\n  certfleet plan --new 'a9 09 50 2d d8 2a e4 14 33 e6 f8 38 86 b0 0d 42 77 a3 2a 7b' -l web\n")
     .action(async (opts: FleetOptions & TargetCliOptions & { out?: string }) => {
       const target = readTarget(opts.new, opts.old, opts.pfxPasswordEnv);

@@ -1,12 +1,11 @@
 import { Command } from "commander";
-import { InputError } from "../../model/errors.js";
-import { journaledBindings, openJournal, readJournal } from "../../rollout/journal.js";
+import { journaledBindings, openJournal } from "../../rollout/journal.js";
 import { runRollback } from "../../rollout/run-rollback.js";
 import { confirm } from "../confirm.js";
 import { openFleet, type Dialer, type FleetOptions } from "../context.js";
 import { exitCodeFor, outDirFor, publish } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
-import { fleetOptions } from "./common.js";
+import { fleetOptions, readJournalArgument } from "./common.js";
 
 export function rollbackCommand(dial?: Dialer): Command {
   return fleetOptions(new Command("rollback"))
@@ -15,13 +14,7 @@ export function rollbackCommand(dial?: Dialer): Command {
     .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
     .addHelpText("after", "\nSafe to run twice: bindings already as they were are left alone.\nExample:\n  certfleet rollback --journal certfleet-out/20261125-020304-rollout/journal.jsonl --yes\n")
     .action(async (opts: FleetOptions & { journal: string; yes?: boolean; out?: string }) => {
-      let contents;
-      try {
-        contents = readJournal(opts.journal);
-      } catch (err) {
-        throw new InputError(`${opts.journal}: cannot read the journal (${(err as NodeJS.ErrnoException).code ?? String(err)})`, opts.journal, "--journal");
-      }
-      for (const d of contents.damaged) process.stderr.write(`${opts.journal}:${d.line}: unreadable record ignored (torn write?)\n`);
+      const contents = readJournalArgument(opts.journal, "--journal");
       const items = journaledBindings(contents.records);
       const fleet = await openFleet(opts, dial);
       try {

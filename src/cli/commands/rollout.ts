@@ -1,18 +1,17 @@
 import { join } from "node:path";
 import { Command } from "commander";
 import { runPlan } from "../../fleet/plan.js";
-import { InputError } from "../../model/errors.js";
-import { openJournal, readJournal, type JournalRecord } from "../../rollout/journal.js";
+import { openJournal, type JournalRecord } from "../../rollout/journal.js";
 import { runRollout } from "../../rollout/run-rollout.js";
 import { assembleWaves, failureBudget } from "../../rollout/waves.js";
 import { confirm, ensureConfirmable } from "../confirm.js";
-import { openFleet, positiveInt, readTarget, secondsToMs, type Dialer, type FleetOptions } from "../context.js";
+import { openFleet, positiveInt, readTarget, type Dialer, type FleetOptions } from "../context.js";
 import { exitCodeFor, outDirFor, publish } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
-import { collect, fleetOptions } from "./common.js";
+import { certificateOptions, fleetOptions, readJournalArgument, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
 import type { TargetCliOptions } from "./plan.js";
 
-interface RolloutCliOptions extends FleetOptions, TargetCliOptions {
+interface RolloutCliOptions extends FleetOptions, TargetCliOptions, VerifyTimingCliOptions {
   out?: string;
   canary: string;
   batch?: string;
@@ -20,37 +19,20 @@ interface RolloutCliOptions extends FleetOptions, TargetCliOptions {
   dryRun?: boolean;
   yes?: boolean;
   verify: boolean;
-  verifyWindow: string;
-  verifyInterval: string;
   resume?: string;
 }
 
-/** `--resume FILE`: a journal that cannot be read is bad input (exit 2), before any host is contacted. */
-function readResumeJournal(file: string): JournalRecord[] {
-  let contents;
-  try {
-    contents = readJournal(file);
-  } catch (err) {
-    throw new InputError(`${file}: cannot read the journal (${(err as NodeJS.ErrnoException).code ?? String(err)})`, file, "--resume");
-  }
-  for (const d of contents.damaged) process.stderr.write(`${file}:${d.line}: unreadable record ignored (torn write?)\n`);
-  return contents.records;
-}
-
 export function rolloutCommand(dial?: Dialer): Command {
-  return fleetOptions(new Command("rollout"))
+  const cmd = certificateOptions(fleetOptions(new Command("rollout")), "a certificate to replace (repeatable; default: older certificates with the same subject and SANs)");
+  return verifyTimingOptions(cmd)
     .description("rebind every http.sys binding that uses the old certificate to the new one: canary first, then batches, each verified over TLS")
     .requiredOption("--new <thumbprint|certfile>", "the new certificate: SHA-1 thumbprint or .cer/.crt/.pem/.pfx file")
-    .option("--old <thumbprint>", "a certificate to replace (repeatable; default: older certificates with the same subject and SANs)", collect)
-    .option("--pfx-password-env <VAR>", "environment variable holding the .pfx password")
     .option("--canary <n|names>", "first wave: a number of hosts or a comma list of names", "1")
     .option("--batch <n|p%>", "hosts per later wave (default: all the rest, bounded by -c)")
     .option("--max-failures <n|p%>", "failed hosts the WHOLE rollout tolerates before it halts (default 0)")
     .option("--dry-run", "discover and plan, print the exact remote commands per host, change nothing")
     .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
     .option("--no-verify", "skip the TLS handshake check (the netsh read-back still runs)")
-    .option("--verify-window <seconds>", "how long to retry the TLS check (IIS may serve the old certificate until an app pool recycles)", "60")
-    .option("--verify-interval <seconds>", "pause between TLS checks", "2")
     .option("--resume <journal>", "finish or restore what an interrupted rollout left half-done, then go on; appends to that journal")
     .addHelpText(
       "after",
@@ -68,12 +50,8 @@ Examples:
     )
     .action(async (opts: RolloutCliOptions) => {
       const target = readTarget(opts.new, opts.old, opts.pfxPasswordEnv);
-      const timing = {
-        windowMs: secondsToMs(opts.verifyWindow, "--verify-window", 60_000),
-        intervalMs: secondsToMs(opts.verifyInterval, "--verify-interval", 2_000),
-        handshakeTimeoutMs: 10_000,
-      };
-      const resumeFrom: JournalRecord[] | undefined = opts.resume ? readResumeJournal(opts.resume) : undefined;
+      const timing = verifyTimingFrom(opts);
+      const resumeFrom: JournalRecord[] | undefined = opts.resume ? readJournalArgument(opts.resume, "--resume").records : undefined;
       if (!opts.dryRun) ensureConfirmable(opts.yes);
       const fleet = await openFleet(opts, dial);
       const names = fleet.hosts.map((h) => h.name);
