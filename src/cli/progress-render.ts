@@ -34,35 +34,58 @@ export function plainRenderer(write: (line: string) => void = (l) => process.std
   return { sink, run: (_hosts, work) => work() };
 }
 
+interface HostEntry {
+  done: Promise<void>;
+  resolve: () => void;
+  task?: ListrTaskWrapper<unknown, never, never>;
+  status?: HostStatus;
+  summary?: string;
+  step?: string;
+}
+
+/**
+ * listr2 tasks, one per host, that follow the runner's events. Each run() gets fresh entries:
+ * the same renderer serves the plan preview and then the rollout, and a finished Listr must never
+ * be written to again. Rendering can never fail the work: a display error is swallowed.
+ */
 export function listrRenderer(): ProgressRenderer {
-  const waiting = new Map<string, { resolve: () => void; task?: ListrTaskWrapper<unknown, never, never>; status?: HostStatus; summary?: string; step?: string }>();
-  const entry = (host: string) => {
-    let e = waiting.get(host);
+  let entries = new Map<string, HostEntry>();
+  const entry = (host: string): HostEntry => {
+    let e = entries.get(host);
     if (!e) {
       let resolve!: () => void;
       const done = new Promise<void>((r) => (resolve = r));
-      e = { resolve };
-      (e as { done?: Promise<void> }).done = done;
-      waiting.set(host, e);
+      e = { done, resolve };
+      entries.set(host, e);
     }
-    return e as typeof e & { done: Promise<void> };
+    return e;
+  };
+  const safely = (f: () => void) => {
+    try {
+      f();
+    } catch {
+      // the display is best effort; the reports and the exit code carry the truth
+    }
   };
   const sink: ProgressSink = {
-    hostStep: (host, text) => {
-      const e = entry(host);
-      e.step = text;
-      if (e.task) e.task.output = text;
-    },
-    hostDone: (host, status, summary) => {
-      const e = entry(host);
-      e.status = status;
-      e.summary = summary;
-      e.resolve();
-    },
+    hostStep: (host, text) =>
+      safely(() => {
+        const e = entry(host);
+        e.step = text;
+        if (e.task) e.task.output = text;
+      }),
+    hostDone: (host, status, summary) =>
+      safely(() => {
+        const e = entry(host);
+        e.status = status;
+        e.summary = summary;
+        e.resolve();
+      }),
   };
   return {
     sink,
     async run(hosts, work) {
+      entries = new Map();
       const list = new Listr(
         hosts.map((host) => ({
           title: host,
@@ -71,6 +94,7 @@ export function listrRenderer(): ProgressRenderer {
             e.task = task;
             if (e.step) task.output = e.step;
             await e.done;
+            e.task = undefined;
             task.title = `${host}: ${MARK[e.status ?? "ok"]} - ${e.summary ?? ""}`;
             if (e.status === "failed" || e.status === "needs-attention") throw new Error(task.title);
             if (e.status === "halted") task.skip(task.title);

@@ -2,7 +2,7 @@ import { visibleControls } from "../report/format.js";
 import type { Report } from "../report/schema.js";
 
 /** The stdout summary of plan, rollout, verify and rollback: one line a host, then what needs a person. */
-export function renderRunSummary(report: Report): string {
+export function renderRunSummary(report: Report, options: { commands?: boolean } = {}): string {
   const lines: string[] = [];
   const s = report.summary;
   lines.push(
@@ -20,7 +20,7 @@ export function renderRunSummary(report: Report): string {
           ? `${h.bindings.filter((b) => b.action === "restored").length} binding(s) restored, ${h.bindings.filter((b) => b.action === "none").length} already as they were`
         : `${rebind} binding(s) ${report.dryRun || report.command === "plan" ? "to rebind" : "rebound"}`;
     lines.push(`  ${h.name.padEnd(width)}  ${h.status.padEnd(15)}  ${detail}`);
-    if (h.commands && (report.dryRun || report.command === "plan")) {
+    if (h.commands && options.commands !== false && (report.dryRun || report.command === "plan")) {
       for (const c of h.commands) lines.push(`      ${c}`);
     }
     for (const b of h.bindings) {

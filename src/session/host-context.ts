@@ -74,7 +74,9 @@ export async function visitHost(
   try {
     result = await withSession(host, deps, (session) => step(session, elapsed));
   } catch (err) {
-    result = { ...failedHost(host, err, started, deps.now, "unreachable"), ...extra };
+    // Transport and parser failures arrive typed; anything else is our own bug and says so.
+    const typed = err instanceof CertfleetError ? err : new CertfleetError("apply", `internal error: ${err instanceof Error ? err.message : String(err)}`, host.name, undefined, { cause: err });
+    result = { ...failedHost(host, typed, started, deps.now), ...extra };
   }
   deps.progress.hostDone?.(host.name, result.status, result.error ? `${result.error.kind}: ${result.error.message}` : summary(result));
   return result;

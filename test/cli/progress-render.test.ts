@@ -33,3 +33,33 @@ describe("progress rendering", () => {
     expect(lines.join("\n")).not.toMatch(/\u001b\[/);
   });
 });
+
+describe("the listr2 renderer", () => {
+  it("serves two runs in a row (plan preview, then rollout) without writing to the finished first list", async () => {
+    const { listrRenderer } = await import("../../src/cli/progress-render.js");
+    // listr2 picks its real (TTY) renderer only on a terminal: pretend to be one, as the bug lived there.
+    const wasTTY = process.stdout.isTTY;
+    const write = process.stdout.write;
+    Object.defineProperty(process.stdout, "isTTY", { value: true, configurable: true });
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    const r = listrRenderer();
+    let first: string;
+    let second: string;
+    try {
+    first = await r.run(["web01"], async () => {
+      r.sink.hostStep?.("web01", "discovering");
+      r.sink.hostDone?.("web01", "ok", "1 binding(s) to rebind");
+      return "plan";
+    });
+    second = await r.run(["web01"], async () => {
+      r.sink.hostStep?.("web01", "rebinding 1 binding(s)");
+      r.sink.hostDone?.("web01", "changed", "1 binding(s) rebound and verified");
+      return "rollout";
+    });
+    } finally {
+      process.stdout.write = write;
+      Object.defineProperty(process.stdout, "isTTY", { value: wasTTY, configurable: true });
+    }
+    expect([first, second]).toEqual(["plan", "rollout"]);
+  });
+});

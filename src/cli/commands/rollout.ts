@@ -62,7 +62,8 @@ Examples:
       try {
         if (!opts.dryRun && !opts.yes) {
           const preview = await fleet.renderer.run(names, () => runPlan(fleet.hosts, target, fleet.concurrency, fleet.deps));
-          process.stderr.write(renderRunSummary(preview.report));
+          // The per-host summary, not every command: that is what `plan` and `--dry-run` are for.
+          process.stderr.write(renderRunSummary(preview.report, { commands: false }));
           const go = await confirm(`Roll ${target.newCert.thumbprint} out to ${names.length} host(s) in ${waves.filter((w) => w.length).length} wave(s)?`, opts.yes);
           if (!go) {
             process.stderr.write("nothing changed\n");
