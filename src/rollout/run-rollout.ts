@@ -23,6 +23,8 @@ export interface RolloutRunOptions {
   /** records of an earlier, interrupted run to finish first (`--resume`). */
   resumeFrom?: JournalRecord[];
   runId?: string;
+  /** the operator asked to stop (Ctrl-C): no new host starts; hosts in progress finish safely. */
+  stopRequested?: () => boolean;
 }
 
 export interface RolloutRunResult {
@@ -80,9 +82,10 @@ export async function runRollout(hosts: readonly ResolvedHost[], deps: FleetDeps
     await Promise.all(
       wave.map((name) =>
         limit(async () => {
-          if (halted || overBudget()) {
+          const stopped = opts.stopRequested?.() === true;
+          if (halted || overBudget() || stopped) {
             results.set(name, haltedHost(byName.get(name)!, index));
-            deps.progress.hostDone?.(name, "halted", "not started: the failure budget is spent");
+            deps.progress.hostDone?.(name, "halted", stopped ? "not started: stopped by the operator" : "not started: the failure budget is spent");
             return;
           }
           await runHost(name, index);

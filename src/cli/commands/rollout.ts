@@ -40,7 +40,11 @@ export function rolloutCommand(dial?: Dialer): Command {
 Every binding is journaled (journal.jsonl in --out, mode 0600) before it is touched. A failed add
 puts the original back at once; a host ends fully rebound or fully as it was.
 
-Exit codes: 0 all hosts fine; 1 a host failed; 2 bad input (no host contacted); 3 halted by --max-failures.
+Ctrl-C stops starting new hosts and lets the hosts in progress finish safely (exit 130); a second
+Ctrl-C exits at once, and the journal then serves rollback or --resume.
+
+Exit codes: 0 all hosts fine; 1 a host failed; 2 bad input (no host contacted); 3 halted by --max-failures;
+130 stopped by Ctrl-C.
 
 Examples:
   certfleet rollout --new new-wildcard.cer --dry-run
@@ -72,6 +76,19 @@ Examples:
           }
         }
         const journal = opts.dryRun ? undefined : openJournal(opts.resume ?? join(dir, "journal.jsonl"));
+        // Ctrl-C once: start no new host, let the hosts in progress end fully rebound or restored.
+        // Ctrl-C twice: exit now; the journal then serves `rollback --journal` or `rollout --resume`.
+        let stopRequested = false;
+        const onSigint = () => {
+          if (stopRequested) process.exit(130);
+          stopRequested = true;
+          process.stderr.write(
+            `\ncertfleet: stopping: no new host starts; hosts in progress finish safely. Ctrl-C again to abort now` +
+              (journal ? ` (then: certfleet rollback --journal ${journal.path}, or rollout --resume ${journal.path})` : "") +
+              "\n",
+          );
+        };
+        process.on("SIGINT", onSigint);
         try {
           const { report, halted } = await fleet.renderer.run(names, () =>
             runRollout(fleet.hosts, fleet.deps, {
@@ -83,13 +100,16 @@ Examples:
               journal,
               verify: { enabled: opts.verify, timing },
               ...(resumeFrom ? { resumeFrom } : {}),
+              stopRequested: () => stopRequested,
             }),
           );
           await publish(report, dir);
           if (journal) process.stderr.write(`journal: ${journal.path}\n`);
           process.stdout.write(renderRunSummary(report));
-          process.exitCode = exitCodeFor(report, halted);
+          // 130: stopped by the operator (SIGINT), whatever else happened; see --help.
+          process.exitCode = stopRequested ? 130 : exitCodeFor(report, halted);
         } finally {
+          process.off("SIGINT", onSigint);
           journal?.close();
         }
       } finally {
