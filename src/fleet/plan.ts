@@ -2,7 +2,7 @@ import pLimit from "p-limit";
 import type { ResolvedHost } from "../inventory/schema.js";
 import { planHost } from "../plan/plan-host.js";
 import type { HostPlan, Target } from "../plan/schema.js";
-import { summarize, type Report, type ReportHost } from "../report/schema.js";
+import { summarize, type Report, type ReportHost, reportTarget } from "../report/schema.js";
 import { dryRunCommands, planError, plannedRows } from "../rollout/rollout-host.js";
 import { reportError, visitHost, type FleetDeps } from "../session/host-context.js";
 
@@ -55,7 +55,7 @@ export async function runPlan(hosts: readonly ResolvedHost[], target: Target, co
       command: "plan",
       startedAt,
       finishedAt: deps.now().toISOString(),
-      target: { newThumbprint: target.newCert.thumbprint, oldThumbprints: target.oldThumbprints, ...(target.newCert.subject ? { subject: target.newCert.subject } : {}) },
+      target: reportTarget(target, results),
       summary: summarize(results),
       hosts: results,
     },

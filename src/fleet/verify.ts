@@ -8,7 +8,7 @@ import type { ResolvedHost } from "../inventory/schema.js";
 import { CertfleetError } from "../model/errors.js";
 import { defaultOldThumbprints } from "../plan/old-certificates.js";
 import type { Target } from "../plan/schema.js";
-import { summarize, type Report, type ReportBinding, type ReportHost } from "../report/schema.js";
+import { summarize, type Report, type ReportBinding, type ReportHost, reportTarget } from "../report/schema.js";
 import { reportError, visitHost, type FleetDeps } from "../session/host-context.js";
 import { verifyBindings } from "../verify/verify-bindings.js";
 import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
@@ -67,7 +67,7 @@ export async function runVerify(hosts: readonly ResolvedHost[], deps: FleetDeps,
     command: "verify",
     startedAt,
     finishedAt: deps.now().toISOString(),
-    target: { newThumbprint: opts.target.newCert.thumbprint, oldThumbprints: opts.target.oldThumbprints },
+    target: reportTarget(opts.target, results),
     summary: summarize(results),
     hosts: results,
   };

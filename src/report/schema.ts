@@ -107,3 +107,21 @@ export function summarize(hosts: readonly ReportHost[]): ReportSummary {
     needsAttention: count("needs-attention"),
   };
 }
+
+/**
+ * The report's `target` block. With the default `--old` every host decides which of its
+ * certificates are old; the report lists the union of what the hosts found, so the change record
+ * names every certificate that was replaced.
+ */
+export function reportTarget(
+  target: { newCert: { thumbprint: string; subject?: string }; oldThumbprints: readonly string[] },
+  hosts: readonly ReportHost[],
+): NonNullable<Report["target"]> {
+  const found = hosts.flatMap((h) => h.bindings.filter((b) => b.scope === "old" && b.certHash !== null).map((b) => b.certHash!));
+  const oldThumbprints = [...new Set([...target.oldThumbprints, ...found])];
+  return {
+    newThumbprint: target.newCert.thumbprint,
+    oldThumbprints,
+    ...(target.newCert.subject ? { subject: target.newCert.subject } : {}),
+  };
+}

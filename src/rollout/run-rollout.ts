@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import pLimit from "p-limit";
 import type { ResolvedHost } from "../inventory/schema.js";
 import type { Target } from "../plan/schema.js";
-import { summarize, type Report, type ReportHost } from "../report/schema.js";
+import { summarize, type Report, type ReportHost, reportTarget } from "../report/schema.js";
 import type { FleetDeps } from "../session/host-context.js";
 import { journaledBindings, type JournalRecord, type JournalWriter } from "./journal.js";
 import { rolloutHost, type RolloutHostOptions } from "./rollout-host.js";
@@ -102,7 +102,7 @@ export async function runRollout(hosts: readonly ResolvedHost[], deps: FleetDeps
     command: "rollout",
     startedAt,
     finishedAt: deps.now().toISOString(),
-    target: { newThumbprint: opts.target.newCert.thumbprint, oldThumbprints: opts.target.oldThumbprints, ...(opts.target.newCert.subject ? { subject: opts.target.newCert.subject } : {}) },
+    target: reportTarget(opts.target, ordered),
     ...(opts.dryRun ? { dryRun: true } : {}),
     summary: summarize(ordered),
     hosts: ordered,
