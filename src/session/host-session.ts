@@ -10,7 +10,7 @@ import type { HostState, RemoteShell } from "../model/host-state.js";
 import type { Transport } from "../transport/transport.js";
 import { SHELL_PROBE, discoverCommand, showBindingCommand } from "../windows/commands.js";
 import { parseCertutilStore } from "../windows/certutil-parse.js";
-import { decodeWindowsOutput } from "../windows/decode.js";
+import { decodeWindowsOutput, parseActiveCodePage } from "../windows/decode.js";
 import { parseElevation, parseShellProbe } from "../windows/elevation.js";
 import { parseNetshShowSslcert } from "../windows/netsh-parse.js";
 import { splitMarkedSections } from "../windows/sections.js";
@@ -40,6 +40,8 @@ export function isConnectionLost(err: unknown): boolean {
 export class HostSession {
   private transport: Transport | undefined;
   private resolvedShell: RemoteShell | undefined;
+  /** the console's OEM code page, from discovery's `chcp` (undefined until then). */
+  private codePage: number | undefined;
 
   constructor(
     readonly host: string,
@@ -81,16 +83,24 @@ export class HostSession {
   }
 
   async run(command: string): Promise<CommandOutput> {
+    const { bytes, code } = await this.exec(command);
+    return { text: decodeWindowsOutput(bytes, this.codePage), code };
+  }
+
+  private async exec(command: string): Promise<{ bytes: Buffer; code: number | null }> {
     if (!this.transport) throw new CertfleetError("unreachable", "not connected", this.host);
     this.options.onCommand?.(command);
     const res = await this.transport.exec(command, { timeoutMs: this.options.commandTimeoutMs });
-    const text = decodeWindowsOutput(Buffer.concat([res.stdout, res.stderr]));
-    return { text, code: res.code };
+    return { bytes: Buffer.concat([res.stdout, res.stderr]), code: res.code };
   }
 
   /** One round trip: elevation, the My store and every http.sys binding. */
   async discover(): Promise<HostState> {
-    const out = await this.run(discoverCommand(this.shell));
+    const { bytes, code } = await this.exec(discoverCommand(this.shell));
+    // The chcp section is ASCII whatever the code page: read it first, then decode everything with it.
+    const chcp = splitMarkedSections(bytes.toString("latin1")).get("chcp");
+    this.codePage = (chcp !== undefined ? parseActiveCodePage(chcp) : undefined) ?? this.codePage;
+    const out = { text: decodeWindowsOutput(bytes, this.codePage), code };
     const sections = splitMarkedSections(out.text);
     const whoami = sections.get("whoami");
     const certutil = sections.get("certutil");

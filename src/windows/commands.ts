@@ -12,10 +12,12 @@ import { isSafeValue, printable, requireValue, shown, type ValueKind } from "./g
 
 export const SHELL_PROBE = "echo CFSHELL=%COMSPEC%";
 
-export const DISCOVER_SECTIONS = ["whoami", "certutil", "netsh"] as const;
+export const DISCOVER_SECTIONS = ["chcp", "whoami", "certutil", "netsh"] as const;
 
 export function discoverCommand(shell: RemoteShell): string {
   const steps: Array<[string, string]> = [
+    // The console code page, so that the rest (and every later command) decodes right.
+    ["chcp", "chcp"],
     ["whoami", "whoami /groups"],
     ["certutil", "certutil -store My"],
     ["netsh", "netsh http show sslcert"],

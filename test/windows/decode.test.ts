@@ -47,3 +47,26 @@ describe("decodeWindowsOutput", () => {
     expect(decodeWindowsOutput(Buffer.alloc(0))).toBe("");
   });
 });
+
+describe("the host's code page from chcp", () => {
+  it("reads the number from chcp in any language", async () => {
+    const { parseActiveCodePage } = await import("../../src/windows/decode.js");
+    expect(parseActiveCodePage("Active code page: 437\n")).toBe(437);
+    expect(parseActiveCodePage("Page de codes active : 850\r\n")).toBe(850);
+    expect(parseActiveCodePage("Aktive Codepage: 850.")).toBe(850);
+    expect(parseActiveCodePage("Текущая кодовая страница: 866")).toBe(866);
+    expect(parseActiveCodePage("活动代码页: 936")).toBe(936);
+    expect(parseActiveCodePage("no number here")).toBeUndefined();
+  });
+
+  it("decodes OEM bytes with the learned code page (Cyrillic 866, Chinese 936), UTF-8 still first", async () => {
+    const iconv = (await import("iconv-lite")).default;
+    const ru = "Привязки SSL-сертификатов:\r\n";
+    const zh = "证书哈希(sha1): 12 34\r\n";
+    expect(decodeWindowsOutput(iconv.encode(ru, "cp866"), 866)).toBe(ru.replace(/\r\n/g, "\n"));
+    expect(decodeWindowsOutput(iconv.encode(zh, "cp936"), 936)).toBe(zh.replace(/\r\n/g, "\n"));
+    expect(decodeWindowsOutput(Buffer.from(ru, "utf8"), 866)).toBe(ru.replace(/\r\n/g, "\n"));
+    // an unknown code page falls back to 850 rather than failing
+    expect(decodeWindowsOutput(iconv.encode("Zertifikathash", "cp850"), 12345)).toBe("Zertifikathash");
+  });
+});
