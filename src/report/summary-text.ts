@@ -1,3 +1,4 @@
+import { groupBy } from "../lib/group-by.js";
 import { ErrorKind } from "../model/errors.js";
 import { certificatesSeen } from "./certificates-seen.js";
 import { describeDays, formatDate, formatTime, visibleControls } from "./format.js";
@@ -46,7 +47,7 @@ export function renderDiscoverSummary(report: Report): string {
   const failing = report.hosts.filter((h) => h.error || h.status === "failed" || h.status === "needs-attention");
   if (failing.length > 0) {
     lines.push("", `Failures (${failing.length}):`);
-    const groups = groupBy(failing, (h) => h.error?.kind ?? "other");
+    const groups = groupBy(failing, (h): string => h.error?.kind ?? "other");
     const order = [...ErrorKind.options, "other"];
     const kindWidth = Math.max(0, ...[...groups.keys()].map((k) => k.length));
     const hostWidth = Math.max(0, ...failing.map((h) => clean(h.name).length));
@@ -74,15 +75,4 @@ function firstLine(text: string): string {
 
 function clean(value: string): string {
   return visibleControls(value);
-}
-
-function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
-  const map = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const list = map.get(k);
-    if (list) list.push(item);
-    else map.set(k, [item]);
-  }
-  return map;
 }

@@ -5,10 +5,11 @@
  */
 import { randomUUID } from "node:crypto";
 import pLimit from "p-limit";
+import { groupBy } from "../lib/group-by.js";
 import type { ResolvedHost } from "../inventory/schema.js";
 import { summarize, type Report, type ReportHost } from "../report/schema.js";
 import { reportError, visitHost, type FleetDeps } from "../session/host-context.js";
-import type { HostCapabilities } from "./change-binding.js";
+import { manualRestore, type HostCapabilities } from "./change-binding.js";
 import { restoreJournaled } from "./resume-host.js";
 import type { JournaledBinding, JournalWriter } from "./journal.js";
 
@@ -43,15 +44,15 @@ export async function runRollback(hosts: readonly ResolvedHost[], deps: FleetDep
   const runId = randomUUID();
   opts.journal?.append({ type: "run", runId, at: startedAt, command: "rollback" });
   // Inventory order, as every other report, not the order hosts happened to finish in the journal.
-  const journaled = new Set(opts.items.map((i) => i.host));
-  const names = [...hosts.map((h) => h.name).filter((n) => journaled.has(n)), ...[...journaled].filter((n) => !hosts.some((h) => h.name === n))];
+  const itemsByHost = groupBy(opts.items, (i) => i.host);
   const byName = new Map(hosts.map((h) => [h.name, h]));
+  const names = [...hosts.map((h) => h.name).filter((n) => itemsByHost.has(n)), ...[...itemsByHost.keys()].filter((n) => !byName.has(n))];
   const limit = pLimit(Math.max(1, opts.concurrency));
   const results = await Promise.all(
     names.map((name) =>
       limit(async () => {
         const host = byName.get(name);
-        const items = opts.items.filter((i) => i.host === name);
+        const items = itemsByHost.get(name) ?? [];
         if (!host) {
           return {
             name,
@@ -59,7 +60,7 @@ export async function runRollback(hosts: readonly ResolvedHost[], deps: FleetDep
             status: "needs-attention",
             durationMs: 0,
             error: { kind: "precondition", message: `host ${name} is in the journal but not in the inventory: restore it by hand (see manualCommand)` },
-            bindings: items.map((i) => ({ ...i.original, action: "failed" as const })),
+            bindings: items.map((i) => ({ ...i.original, action: "failed" as const, manualCommand: manualRestore(i.original, i.desired).join("\n") })),
           } satisfies ReportHost;
         }
         return rollbackHost(host, items, deps, runId, opts.journal);

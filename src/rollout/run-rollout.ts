@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import pLimit from "p-limit";
+import { groupBy } from "../lib/group-by.js";
 import type { ResolvedHost } from "../inventory/schema.js";
 import type { Target } from "../plan/schema.js";
 import { summarize, type Report, type ReportHost, reportTarget } from "../report/schema.js";
@@ -49,7 +50,10 @@ export async function runRollout(hosts: readonly ResolvedHost[], deps: FleetDeps
 
   // Hosts an interrupted run left half-done go first and are never halted: halting one would
   // leave a binding deleted or half-moved. Their failures still count against the budget.
-  const unsettled = opts.dryRun ? [] : hosts.map((h) => h.name).filter((name) => halfDone.some((j) => j.host === name));
+  const halfDoneHosts = new Set(halfDone.map((j) => j.host));
+  const journaledByHost = groupBy(journaled, (j) => j.host);
+  const unsettled = opts.dryRun ? [] : hosts.map((h) => h.name).filter((name) => halfDoneHosts.has(name));
+  const unsettledSet = new Set(unsettled);
   // Such a host gets all its journaled bindings: if one cannot be finished, those the interrupted
   // run had already moved must go back too.
   const runHost = async (name: string, index: number) => {
@@ -59,7 +63,7 @@ export async function runRollout(hosts: readonly ResolvedHost[], deps: FleetDeps
       journal: opts.journal,
       runId,
       verify: opts.verify,
-      resume: unsettled.includes(name) ? journaled.filter((j) => j.host === name) : [],
+      resume: unsettledSet.has(name) ? (journaledByHost.get(name) ?? []) : [],
       wave: index,
     });
     if (r.status === "failed" || r.status === "needs-attention") failures++;
@@ -69,7 +73,8 @@ export async function runRollout(hosts: readonly ResolvedHost[], deps: FleetDeps
   if (unsettled.length > 0) {
     deps.progress.wave?.(0, "resume: hosts the interrupted run left half-done", unsettled);
     const limit = pLimit(Math.max(1, opts.concurrency));
-    const waveOf = (name: string) => Math.max(0, opts.waves.findIndex((w) => w.includes(name)));
+    const waveIndex = new Map(opts.waves.flatMap((w, i) => w.map((n) => [n, i] as const)));
+    const waveOf = (name: string) => waveIndex.get(name) ?? 0;
     await Promise.all(unsettled.map((name) => limit(() => runHost(name, waveOf(name)))));
     if (overBudget()) halted = true;
   }

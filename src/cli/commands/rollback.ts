@@ -18,8 +18,9 @@ export function rollbackCommand(dial?: Dialer): Command {
       const items = journaledBindings(contents.records);
       const fleet = await openFleet(opts, dial);
       try {
-        const hosts = fleet.hosts.filter((h) => items.some((i) => i.host === h.name));
         const names = [...new Set(items.map((i) => i.host))];
+        const journaled = new Set(names);
+        const hosts = fleet.hosts.filter((h) => journaled.has(h.name));
         if (!(await confirm(`Restore ${items.length} binding(s) on ${names.length} host(s) from ${opts.journal}?`, opts.yes))) {
           process.stderr.write("nothing changed\n");
           return;
