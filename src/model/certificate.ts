@@ -16,6 +16,8 @@ export const Certificate = z.object({
   notAfter: z.string().optional(),
   hasPrivateKey: PrivateKeyState,
   template: z.string().optional(),
+  /** the LocalMachine store it was read from (`My`, `WebHosting`); http.sys looks a binding's certificate up there. */
+  store: z.string().optional(),
   /** DNS names from the SAN extension, where known (certificate files, TLS handshakes). */
   dnsNames: z.array(z.string()).optional(),
 });

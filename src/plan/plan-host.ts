@@ -20,7 +20,15 @@ export function planHost(state: HostState, target: Target, now: Date): HostPlan 
   const findings: Finding[] = [];
   const byHash = new Map(state.certificates.map((c) => [c.thumbprint, c]));
   const newThumb = target.newCert.thumbprint;
-  const inStore = byHash.get(newThumb);
+  // Discovery reads My and WebHosting; a certificate without a store came from My (older callers).
+  const storeKey = (name: string | null | undefined) => (name ?? "My").toLowerCase();
+  // Stores are checked only when discovery said where each certificate lives (it reads My and
+  // WebHosting); a state without that says nothing about other stores.
+  const storesKnown = state.certificates.some((c) => c.store !== undefined);
+  const readStores = new Set(storesKnown ? ["my", "webhosting"] : []);
+  const findIn = (thumb: string, store: string | null | undefined) =>
+    state.certificates.find((c) => c.thumbprint === thumb && storeKey(c.store) === storeKey(store));
+  const inStore = findIn(newThumb, "My") ?? byHash.get(newThumb);
   const oldThumbprints =
     target.oldThumbprints.length > 0 ? target.oldThumbprints : defaultOldThumbprints(state.certificates, target.newCert);
   const old = new Set(oldThumbprints);
@@ -65,6 +73,23 @@ export function planHost(state: HostState, target: Target, now: Date): HostPlan 
         if (!names.some((n) => nameCovers(n, hostname))) {
           findings.push({ code: "sni-not-covered", blocking: true, endpoint: b.endpoint, message: `SNI name ${hostname} is not covered by the new certificate (${names.join(", ")})` });
         }
+      }
+      // http.sys looks the certificate up in the binding's own store (WebHosting, ...), not in My.
+      const bindingStore = storeKey(b.storeName);
+      if (storesKnown && bindingStore !== "my") {
+        if (!readStores.has(bindingStore)) {
+          findings.push({ code: "store-not-read", blocking: false, endpoint: b.endpoint, message: `${b.endpoint} uses store ${b.storeName}, which certfleet does not read: if the new certificate is not there, netsh refuses the change (1312) and the binding stays as it is` });
+        } else {
+          const there = findIn(newThumb, b.storeName);
+          if (!there) {
+            findings.push({ code: "new-cert-absent", blocking: true, endpoint: b.endpoint, message: `the new certificate ${newThumb} is not in LocalMachine\\${b.storeName}, the store ${b.endpoint} uses` });
+          } else if (there.hasPrivateKey === false) {
+            findings.push({ code: "new-cert-no-private-key", blocking: true, endpoint: b.endpoint, message: `the new certificate has no usable private key in LocalMachine\\${b.storeName}, the store ${b.endpoint} uses` });
+          }
+        }
+      }
+      if (b.certHash !== null && readStores.has(bindingStore) && !findIn(b.certHash, b.storeName)) {
+        findings.push({ code: "original-cert-absent", blocking: false, endpoint: b.endpoint, message: `${b.endpoint}'s current certificate ${b.certHash} is not in its store ${b.storeName ?? "MY"}: if the change fails where delete+add is needed, the original cannot be re-created` });
       }
       const { unsafe, unrepresentable } = addParamsFor(p.desired!);
       if (unsafe.length > 0) {

@@ -31,6 +31,8 @@ export const FindingCode = z.enum([
   "sni-not-covered",
   "binding-not-recreatable",
   "binding-unreadable",
+  "store-not-read",
+  "original-cert-absent",
 ]);
 export type FindingCode = z.infer<typeof FindingCode>;
 

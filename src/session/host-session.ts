@@ -108,15 +108,18 @@ export class HostSession {
     if (whoami === undefined || certutil === undefined || netsh === undefined || !sections.has("end")) {
       throw new CertfleetError("parse", "discovery output was cut short or unreadable", this.host, out.text.slice(0, 2000));
     }
-    const certs = parseCertutilStore(certutil);
+    const my = parseCertutilStore(certutil);
+    // Most servers have no WebHosting store: certutil then fails, and that is no finding.
+    const webHostingText = sections.get("certutil-webhosting") ?? "";
+    const webHosting = /0x80070002|ERROR_FILE_NOT_FOUND/i.test(webHostingText) ? { certificates: [], warnings: [] } : parseCertutilStore(webHostingText);
     const binds = parseNetshShowSslcert(netsh);
     return {
       host: this.host,
       shell: this.shell,
       elevated: parseElevation(whoami),
-      certificates: certs.certificates,
+      certificates: [...my.certificates.map((c) => ({ ...c, store: "My" })), ...webHosting.certificates.map((c) => ({ ...c, store: "WebHosting" }))],
       bindings: binds.bindings,
-      warnings: [...certs.warnings, ...binds.warnings],
+      warnings: [...my.warnings, ...webHosting.warnings.map((w) => `WebHosting store: ${w}`), ...binds.warnings],
     };
   }
 

@@ -12,7 +12,7 @@ import { isSafeValue, printable, requireValue, shown, type ValueKind } from "./g
 
 export const SHELL_PROBE = "echo CFSHELL=%COMSPEC%";
 
-export const DISCOVER_SECTIONS = ["chcp", "whoami", "certutil", "netsh"] as const;
+export const DISCOVER_SECTIONS = ["chcp", "whoami", "certutil", "certutil-webhosting", "netsh"] as const;
 
 export function discoverCommand(shell: RemoteShell): string {
   const steps: Array<[string, string]> = [
@@ -20,6 +20,8 @@ export function discoverCommand(shell: RemoteShell): string {
     ["chcp", "chcp"],
     ["whoami", "whoami /groups"],
     ["certutil", "certutil -store My"],
+    // IIS's second store: bindings with certstorename=WebHosting look their certificate up there.
+    ["certutil-webhosting", "certutil -store WebHosting"],
     ["netsh", "netsh http show sslcert"],
   ];
   const marker = (name: string) => (shell === "cmd" ? `echo ==CF:${name}==` : `echo '==CF:${name}=='`);

@@ -261,13 +261,13 @@ describe("discover over real SSH: 20 simulated hosts, -c 5", () => {
     }
   });
 
-  it("every reachable host's certificates equal the simulator's My store", () => {
+  it("every reachable host's certificates equal the simulator's My and WebHosting stores", () => {
     for (const sim of reachable()) {
       const r = hostReport(sim.name);
       expect(reportedCertificates(r), sim.name).toEqual(expectedCertificates(sim));
       const keys = expectedPrivateKeys(sim);
       for (const c of r.certificates ?? []) {
-        const want = keys.get(c.thumbprint);
+        const want = keys.get(`${(c.store ?? "").toLowerCase()}/${c.thumbprint}`);
         if (sim.profile.language === "en") {
           expect(c.hasPrivateKey, `${sim.name} ${c.subject}`).toBe(want);
         } else {

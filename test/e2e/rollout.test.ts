@@ -482,12 +482,13 @@ describe("resume when the interrupted host cannot be finished", () => {
 
   beforeAll(async () => {
     const specs = mixedFleetSpecs(4);
-    // web05: 2012 R2 whose second binding lives in a store holding only the old certificate, so
-    // its add with the new hash fails (1312) after the first binding was already moved
+    // web05: 2012 R2 whose second binding lives in WebHosting, where the new certificate's key is
+    // missing; certutil says so in French, which certfleet cannot read ("unknown": no preflight
+    // block), so the add with the new hash fails (1312) after the first binding was already moved
     specs.push({
       name: "web05",
-      profile: { os: "2012r2", language: "en", shell: "cmd", elevated: true },
-      certificates: [{ cert: oldCert }, { cert: newCert }, { cert: oldCert, store: "WebHosting" }],
+      profile: { os: "2012r2", language: "fr", shell: "cmd", elevated: true },
+      certificates: [{ cert: oldCert }, { cert: newCert }, { cert: oldCert, store: "WebHosting" }, { cert: newCert, store: "WebHosting", hasPrivateKey: false }],
       bindings: [
         { kind: "ipport", endpoint: "0.0.0.0:443", certHash: OLD, appId: APPID.iis, storeName: "MY", params: { clientcertnegotiation: "enable" } },
         { kind: "ipport", endpoint: "0.0.0.0:8444", certHash: OLD, appId: APPID.iis, storeName: "WebHosting", params: { dsmapperusage: "enable" } },

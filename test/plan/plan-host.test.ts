@@ -258,3 +258,33 @@ describe("an expired new certificate with the default --old", () => {
     expect(plan.findings.map((f) => f.code)).toContain("new-cert-expired");
   });
 });
+
+describe("the binding's own certificate store", () => {
+  const inStores = (entries: Array<[string, string]>) =>
+    entries.map(([thumb, store]) => ({ ...[oldCert, newCert].find((c) => c.thumbprint === thumb)!, store }));
+  const webHosting = binding("0.0.0.0:443", T_OLD, { storeName: "WebHosting" });
+
+  it("blocks a WebHosting binding when the new certificate is only in My", () => {
+    const state = hostState({ bindings: [webHosting], certificates: inStores([[T_OLD, "WebHosting"], [T_NEW, "My"]]) });
+    const plan = planHost(state, fileTarget(), NOW);
+    expect(plan.outcome).toBe("blocked");
+    expect(plan.findings.find((f) => f.blocking)?.message).toMatch(/not in LocalMachine\\WebHosting/);
+  });
+
+  it("goes ahead when the new certificate is in WebHosting too", () => {
+    const state = hostState({ bindings: [webHosting], certificates: inStores([[T_OLD, "WebHosting"], [T_NEW, "WebHosting"], [T_NEW, "My"]]) });
+    expect(planHost(state, fileTarget(), NOW).outcome).toBe("rebind");
+  });
+
+  it("warns when the binding's current certificate is gone from its store (a failed delete+add could not be undone)", () => {
+    const state = hostState({ bindings: [binding("0.0.0.0:443", T_OLD)], certificates: inStores([[T_NEW, "My"]]) });
+    const plan = planHost(state, newCertTarget({}, [T_OLD]), NOW);
+    expect(plan.findings.map((f) => [f.code, f.blocking])).toContainEqual(["original-cert-absent", false]);
+  });
+
+  it("notes a store certfleet does not read instead of guessing", () => {
+    const state = hostState({ bindings: [binding("0.0.0.0:443", T_OLD, { storeName: "Remote_Desktop" })], certificates: inStores([[T_NEW, "My"], [T_OLD, "My"]]) });
+    const plan = planHost(state, fileTarget(), NOW);
+    expect(plan.findings.map((f) => [f.code, f.blocking])).toContainEqual(["store-not-read", false]);
+  });
+});

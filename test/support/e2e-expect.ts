@@ -86,6 +86,8 @@ export function reportedBinding(b: ReportBinding, host: SimHost): ComparableBind
 }
 
 export interface ComparableCertificate {
+  /** `my` or `webhosting`: the two stores discovery reads */
+  store: string;
   thumbprint: string;
   subject: string;
   issuer: string;
@@ -100,9 +102,12 @@ const minute = (d: Date): string => d.toISOString().slice(0, 16);
 
 /** The `My` store only: discover reads `certutil -store My`, not WebHosting. */
 export function expectedCertificates(host: SimHost): ComparableCertificate[] {
+  const order = ["my", "webhosting"];
   return host.certificates
-    .filter((e) => e.store.toLowerCase() === "my")
+    .filter((e) => order.includes(e.store.toLowerCase()))
+    .sort((a, b) => order.indexOf(a.store.toLowerCase()) - order.indexOf(b.store.toLowerCase()))
     .map((e) => ({
+      store: e.store.toLowerCase(),
       thumbprint: e.cert.thumbprint,
       subject: e.cert.subject,
       issuer: e.cert.issuer,
@@ -115,6 +120,7 @@ export function expectedCertificates(host: SimHost): ComparableCertificate[] {
 
 export function reportedCertificates(h: ReportHost): ComparableCertificate[] {
   return (h.certificates ?? []).map((c) => ({
+    store: (c.store ?? "(missing)").toLowerCase(),
     thumbprint: c.thumbprint,
     subject: c.subject,
     issuer: c.issuer ?? "(missing)",
@@ -125,7 +131,7 @@ export function reportedCertificates(h: ReportHost): ComparableCertificate[] {
   }));
 }
 
-/** Thumbprint -> whether the simulator's My store holds the key. */
+/** `store/thumbprint` -> whether the simulator's store holds the key. */
 export function expectedPrivateKeys(host: SimHost): Map<string, boolean> {
-  return new Map(host.certificates.filter((e) => e.store.toLowerCase() === "my").map((e) => [e.cert.thumbprint, e.hasPrivateKey]));
+  return new Map(host.certificates.map((e) => [`${e.store.toLowerCase()}/${e.cert.thumbprint}`, e.hasPrivateKey]));
 }

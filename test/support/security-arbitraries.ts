@@ -174,9 +174,9 @@ export function commandGrammar(shell: RemoteShell): { showOrDelete: RegExp; addO
 
 export const EXPECTED_PROBE = "echo CFSHELL=%COMSPEC%";
 export const EXPECTED_DISCOVER: Record<RemoteShell, string> = {
-  cmd: "echo ==CF:chcp== & chcp & echo ==CF:whoami== & whoami /groups & echo ==CF:certutil== & certutil -store My & echo ==CF:netsh== & netsh http show sslcert & echo ==CF:end==",
+  cmd: "echo ==CF:chcp== & chcp & echo ==CF:whoami== & whoami /groups & echo ==CF:certutil== & certutil -store My & echo ==CF:certutil-webhosting== & certutil -store WebHosting & echo ==CF:netsh== & netsh http show sslcert & echo ==CF:end==",
   powershell:
-    "echo '==CF:chcp=='; chcp; echo '==CF:whoami=='; whoami /groups; echo '==CF:certutil=='; certutil -store My; echo '==CF:netsh=='; netsh http show sslcert; echo '==CF:end=='",
+    "echo '==CF:chcp=='; chcp; echo '==CF:whoami=='; whoami /groups; echo '==CF:certutil=='; certutil -store My; echo '==CF:certutil-webhosting=='; certutil -store WebHosting; echo '==CF:netsh=='; netsh http show sslcert; echo '==CF:end=='",
 };
 
 /**
