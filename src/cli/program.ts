@@ -16,8 +16,8 @@ export function buildProgram(dial?: Dialer): Command {
     .version(VERSION)
     .description(
       "Replace one certificate on many Windows/IIS servers at once, over OpenSSH.\n\n" +
-        "IIS does not hold the certificate: http.sys does, per socket (ip:port, or hostname:port for SNI).\n" +
-        "certfleet discovers every binding, plans each change, rolls it out canary-then-all, journals every\n" +
+        "IIS does not hold the certificate: http.sys does, per socket (ip:port, or hostname:port for SNI). " +
+        "certfleet discovers every binding, plans each change, rolls it out canary-then-all, journals every " +
         "original record before touching it, proves each endpoint by a TLS handshake, and writes reports.",
     )
     .addHelpText(
@@ -32,7 +32,8 @@ A typical night:
   certfleet demo                                      # try it all on a simulated fleet
 
 Exit codes: 0 all hosts fine; 1 a host failed or a verification mismatched;
-            2 bad input or usage (no host contacted); 3 rollout halted by --max-failures.
+            2 bad input or usage (no host contacted); 3 rollout halted by --max-failures;
+            130 rollout stopped by Ctrl-C (hosts in progress finished safely).
 `,
     )
     .showHelpAfterError("(run with --help for usage)");

@@ -14,9 +14,8 @@ export interface TargetCliOptions {
 }
 
 export function planCommand(dial?: Dialer): Command {
-  return certificateOptions(fleetOptions(new Command("plan")), "a certificate to replace (repeatable; default: older certificates with the same subject and SANs)")
+  return certificateOptions(fleetOptions(new Command("plan").requiredOption("--new <thumbprint|certfile>", "the new certificate: SHA-1 thumbprint (any case, spaces, colons) or .cer/.crt/.pem/.pfx file")), "a certificate to replace (repeatable; default: older certificates with the same subject and SANs)")
     .description("show, per host and binding, what a rollout would change and why, and what blocks a host; changes nothing")
-    .requiredOption("--new <thumbprint|certfile>", "the new certificate: SHA-1 thumbprint (any case, spaces, colons) or .cer/.crt/.pem/.pfx file")
     .addHelpText("after", "\nExample:\n  certfleet plan --new 'a9 09 50 2d d8 2a e4 14 33 e6 f8 38 86 b0 0d 42 77 a3 2a 7b' -l web\n")
     .action(async (opts: FleetOptions & TargetCliOptions & { out?: string }) => {
       const target = readTarget(opts.new, opts.old, opts.pfxPasswordEnv);

@@ -23,10 +23,9 @@ interface RolloutCliOptions extends FleetOptions, TargetCliOptions, VerifyTiming
 }
 
 export function rolloutCommand(dial?: Dialer): Command {
-  const cmd = certificateOptions(fleetOptions(new Command("rollout")), "a certificate to replace (repeatable; default: older certificates with the same subject and SANs)");
+  const cmd = certificateOptions(fleetOptions(new Command("rollout").requiredOption("--new <thumbprint|certfile>", "the new certificate: SHA-1 thumbprint or .cer/.crt/.pem/.pfx file")), "a certificate to replace (repeatable; default: older certificates with the same subject and SANs)");
   return verifyTimingOptions(cmd)
     .description("rebind every http.sys binding that uses the old certificate to the new one: canary first, then batches, each verified over TLS")
-    .requiredOption("--new <thumbprint|certfile>", "the new certificate: SHA-1 thumbprint or .cer/.crt/.pem/.pfx file")
     .option("--canary <n|names>", "first wave: a number of hosts or a comma list of names", "1")
     .option("--batch <n|p%>", "hosts per later wave (default: all the rest, bounded by -c)")
     .option("--max-failures <n|p%>", "failed hosts the WHOLE rollout tolerates before it halts (default 0)")

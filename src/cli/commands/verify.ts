@@ -13,10 +13,9 @@ interface VerifyCliOptions extends FleetOptions, VerifyTimingCliOptions {
 }
 
 export function verifyCommand(dial?: Dialer): Command {
-  const cmd = certificateOptions(fleetOptions(new Command("verify")), "old certificate(s) whose bindings count as stragglers (default: older ones with the same subject)");
+  const cmd = certificateOptions(fleetOptions(new Command("verify").requiredOption("--expect <thumbprint|certfile>", "the certificate every in-scope endpoint must serve")), "old certificate(s) whose bindings count as stragglers (default: older ones with the same subject)");
   return verifyTimingOptions(cmd)
     .description("prove by TLS handshake and netsh read-back that every endpoint serves the expected certificate; stragglers on an old certificate are mismatches")
-    .requiredOption("--expect <thumbprint|certfile>", "the certificate every in-scope endpoint must serve")
     .addHelpText("after", "\nExit code 1 on any mismatch. Example:\n  certfleet verify --expect new-wildcard.cer --out change-4711\n")
     .action(async (opts: VerifyCliOptions) => {
       const target = readTarget(opts.expect, opts.old, opts.pfxPasswordEnv);
