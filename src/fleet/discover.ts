@@ -32,14 +32,7 @@ export async function runDiscover(hosts: readonly ResolvedHost[], concurrency: n
   const limit = pLimit(Math.max(1, concurrency));
   const results = await Promise.all(
     hosts.map((h) =>
-      limit(async () => {
-        try {
-          return await discoverHost(h, deps);
-        } finally {
-          // Discover visits each host once: its connection must not hold a slot past -c.
-          await deps.release?.(h).catch(() => undefined);
-        }
-      }),
+      limit(() => discoverHost(h, deps)),
     ),
   );
   return {

@@ -22,6 +22,12 @@ export interface FleetDeps {
    * do not call it.
    */
   release?: (host: ResolvedHost) => Promise<void>;
+  /**
+   * Keep each host's connection open after its visit, for a second visit in the same run (the
+   * plan shown before a rollout is confirmed). Off by default: a fleet of thousands must not hold
+   * thousands of sockets while only `-c` hosts are worked on.
+   */
+  keepConnections?: boolean;
 }
 
 export async function withSession<T>(host: ResolvedHost, deps: FleetDeps, step: (s: HostSession) => Promise<T>): Promise<T> {
@@ -78,6 +84,7 @@ export async function visitHost(
     const typed = err instanceof CertfleetError ? err : new CertfleetError("apply", `internal error: ${err instanceof Error ? err.message : String(err)}`, host.name, undefined, { cause: err });
     result = { ...failedHost(host, typed, started, deps.now), ...extra };
   }
+  if (!deps.keepConnections) await deps.release?.(host).catch(() => undefined);
   deps.progress.hostDone?.(host.name, result.status, result.error ? `${result.error.kind}: ${result.error.message}` : summary(result));
   return result;
 }

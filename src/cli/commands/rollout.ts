@@ -22,6 +22,9 @@ interface RolloutCliOptions extends FleetOptions, TargetCliOptions, VerifyTiming
   resume?: string;
 }
 
+/** Above this many hosts the confirmation preview lets its connections go (file descriptors). */
+const MAX_KEPT_CONNECTIONS = 500;
+
 export function rolloutCommand(dial?: Dialer): Command {
   const cmd = certificateOptions(fleetOptions(new Command("rollout").requiredOption("--new <thumbprint|certfile>", "the new certificate: SHA-1 thumbprint or .cer/.crt/.pem/.pfx file")), "a certificate to replace (repeatable; default: older certificates with the same subject and SANs)");
   return verifyTimingOptions(cmd)
@@ -64,7 +67,9 @@ Examples:
       const dir = outDirFor(opts.out, opts.dryRun ? "rollout-dry-run" : "rollout", new Date());
       try {
         if (!opts.dryRun && !opts.yes) {
-          const preview = await fleet.renderer.run(names, () => runPlan(fleet.hosts, target, fleet.concurrency, fleet.deps));
+          // The rollout visits the same hosts right after: keep their connections (within reason).
+          const previewDeps = { ...fleet.deps, keepConnections: names.length <= MAX_KEPT_CONNECTIONS };
+          const preview = await fleet.renderer.run(names, () => runPlan(fleet.hosts, target, fleet.concurrency, previewDeps));
           // The per-host summary, not every command: that is what `plan` and `--dry-run` are for.
           process.stderr.write(renderRunSummary(preview.report, { commands: false }));
           const go = await confirm(`Roll ${target.newCert.thumbprint} out to ${names.length} host(s) in ${waves.filter((w) => w.length).length} wave(s)?`, opts.yes);
