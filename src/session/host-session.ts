@@ -8,7 +8,8 @@ import { bindingKey } from "../model/binding.js";
 import { CertfleetError } from "../model/errors.js";
 import type { HostState, RemoteShell } from "../model/host-state.js";
 import type { Transport } from "../transport/transport.js";
-import { SHELL_PROBE, discoverCommand, showBindingCommand } from "../windows/commands.js";
+import { SHELL_PROBE, discoverCommand, isSendable, showBindingCommand } from "../windows/commands.js";
+import { printable } from "../windows/grammar.js";
 import { parseCertutilStore } from "../windows/certutil-parse.js";
 import { decodeWindowsOutput, parseActiveCodePage } from "../windows/decode.js";
 import { parseElevation, parseShellProbe } from "../windows/elevation.js";
@@ -89,6 +90,9 @@ export class HostSession {
 
   private async exec(command: string): Promise<{ bytes: Buffer; code: number | null }> {
     if (!this.transport) throw new CertfleetError("unreachable", "not connected", this.host);
+    if (!isSendable(this.resolvedShell, command)) {
+      throw new CertfleetError("precondition", `refused to send a command outside certfleet's grammar: ${printable(command, 120)}`, this.host);
+    }
     this.options.onCommand?.(command);
     const res = await this.transport.exec(command, { timeoutMs: this.options.commandTimeoutMs });
     return { bytes: Buffer.concat([res.stdout, res.stderr]), code: res.code };

@@ -213,3 +213,21 @@ export function sameSettings(a: Record<string, string>, b: Record<string, string
   }
   return true;
 }
+
+// One netsh token: a parameter name and a value from the strict grammar's character set.
+const CMD_TOKEN = "[a-z][a-z0-9]*=[A-Za-z0-9_.:\\[\\]{}*-]+";
+const SENDABLE_NETSH: Record<RemoteShell, RegExp> = {
+  cmd: new RegExp(`^netsh http (?:show|delete|add|update) sslcert(?: ${CMD_TOKEN})+$`),
+  powershell: new RegExp(`^netsh http (?:show|delete|add|update) sslcert(?: '${CMD_TOKEN}')+$`),
+};
+
+/**
+ * The last gate before bytes leave for a host: only the shell probe, the discovery line, or a
+ * netsh sslcert command made of grammar-checked tokens. The builders already guarantee this; the
+ * gate makes it an invariant of the session rather than a property of every caller.
+ */
+export function isSendable(shell: RemoteShell | undefined, command: string): boolean {
+  if (command === SHELL_PROBE) return true;
+  if (shell === undefined) return false;
+  return command === discoverCommand(shell) || SENDABLE_NETSH[shell].test(command);
+}
