@@ -47,6 +47,12 @@ export async function restoreJournaled(session: HostSession, items: readonly Jou
       rows.push({ ...current, action: "none", before: current, after: current, reason: "already as it was before the rollout" });
       continue;
     }
+    if (current && current.certHash !== item.original.certHash && current.certHash !== item.desired.certHash) {
+      // Neither what certfleet found nor what it wrote: someone bound a third certificate since.
+      // That is theirs to keep; putting the old one back over it would undo their fix.
+      rows.push({ ...current, action: "none", before: current, after: current, reason: `changed by someone else since the rollout (now ${current.certHash}); left as it is` });
+      continue;
+    }
     ctx.journal?.append({ type: "intent", runId: ctx.runId, at: ctx.now().toISOString(), host: ctx.host, address: ctx.address, original: current ?? item.desired, desired: item.original });
     const out = await changeBinding(session, current ?? item.original, item.original, caps, { allowMissing: true });
     const row: ReportBinding = { ...item.original, before: current ?? undefined, after: out.after ?? undefined, action: "restored", reason: current ? `was ${current.certHash}` : "was missing" };
@@ -79,6 +85,11 @@ export async function settleInterrupted(session: HostSession, items: readonly Jo
   const finished: Array<{ item: JournaledBinding; after: Binding }> = [];
   for (const item of items.filter((i) => i.outcome === undefined)) {
     const current = await session.readBinding(item.original);
+    if (current && current.certHash !== item.original.certHash && current.certHash !== item.desired.certHash) {
+      // Someone else bound a third certificate since the crash: theirs is kept, as in a rollout.
+      done(ctx, item.original, "unchanged");
+      continue;
+    }
     const out = await changeBinding(session, current ?? item.original, item.desired, caps, { allowMissing: true });
     if (out.result === "changed") {
       done(ctx, item.original, sameBinding(item.desired, item.original) ? "restored" : "rebound");
