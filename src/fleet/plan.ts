@@ -3,7 +3,7 @@ import type { ResolvedHost } from "../inventory/schema.js";
 import { planHost } from "../plan/plan-host.js";
 import type { HostPlan, Target } from "../plan/schema.js";
 import { summarize, type Report, type ReportHost, reportTarget } from "../report/schema.js";
-import { dryRunCommands, planError, plannedRows } from "../rollout/rollout-host.js";
+import { dryRunCommands, planError, plannedRows } from "../plan/plan-report.js";
 import { reportError, visitHost, type FleetDeps } from "../session/host-context.js";
 
 export interface PlanRun {

@@ -6,12 +6,12 @@ import type { ResolvedHost } from "../inventory/schema.js";
 import { bindingKey, type Binding } from "../model/binding.js";
 import { CertfleetError } from "../model/errors.js";
 import { planHost } from "../plan/plan-host.js";
-import type { HostPlan, Target } from "../plan/schema.js";
+import type { Target } from "../plan/schema.js";
+import { dryRunCommands, planError, plannedRows } from "../plan/plan-report.js";
 import type { ReportBinding, ReportHost } from "../report/schema.js";
 import type { HostSession } from "../session/host-session.js";
 import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
 import { verifyBindings } from "../verify/verify-bindings.js";
-import { addBindingCommand, deleteBindingCommand, showBindingCommand, updateBindingCommand } from "../windows/commands.js";
 import { reportError, visitHost, type FleetDeps } from "../session/host-context.js";
 import { applyHostPlan } from "./apply-host.js";
 import { changeBinding, type HostCapabilities } from "./change-binding.js";
@@ -27,38 +27,6 @@ export interface RolloutHostOptions {
   /** a resumed rollout: this host's journaled bindings, some of them half-done (no outcome). */
   resume?: JournaledBinding[];
   wave?: number;
-}
-
-export function planError(plan: HostPlan, host: string): CertfleetError | undefined {
-  const blocking = plan.findings.filter((f) => f.blocking);
-  if (blocking.length === 0) return undefined;
-  const kind = blocking.some((f) => f.code === "not-elevated") ? "elevation" : "precondition";
-  return new CertfleetError(kind, blocking.map((f) => f.message).join("; "), host);
-}
-
-export function plannedRows(plan: HostPlan): ReportBinding[] {
-  return plan.bindings.map((p) => ({ ...p.current, action: p.action, reason: p.reason, scope: p.scope }));
-}
-
-/** The exact commands a rollout would send for this plan, in order (`--dry-run`). */
-export function dryRunCommands(plan: HostPlan, shell: "cmd" | "powershell", host: string): string[] {
-  const cmds: string[] = [];
-  for (const p of plan.bindings) {
-    if (p.action !== "rebind" || !p.desired) continue;
-    cmds.push(showBindingCommand(shell, p.current, host));
-    cmds.push(updateBindingCommand(shell, p.desired, host));
-    // A binding `add` cannot re-create (an update-only setting) is left alone where update is
-    // missing, exactly as changeBinding does: list that, not a command the rollout would refuse.
-    let fallback: string[];
-    try {
-      fallback = [deleteBindingCommand(shell, p.current, host), addBindingCommand(shell, p.desired, host)];
-    } catch (err) {
-      fallback = [`left as it is: ${err instanceof Error ? err.message : String(err)}`];
-    }
-    for (const line of fallback) cmds.push(`(where update is missing, e.g. 2012 R2) ${line}`);
-    cmds.push(showBindingCommand(shell, p.current, host));
-  }
-  return cmds;
 }
 
 export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHostOptions): Promise<ReportHost> {
