@@ -1,7 +1,7 @@
 import pLimit from "p-limit";
 import type { ResolvedHost } from "../inventory/schema.js";
 import type { Report, ReportHost } from "../report/schema.js";
-import { summarize } from "../report/schema.js";
+import { buildReport } from "../report/schema.js";
 import { visitHost, type FleetDeps } from "../session/host-context.js";
 
 export function discoverHost(host: ResolvedHost, deps: FleetDeps): Promise<ReportHost> {
@@ -35,13 +35,5 @@ export async function runDiscover(hosts: readonly ResolvedHost[], concurrency: n
       limit(() => discoverHost(h, deps)),
     ),
   );
-  return {
-    schemaVersion: 1,
-    tool: "certfleet",
-    command: "discover",
-    startedAt,
-    finishedAt: deps.now().toISOString(),
-    summary: summarize(results),
-    hosts: results,
-  };
+  return buildReport("discover", startedAt, deps.now(), results);
 }

@@ -2,7 +2,7 @@ import pLimit from "p-limit";
 import type { ResolvedHost } from "../inventory/schema.js";
 import { planHost } from "../plan/plan-host.js";
 import type { HostPlan, Target } from "../plan/schema.js";
-import { summarize, type Report, type ReportHost, reportTarget } from "../report/schema.js";
+import { buildReport, type Report, type ReportHost } from "../report/schema.js";
 import { dryRunCommands, planError, plannedRows } from "../plan/plan-report.js";
 import { reportError, visitHost, type FleetDeps } from "../session/host-context.js";
 
@@ -49,15 +49,6 @@ export async function runPlan(hosts: readonly ResolvedHost[], target: Target, co
   plans.sort((a, b) => order.get(a.host)! - order.get(b.host)!);
   return {
     plans,
-    report: {
-      schemaVersion: 1,
-      tool: "certfleet",
-      command: "plan",
-      startedAt,
-      finishedAt: deps.now().toISOString(),
-      target: reportTarget(target, results),
-      summary: summarize(results),
-      hosts: results,
-    },
+    report: buildReport("plan", startedAt, deps.now(), results, target),
   };
 }

@@ -8,7 +8,7 @@ import type { ResolvedHost } from "../inventory/schema.js";
 import { CertfleetError } from "../model/errors.js";
 import { defaultOldThumbprints } from "../plan/old-certificates.js";
 import type { Target } from "../plan/schema.js";
-import { summarize, type Report, type ReportBinding, type ReportHost, reportTarget } from "../report/schema.js";
+import { buildReport, type Report, type ReportBinding, type ReportHost } from "../report/schema.js";
 import { reportError, visitHost, type FleetDeps } from "../session/host-context.js";
 import { verifyBindings } from "../verify/verify-bindings.js";
 import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
@@ -61,14 +61,5 @@ export async function runVerify(hosts: readonly ResolvedHost[], deps: FleetDeps,
   const startedAt = deps.now().toISOString();
   const limit = pLimit(Math.max(1, opts.concurrency));
   const results = await Promise.all(hosts.map((h) => limit(() => verifyHost(h, deps, opts))));
-  return {
-    schemaVersion: 1,
-    tool: "certfleet",
-    command: "verify",
-    startedAt,
-    finishedAt: deps.now().toISOString(),
-    target: reportTarget(opts.target, results),
-    summary: summarize(results),
-    hosts: results,
-  };
+  return buildReport("verify", startedAt, deps.now(), results, opts.target);
 }

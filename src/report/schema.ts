@@ -125,3 +125,23 @@ export function reportTarget(
     ...(target.newCert.subject ? { subject: target.newCert.subject } : {}),
   };
 }
+
+/** The report envelope every command writes: the contract's fixed fields, the summary derived from the hosts. */
+export function buildReport(
+  command: ReportCommand,
+  startedAt: string,
+  finishedAt: Date,
+  hosts: ReportHost[],
+  target?: { newCert: { thumbprint: string; subject?: string }; oldThumbprints: readonly string[] },
+): Report {
+  return {
+    schemaVersion: 1,
+    tool: "certfleet",
+    command,
+    startedAt,
+    finishedAt: finishedAt.toISOString(),
+    ...(target ? { target: reportTarget(target, hosts) } : {}),
+    summary: summarize(hosts),
+    hosts,
+  };
+}

@@ -9,6 +9,7 @@ import type { HostPlan } from "../plan/schema.js";
 import type { ReportBinding } from "../report/schema.js";
 import type { HostSession } from "../session/host-session.js";
 import { changeBinding, type HostCapabilities } from "./change-binding.js";
+import { putBack } from "./put-back.js";
 import type { JournalWriter } from "./journal.js";
 
 export interface ApplyContext {
@@ -85,25 +86,21 @@ export async function applyHostPlan(session: HostSession, plan: HostPlan, ctx: A
   if (!error) return { status: "changed", bindings: rows, commands };
 
   // Undo in reverse order so the host ends exactly as it was.
-  for (const m of moved.reverse()) {
-    // Journaled first: if certfleet dies mid-undo, a resumed run finishes putting it back.
-    ctx.journal.append({ type: "intent", runId: ctx.runId, at: at(), host, address: ctx.address, original: m.desired, desired: m.original });
-    const back = await changeBinding(session, m.desired, m.original, ctx.caps, { allowMissing: true });
+  const backs = await putBack(session, moved.map((m) => ({ original: m.original, moved: m.desired })), ctx.caps, { ...ctx, host });
+  backs.forEach((back, i) => {
+    const row = rows[moved[i]!.index]!;
     commands.push(...back.commands);
-    const row = rows[m.index]!;
     if (back.result === "changed") {
-      Object.assign(row, { action: "restored", after: back.after, reason: `${row.reason}; put back after ${error.message}` });
-      done(m.original, "restored");
+      Object.assign(row, { action: "restored", after: back.after, reason: `${row.reason}; put back after ${error!.message}` });
     } else {
       attention = true;
       Object.assign(row, {
         action: "failed",
         after: back.after ?? undefined,
         manualCommand: back.result === "needs-attention" ? back.manualCommands.join("\n") : undefined,
-        reason: `could not put back: ${back.result === "untouched" || back.result === "restored" || back.result === "needs-attention" ? back.error.message : ""}`,
+        reason: `could not put back: ${back.error.message}`,
       });
-      done(m.original, "needs-attention");
     }
-  }
+  });
   return { status: attention ? "needs-attention" : "failed", bindings: rows, error, commands };
 }

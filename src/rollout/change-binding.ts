@@ -6,7 +6,8 @@
  */
 import type { Binding } from "../model/binding.js";
 import { CertfleetError } from "../model/errors.js";
-import { isConnectionLost, type HostSession } from "../session/host-session.js";
+import type { HostSession } from "../session/host-session.js";
+import { isConnectionLost } from "../transport/transport.js";
 import { addBindingCommand, deleteBindingCommand, sameBinding, updateBindingCommand } from "../windows/commands.js";
 import { classifyNetshResult } from "../windows/netsh-result.js";
 

@@ -10,15 +10,10 @@ import type { ReportBinding } from "../report/schema.js";
 import type { HostSession } from "../session/host-session.js";
 import { sameBinding } from "../windows/commands.js";
 import { changeBinding, type HostCapabilities } from "./change-binding.js";
-import type { JournaledBinding, JournalRecord, JournalWriter } from "./journal.js";
+import type { JournaledBinding, JournalRecord } from "./journal.js";
+import type { JournalContext } from "./put-back.js";
 
-export interface JournalContext {
-  journal?: JournalWriter;
-  runId: string;
-  host: string;
-  address: string;
-  now: () => Date;
-}
+export type { JournalContext };
 
 export interface RestoreResult {
   rows: ReportBinding[];

@@ -14,7 +14,8 @@ import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
 import { verifyBindings } from "../verify/verify-bindings.js";
 import { reportError, visitHost, type FleetDeps } from "../session/host-context.js";
 import { applyHostPlan } from "./apply-host.js";
-import { changeBinding, type HostCapabilities } from "./change-binding.js";
+import type { HostCapabilities } from "./change-binding.js";
+import { putBack } from "./put-back.js";
 import type { JournaledBinding, JournalWriter } from "./journal.js";
 import { settleInterrupted } from "./resume-host.js";
 
@@ -115,23 +116,21 @@ async function verifyOrRestore(
 
   // The endpoint does not serve what http.sys now holds: put the host back as it was.
   const error = new CertfleetError("verify", `${bad.map((r) => `${r.endpoint}: ${r.verify!.error ?? "mismatch"}`).join("; ")}; the host was restored`, host.name);
+  const moves = rebound.map((r) => ({ original: r.before!, moved: r.after ?? { ...r.before!, certHash: opts.target.newCert.thumbprint } }));
+  const backs = await putBack(session, moves, caps, { journal: opts.journal, runId: opts.runId, host: host.name, address: host.address, now: deps.now });
   let attention = false;
-  for (const r of [...rebound].reverse()) {
-    const from = r.after ?? { ...r.before!, certHash: opts.target.newCert.thumbprint };
-    // Journaled first, so that a resumed run finishes putting it back rather than leave it half-done.
-    opts.journal?.append({ type: "intent", runId: opts.runId, at: deps.now().toISOString(), host: host.name, address: host.address, original: from, desired: r.before! });
-    const back = await changeBinding(session, from, r.before!, caps, { allowMissing: true });
+  backs.forEach((back, i) => {
+    const r = rebound[i]!;
     commands.push(...back.commands);
     if (back.result === "changed") {
       r.action = "restored";
       r.after = back.after;
-      opts.journal?.append({ type: "done", runId: opts.runId, at: deps.now().toISOString(), host: host.name, kind: r.kind, endpoint: r.endpoint, outcome: "restored" });
     } else {
       attention = true;
       r.action = "failed";
       if (back.result === "needs-attention") r.manualCommand = back.manualCommands.join("\n");
     }
-  }
+  });
   return { ...base, status: attention ? "needs-attention" : "failed", durationMs: elapsed(), error: reportError(error, host.name), bindings: rows, commands };
 }
 

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import pLimit from "p-limit";
 import { groupBy } from "../lib/group-by.js";
 import type { ResolvedHost } from "../inventory/schema.js";
-import { summarize, type Report, type ReportHost } from "../report/schema.js";
+import { buildReport, type Report, type ReportHost } from "../report/schema.js";
 import { reportError, visitHost, type FleetDeps } from "../session/host-context.js";
 import { manualRestore, type HostCapabilities } from "./change-binding.js";
 import { restoreJournaled } from "./resume-host.js";
@@ -67,13 +67,5 @@ export async function runRollback(hosts: readonly ResolvedHost[], deps: FleetDep
       }),
     ),
   );
-  return {
-    schemaVersion: 1,
-    tool: "certfleet",
-    command: "rollback",
-    startedAt,
-    finishedAt: deps.now().toISOString(),
-    summary: summarize(results),
-    hosts: results,
-  };
+  return buildReport("rollback", startedAt, deps.now(), results);
 }

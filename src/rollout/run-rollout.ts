@@ -8,7 +8,7 @@ import pLimit from "p-limit";
 import { groupBy } from "../lib/group-by.js";
 import type { ResolvedHost } from "../inventory/schema.js";
 import type { Target } from "../plan/schema.js";
-import { summarize, type Report, type ReportHost, reportTarget } from "../report/schema.js";
+import { buildReport, type Report, type ReportHost } from "../report/schema.js";
 import type { FleetDeps } from "../session/host-context.js";
 import { journaledBindings, type JournalRecord, type JournalWriter } from "./journal.js";
 import { rolloutHost, type RolloutHostOptions } from "./rollout-host.js";
@@ -101,17 +101,7 @@ export async function runRollout(hosts: readonly ResolvedHost[], deps: FleetDeps
   }
 
   const ordered = hosts.map((h) => results.get(h.name) ?? haltedHost(h, undefined));
-  const report: Report = {
-    schemaVersion: 1,
-    tool: "certfleet",
-    command: "rollout",
-    startedAt,
-    finishedAt: deps.now().toISOString(),
-    target: reportTarget(opts.target, ordered),
-    ...(opts.dryRun ? { dryRun: true } : {}),
-    summary: summarize(ordered),
-    hosts: ordered,
-  };
+  const report: Report = { ...buildReport("rollout", startedAt, deps.now(), ordered, opts.target), ...(opts.dryRun ? { dryRun: true } : {}) };
   // Exit 3 means hosts were left out; a budget spent only by the last hosts to run halts nothing.
   return { report, halted: ordered.some((h) => h.status === "halted") };
 }

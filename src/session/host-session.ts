@@ -34,10 +34,6 @@ export interface CommandOutput {
 // ERROR_FILE_NOT_FOUND as netsh prints it in English, German and French.
 const FILE_NOT_FOUND = /cannot find the file|angegebene Datei nicht finden|fichier spécifié est introuvable|error: 2\b/i;
 
-export function isConnectionLost(err: unknown): boolean {
-  return err instanceof CertfleetError && (err as CertfleetError & { connectionLost?: boolean }).connectionLost === true;
-}
-
 export class HostSession {
   private transport: Transport | undefined;
   private resolvedShell: RemoteShell | undefined;

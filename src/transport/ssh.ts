@@ -42,9 +42,7 @@ export class ConnectionLostError extends CertfleetError {
   }
 }
 
-export function isConnectionLost(err: unknown): err is ConnectionLostError {
-  return err instanceof CertfleetError && (err as Partial<ConnectionLostError>).connectionLost === true;
-}
+export { isConnectionLost } from "./transport.js";
 
 /** A refused host key, with the fingerprints an operator compares out of band. */
 export class HostKeyError extends CertfleetError {

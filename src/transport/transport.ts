@@ -1,3 +1,5 @@
+import { CertfleetError } from "../model/errors.js";
+
 /**
  * The one interface every backend implements (SSH today). Commands are strings handed to the
  * remote account's default shell (cmd.exe or PowerShell on Windows OpenSSH); output comes back as
@@ -20,4 +22,13 @@ export interface Transport {
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
   upload(localPath: string, remotePath: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Whether a failure means the session dropped while a command ran or before it (the command may
+ * or may not have taken effect): every backend marks such errors `connectionLost: true`, and the
+ * rollout then reconnects and reads the real state.
+ */
+export function isConnectionLost(err: unknown): err is CertfleetError & { connectionLost: true } {
+  return err instanceof CertfleetError && (err as { connectionLost?: unknown }).connectionLost === true;
 }

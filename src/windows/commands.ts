@@ -12,8 +12,6 @@ import { isSafeValue, printable, requireValue, shown, type ValueKind } from "./g
 
 export const SHELL_PROBE = "echo CFSHELL=%COMSPEC%";
 
-export const DISCOVER_SECTIONS = ["chcp", "whoami", "certutil", "certutil-webhosting", "netsh"] as const;
-
 export function discoverCommand(shell: RemoteShell): string {
   const steps: Array<[string, string]> = [
     // The console code page, so that the rest (and every later command) decodes right.

@@ -77,17 +77,3 @@ export function simBindingEssentials(b: SimBinding): { kind: string; endpoint: s
   for (const [k, v] of Object.entries(b.params)) params[k] = SIM_STRING_PARAMS.has(k) ? v : v.toLowerCase();
   return { kind: b.kind, endpoint: b.endpoint.toLowerCase(), certHash: b.certHash || null, appId: b.appId, store: (b.storeName ?? "MY").toUpperCase(), params };
 }
-
-/** The report's binding settings mapped back to add-parameter values (Enabled/Set -> enable, ...). */
-export function reportedParams(settings: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(settings)) {
-    if (k.startsWith("propertyid") || k.startsWith("label:")) continue;
-    const t = v.trim();
-    if (/^(enabled|set)$/i.test(t)) out[k] = "enable";
-    else if (/^(disabled|not set)$/i.test(t)) out[k] = "disable";
-    else if (t === "(null)") continue;
-    else out[k] = t;
-  }
-  return out;
-}

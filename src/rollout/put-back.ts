@@ -1,0 +1,45 @@
+/**
+ * Puts moved bindings back to their originals, last moved first, each journaled before it is
+ * touched (so a run killed mid-undo is finished by a resume) and its outcome journaled after.
+ * The one undo used when a host's change fails part-way and when its TLS proof fails.
+ */
+import type { Binding } from "../model/binding.js";
+import type { HostSession } from "../session/host-session.js";
+import { changeBinding, type ChangeOutcome, type HostCapabilities } from "./change-binding.js";
+import type { JournalWriter } from "./journal.js";
+
+export interface JournalContext {
+  journal?: JournalWriter;
+  runId: string;
+  host: string;
+  address: string;
+  now: () => Date;
+}
+
+export interface Move {
+  original: Binding;
+  /** what the binding was moved to (and reads as now, as far as certfleet knows). */
+  moved: Binding;
+}
+
+/** Outcomes in the order of `moves` (the work itself runs in reverse). */
+export async function putBack(session: HostSession, moves: readonly Move[], caps: HostCapabilities, ctx: JournalContext): Promise<ChangeOutcome[]> {
+  const outcomes: ChangeOutcome[] = new Array(moves.length);
+  for (let i = moves.length - 1; i >= 0; i--) {
+    const { original, moved } = moves[i]!;
+    const at = () => ctx.now().toISOString();
+    ctx.journal?.append({ type: "intent", runId: ctx.runId, at: at(), host: ctx.host, address: ctx.address, original: moved, desired: original });
+    const back = await changeBinding(session, moved, original, caps, { allowMissing: true });
+    ctx.journal?.append({
+      type: "done",
+      runId: ctx.runId,
+      at: at(),
+      host: ctx.host,
+      kind: original.kind,
+      endpoint: original.endpoint,
+      outcome: back.result === "changed" ? "restored" : "needs-attention",
+    });
+    outcomes[i] = back;
+  }
+  return outcomes;
+}
