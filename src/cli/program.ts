@@ -1,6 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { CertfleetError, InputError } from "../model/errors.js";
-import type { Dialer } from "./context.js";
+import type { Dialer } from "../transport/dial.js";
 import { discoverCommand } from "./commands/discover.js";
 import { parseCommand } from "./commands/parse.js";
 import { planCommand } from "./commands/plan.js";
@@ -44,7 +44,7 @@ Exit codes: 0 all hosts fine; 1 a host failed or a verification mismatched;
     verifyCommand(dial),
     rollbackCommand(dial),
     parseCommand(),
-    demoCommand(),
+    demoCommand((argv) => runCli(argv, dial)),
   ]) {
     program.addCommand(cmd);
   }

@@ -4,7 +4,7 @@
  */
 import { Listr, type ListrTaskWrapper } from "listr2";
 import type { HostStatus } from "../report/schema.js";
-import type { ProgressSink } from "../session/progress.js";
+import type { ProgressSink } from "../host/progress.js";
 
 export interface ProgressRenderer {
   sink: ProgressSink;

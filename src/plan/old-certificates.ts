@@ -1,5 +1,5 @@
 import type { Certificate } from "../model/certificate.js";
-import type { NewCertificate } from "./schema.js";
+import type { NewCertificate } from "../certificate/target.js";
 
 const norm = (s: string) => s.replace(/\s+/g, " ").trim().toLowerCase();
 const nameSet = (names: readonly string[] | undefined) =>
@@ -24,21 +24,4 @@ export function defaultOldThumbprints(store: readonly Certificate[], newCert: Ne
     })
     .filter((c) => newNotAfter === undefined || c.notAfter === undefined || c.notAfter < newNotAfter)
     .map((c) => c.thumbprint);
-}
-
-/** DNS names a certificate answers for: its SANs, else the CN of its subject. */
-export function namesOf(subject: string | undefined, dnsNames: readonly string[] | undefined): string[] {
-  if (dnsNames && dnsNames.length > 0) return [...dnsNames];
-  const cn = subject?.match(/(?:^|,\s*)CN=([^,]+)/i)?.[1]?.trim();
-  return cn ? [cn] : [];
-}
-
-/** RFC 6125 matching: a wildcard covers exactly one left-most label. */
-export function nameCovers(pattern: string, hostname: string): boolean {
-  const p = pattern.toLowerCase().replace(/\.$/, "");
-  const h = hostname.toLowerCase().replace(/\.$/, "");
-  if (!p.startsWith("*.")) return p === h;
-  const rest = p.slice(2);
-  const dot = h.indexOf(".");
-  return dot > 0 && h.slice(dot + 1) === rest;
 }

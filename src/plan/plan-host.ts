@@ -3,8 +3,10 @@ import type { Certificate } from "../model/certificate.js";
 import type { HostState } from "../model/host-state.js";
 import { addParamsFor } from "../windows/commands.js";
 import { endpointPatternFor, isSafeValue, shown } from "../windows/grammar.js";
-import { defaultOldThumbprints, nameCovers, namesOf } from "./old-certificates.js";
-import type { Finding, HostPlan, PlannedBinding, Target } from "./schema.js";
+import { nameCovers, namesOf } from "../certificate/names.js";
+import { defaultOldThumbprints } from "./old-certificates.js";
+import type { Target } from "../certificate/target.js";
+import type { Finding, HostPlan, PlannedBinding } from "./schema.js";
 
 const day = (iso: string | undefined) => (iso ? iso.slice(0, 10) : "an unknown date");
 

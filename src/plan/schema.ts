@@ -2,25 +2,6 @@ import { z } from "zod";
 import { Binding } from "../model/binding.js";
 import { Thumbprint } from "../model/thumbprint.js";
 
-/** The certificate being rolled out, as far as certfleet knows it before touching any host. */
-export const NewCertificate = z.object({
-  thumbprint: Thumbprint,
-  /** from a certificate file, or learned from a host's store when only a thumbprint was given. */
-  subject: z.string().optional(),
-  dnsNames: z.array(z.string()).optional(),
-  notBefore: z.string().optional(),
-  notAfter: z.string().optional(),
-  source: z.enum(["thumbprint", "file"]),
-});
-export type NewCertificate = z.infer<typeof NewCertificate>;
-
-export const Target = z.object({
-  newCert: NewCertificate,
-  /** explicit `--old` thumbprints; empty means "older certificates with the same subject and SANs". */
-  oldThumbprints: z.array(Thumbprint),
-});
-export type Target = z.infer<typeof Target>;
-
 export const FindingCode = z.enum([
   "not-elevated",
   "new-cert-absent",

@@ -5,6 +5,7 @@
 import { createHash, X509Certificate } from "node:crypto";
 import { connect, type DetailedPeerCertificate } from "node:tls";
 import { isIP } from "node:net";
+import { sanDnsNames } from "../certificate/names.js";
 
 export interface ServedCertificate {
   thumbprint: string;
@@ -54,10 +55,7 @@ export function probeTls(target: ProbeTarget): Promise<ServedCertificate> {
 
 function describePeer(peer: DetailedPeerCertificate): ServedCertificate {
   const x509 = new X509Certificate(peer.raw);
-  const dnsNames = (x509.subjectAltName ?? "")
-    .split(/,\s*/)
-    .filter((s) => s.startsWith("DNS:"))
-    .map((s) => s.slice(4));
+  const dnsNames = sanDnsNames(x509);
   let chainComplete = false;
   let cur: DetailedPeerCertificate | undefined = peer;
   for (let depth = 0; cur && depth < 10; depth++) {

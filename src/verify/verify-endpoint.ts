@@ -3,7 +3,7 @@
  * IIS can keep serving the previous certificate until its application pool recycles.
  */
 import type { VerifyResult } from "../report/schema.js";
-import { nameCovers } from "../plan/old-certificates.js";
+import { nameCovers } from "../certificate/names.js";
 import type { EndpointTarget } from "./endpoint-target.js";
 import type { ProbeTarget, ServedCertificate } from "./tls-probe.js";
 

@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ResolvedHost } from "../../src/inventory/schema.js";
-import { runPlan } from "../../src/fleet/plan.js";
-import { runRollout } from "../../src/rollout/run-rollout.js";
-import type { FleetDeps } from "../../src/session/host-context.js";
+import { runPlan } from "../../src/runs/plan.js";
+import { runRollout } from "../../src/runs/rollout.js";
+import type { FleetDeps } from "../../src/host/visit.js";
 import { ConnectionPool } from "../../src/transport/pool.js";
 import { connectSsh } from "../../src/transport/ssh.js";
 import type { Transport } from "../../src/transport/transport.js";

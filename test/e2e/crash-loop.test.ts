@@ -14,7 +14,7 @@ import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readJournal } from "../../src/rollout/journal.js";
+import { readJournal } from "../../src/journal/journal.js";
 import { APPID, demoCertificates } from "../../src/simulator/index.js";
 import type { SimHost } from "../../src/simulator/host.js";
 import type { SimHostSpec } from "../../src/simulator/state.js";

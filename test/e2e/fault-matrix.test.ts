@@ -6,12 +6,12 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { runRollout } from "../../src/rollout/run-rollout.js";
+import { runRollout } from "../../src/runs/rollout.js";
 import { planHost } from "../../src/plan/plan-host.js";
 import { parseNetshShowSslcert } from "../../src/windows/netsh-parse.js";
 import type { ReportHost } from "../../src/report/schema.js";
-import type { FleetDeps } from "../../src/session/host-context.js";
-import type { ProgressSink } from "../../src/session/progress.js";
+import type { FleetDeps } from "../../src/host/visit.js";
+import type { ProgressSink } from "../../src/host/progress.js";
 import type { Transport } from "../../src/transport/transport.js";
 import { createCertificate, demoCertificates, type SimHost, type SimHostSpec, type SimSnapshot } from "../../src/simulator/index.js";
 import { startHarness, type Harness } from "../support/harness.js";

@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/program.js";
 import { Report } from "../../src/report/schema.js";
-import { journaledBindings } from "../../src/rollout/journal.js";
-import { runRollback } from "../../src/rollout/run-rollback.js";
+import { journaledBindings } from "../../src/journal/journal.js";
+import { runRollback } from "../../src/runs/rollback.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import {
   certs,

@@ -2,7 +2,7 @@
 import type { Binding } from "../../src/model/binding.js";
 import type { Certificate } from "../../src/model/certificate.js";
 import type { HostState } from "../../src/model/host-state.js";
-import type { NewCertificate, Target } from "../../src/plan/schema.js";
+import type { NewCertificate, Target } from "../../src/certificate/target.js";
 
 export const NOW = new Date("2026-11-25T02:00:00Z");
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { Binding } from "../../src/model/binding.js";
 import { CertfleetError } from "../../src/model/errors.js";
 import type { RemoteShell } from "../../src/model/host-state.js";
-import { manualRestore } from "../../src/rollout/change-binding.js";
+import { manualRestore } from "../../src/host/change-binding.js";
 import { dryRunCommands } from "../../src/plan/plan-report.js";
 import { planHost } from "../../src/plan/plan-host.js";
 import {

@@ -10,13 +10,14 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { stringify } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { positiveInt, readTarget, secondsToMs, type Dialer } from "../../src/cli/context.js";
+import { positiveInt, readTarget, secondsToMs } from "../../src/cli/options.js";
+import type { Dialer } from "../../src/transport/dial.js";
 import { runCli } from "../../src/cli/program.js";
 import { parseInventory } from "../../src/inventory/load.js";
 import type { Inventory } from "../../src/inventory/schema.js";
 import { selectHosts } from "../../src/inventory/select.js";
 import { InputError } from "../../src/model/errors.js";
-import { assembleWaves, failureBudget } from "../../src/rollout/waves.js";
+import { assembleWaves, failureBudget } from "../../src/runs/waves.js";
 import { PAYLOADS, hex40, hostileString, injected } from "../support/security-arbitraries.js";
 
 const RUNS = Number(process.env.CERTFLEET_FC_RUNS ?? 1500);

@@ -9,12 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { journaledBindings, openJournal, parseJournal, readJournal } from "../../src/rollout/journal.js";
-import { runRollback } from "../../src/rollout/run-rollback.js";
-import { runRollout } from "../../src/rollout/run-rollout.js";
+import { journaledBindings, openJournal, parseJournal, readJournal } from "../../src/journal/journal.js";
+import { runRollback } from "../../src/runs/rollback.js";
+import { runRollout } from "../../src/runs/rollout.js";
 import { APPID, demoCertificates } from "../../src/simulator/index.js";
 import type { SimHostSpec } from "../../src/simulator/state.js";
-import { describeDer } from "../../src/target/new-certificate.js";
+import { describeDer } from "../../src/certificate/read-file.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import { bindingsOf, expectNothingLost, expectSameBindings, keyOf, restoreHost, snapshotFleet, type HostBindings } from "../support/security-fleet.js";
 

@@ -1,16 +1,15 @@
 /**
  * The shared end-to-end harness: a simulated fleet over real SSH on loopback, its inventory and
- * known_hosts on disk, and FleetDeps that connect with the real transport (strict host keys).
+ * known_hosts on disk, and FleetDeps wired as the CLI wires them (src/wiring), strict host keys.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadInventory } from "../../src/inventory/load.js";
 import type { ResolvedHost } from "../../src/inventory/schema.js";
-import type { FleetDeps } from "../../src/session/host-context.js";
-import type { ProgressSink } from "../../src/session/progress.js";
-import { ConnectionPool } from "../../src/transport/pool.js";
-import { connectSsh } from "../../src/transport/ssh.js";
+import type { FleetDeps } from "../../src/host/visit.js";
+import type { ProgressSink } from "../../src/host/progress.js";
+import { wireFleet, type WiredFleet } from "../../src/wiring/fleet-deps.js";
 import { startFleet, type FleetFiles, type SimFleet } from "../../src/simulator/index.js";
 import type { SimHostSpec } from "../../src/simulator/state.js";
 import type { SimBinding } from "../../src/simulator/state.js";
@@ -33,22 +32,22 @@ export async function startHarness(specs: SimHostSpec[], opts: { commandTimeoutM
   const files = await fleet.writeFiles(dir, opts.shell ? { shell: opts.shell } : {});
   const inventory = await loadInventory(files.inventory);
   const sent = new Map<string, string[]>();
-  const pools: Array<ConnectionPool<ResolvedHost>> = [];
+  const wirings: WiredFleet[] = [];
   const freshDeps = (extra: Partial<FleetDeps> = {}): FleetDeps => {
-    const pool = new ConnectionPool<ResolvedHost>((h) => connectSsh(h, { commandTimeoutMs: opts.commandTimeoutMs ?? 20_000, connectTimeoutMs: 10_000 }));
-    pools.push(pool);
-    return {
-      connect: (h) => pool.connect(h),
-      now: () => new Date(),
-      progress: opts.progress ?? {},
+    const wired = wireFleet({
+      acceptNewHostKeys: false,
       commandTimeoutMs: opts.commandTimeoutMs ?? 20_000,
+      connectTimeoutMs: 10_000,
+      progress: opts.progress ?? {},
+      releaseAfterVisit: false,
       onCommand: (host, c) => {
         const list = sent.get(host) ?? [];
         list.push(c);
         sent.set(host, list);
       },
-      ...extra,
-    };
+    });
+    wirings.push(wired);
+    return { ...wired.deps, ...extra };
   };
   const deps = freshDeps();
   return {
@@ -59,7 +58,7 @@ export async function startHarness(specs: SimHostSpec[], opts: { commandTimeoutM
     sent,
     freshDeps,
     async close() {
-      await Promise.all(pools.map((p) => p.closeAll()));
+      await Promise.all(wirings.map((w) => w.close()));
       await fleet.stop();
       await rm(dir, { recursive: true, force: true });
     },

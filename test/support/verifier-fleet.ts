@@ -2,10 +2,10 @@
  * Helpers for the verify and fault-matrix end-to-end tests: targets, an in-memory journal, rollout
  * options, and before/after comparisons of a simulated host's bindings.
  */
-import { describeDer } from "../../src/target/new-certificate.js";
-import type { Target } from "../../src/plan/schema.js";
-import type { JournalRecord, JournalWriter } from "../../src/rollout/journal.js";
-import type { RolloutRunOptions } from "../../src/rollout/run-rollout.js";
+import { describeDer } from "../../src/certificate/read-file.js";
+import type { Target } from "../../src/certificate/target.js";
+import type { JournalRecord, JournalWriter } from "../../src/journal/journal.js";
+import type { RolloutRunOptions } from "../../src/runs/rollout.js";
 import type { VerifyTiming } from "../../src/verify/verify-endpoint.js";
 import type { SimCertificate, SimHost, SimSnapshot } from "../../src/simulator/index.js";
 import { simBindingEssentials } from "./harness.js";

@@ -1,8 +1,8 @@
 import { Command, Option } from "commander";
 import { InputError } from "../../model/errors.js";
-import { readJournal, type JournalContents } from "../../rollout/journal.js";
+import { readJournal, type JournalContents } from "../../journal/journal.js";
 import type { VerifyTiming } from "../../verify/verify-endpoint.js";
-import { secondsToMs } from "../context.js";
+import { secondsToMs } from "../options.js";
 
 /** The options every fleet command shares (DESIGN.md's CLI contract). */
 export function fleetOptions(cmd: Command): Command {

@@ -3,15 +3,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command } from "commander";
 import { demoCertificates, demoFleetSpecs, startFleet } from "../../simulator/index.js";
-import { positiveInt } from "../context.js";
-import { runCli } from "../program.js";
+import { positiveInt } from "../options.js";
 
 /**
  * `certfleet demo`: a simulated fleet of Windows hosts (real SSH, real TLS, on loopback) and the
  * whole job against it: discover, dry run, rollout canary-then-all, verify. Nothing outside this
  * machine is touched; the reports land in --out like a real run's.
  */
-export function demoCommand(): Command {
+/** `run` is the CLI itself (passed in: the program builds this command, so it is not imported). */
+export function demoCommand(run: (argv: string[]) => Promise<number>): Command {
   return new Command("demo")
     .description("run discover, a dry run, a canary-then-all rollout and verify against a built-in simulated fleet (no inventory needed)")
     .option("--hosts <n>", "how many simulated hosts", "24")
@@ -38,7 +38,7 @@ export function demoCommand(): Command {
         }
         for (const [title, argv] of steps) {
           say(title);
-          const code = await runCli(argv);
+          const code = await run(argv);
           process.stderr.write(`(exit code ${code})\n`);
         }
         say(`done: reports in ${opts.out}/*/report.html; the simulated fleet keeps its deliberate faults (unreachable, not elevated, a key missing)`);

@@ -1,7 +1,8 @@
 import { Command } from "commander";
-import { runDiscover } from "../../fleet/discover.js";
+import { runDiscover } from "../../runs/discover.js";
 import { renderDiscoverSummary } from "../../report/summary-text.js";
-import { openFleet, type Dialer, type FleetOptions } from "../context.js";
+import { openFleet, type FleetOptions } from "../open-fleet.js";
+import type { Dialer } from "../../transport/dial.js";
 import { exitCodeFor, outDirFor, publish } from "../output.js";
 import { fleetOptions } from "./common.js";
 

@@ -1,8 +1,10 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Command } from "commander";
-import { runPlan } from "../../fleet/plan.js";
-import { openFleet, readTarget, type Dialer, type FleetOptions } from "../context.js";
+import { runPlan } from "../../runs/plan.js";
+import { openFleet, type FleetOptions } from "../open-fleet.js";
+import { readTarget } from "../options.js";
+import type { Dialer } from "../../transport/dial.js";
 import { exitCodeFor, outDirFor, publish } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { certificateOptions, fleetOptions } from "./common.js";

@@ -1,8 +1,9 @@
 import { Command } from "commander";
-import { journaledBindings, openJournal } from "../../rollout/journal.js";
-import { runRollback } from "../../rollout/run-rollback.js";
+import { journaledBindings, openJournal } from "../../journal/journal.js";
+import { runRollback } from "../../runs/rollback.js";
 import { confirm } from "../confirm.js";
-import { openFleet, type Dialer, type FleetOptions } from "../context.js";
+import { openFleet, type FleetOptions } from "../open-fleet.js";
+import type { Dialer } from "../../transport/dial.js";
 import { exitCodeFor, outDirFor, publish } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { fleetOptions, readJournalArgument } from "./common.js";

@@ -1,11 +1,13 @@
 import { join } from "node:path";
 import { Command } from "commander";
-import { runPlan } from "../../fleet/plan.js";
-import { openJournal, type JournalRecord } from "../../rollout/journal.js";
-import { runRollout } from "../../rollout/run-rollout.js";
-import { assembleWaves, failureBudget } from "../../rollout/waves.js";
+import { runPlan } from "../../runs/plan.js";
+import { openJournal, type JournalRecord } from "../../journal/journal.js";
+import { runRollout } from "../../runs/rollout.js";
+import { assembleWaves, failureBudget } from "../../runs/waves.js";
 import { confirm, ensureConfirmable } from "../confirm.js";
-import { openFleet, positiveInt, readTarget, type Dialer, type FleetOptions } from "../context.js";
+import { openFleet, type FleetOptions } from "../open-fleet.js";
+import { positiveInt, readTarget } from "../options.js";
+import type { Dialer } from "../../transport/dial.js";
 import { exitCodeFor, outDirFor, publish } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { certificateOptions, fleetOptions, readJournalArgument, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";

@@ -1,6 +1,8 @@
 import { Command } from "commander";
-import { runVerify } from "../../fleet/verify.js";
-import { openFleet, readTarget, type Dialer, type FleetOptions } from "../context.js";
+import { runVerify } from "../../runs/verify.js";
+import { openFleet, type FleetOptions } from "../open-fleet.js";
+import { readTarget } from "../options.js";
+import type { Dialer } from "../../transport/dial.js";
 import { exitCodeFor, outDirFor, publish } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { certificateOptions, fleetOptions, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";

@@ -2,7 +2,7 @@ import pLimit from "p-limit";
 import type { ResolvedHost } from "../inventory/schema.js";
 import type { Report, ReportHost } from "../report/schema.js";
 import { buildReport } from "../report/schema.js";
-import { visitHost, type FleetDeps } from "../session/host-context.js";
+import { visitHost, type FleetDeps } from "../host/visit.js";
 
 export function discoverHost(host: ResolvedHost, deps: FleetDeps): Promise<ReportHost> {
   return visitHost(

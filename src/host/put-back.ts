@@ -6,7 +6,7 @@
 import type { Binding } from "../model/binding.js";
 import type { HostSession } from "../session/host-session.js";
 import { changeBinding, type ChangeOutcome, type HostCapabilities } from "./change-binding.js";
-import type { JournalWriter } from "./journal.js";
+import type { JournalWriter } from "../journal/journal.js";
 
 export interface JournalContext {
   journal?: JournalWriter;

@@ -8,10 +8,10 @@ import pLimit from "p-limit";
 import { groupBy } from "../lib/group-by.js";
 import type { ResolvedHost } from "../inventory/schema.js";
 import { buildReport, type Report, type ReportHost } from "../report/schema.js";
-import { reportError, visitHost, type FleetDeps } from "../session/host-context.js";
-import { manualRestore, type HostCapabilities } from "./change-binding.js";
-import { restoreJournaled } from "./resume-host.js";
-import type { JournaledBinding, JournalWriter } from "./journal.js";
+import { reportError, visitHost, type FleetDeps } from "../host/visit.js";
+import { manualRestore, type HostCapabilities } from "../host/change-binding.js";
+import { restoreJournaled } from "../host/settle-restore.js";
+import type { JournaledBinding, JournalWriter } from "../journal/journal.js";
 
 export interface RollbackOptions {
   items: JournaledBinding[];

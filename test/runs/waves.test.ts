@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/model/errors.js";
-import { assembleWaves, failureBudget, parseCountOrPercent } from "../../src/rollout/waves.js";
+import { assembleWaves, failureBudget, parseCountOrPercent } from "../../src/runs/waves.js";
 
 const hosts = Array.from({ length: 10 }, (_, i) => `h${i + 1}`);
 

@@ -5,7 +5,7 @@
 import type { ResolvedHost } from "../inventory/schema.js";
 import { CertfleetError, asCertfleetError, type ErrorKind } from "../model/errors.js";
 import type { ReportError, ReportHost } from "../report/schema.js";
-import { HostSession } from "./host-session.js";
+import { HostSession } from "../session/host-session.js";
 import type { Transport } from "../transport/transport.js";
 import type { ProgressSink } from "./progress.js";
 

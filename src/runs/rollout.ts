@@ -7,11 +7,11 @@ import { randomUUID } from "node:crypto";
 import pLimit from "p-limit";
 import { groupBy } from "../lib/group-by.js";
 import type { ResolvedHost } from "../inventory/schema.js";
-import type { Target } from "../plan/schema.js";
+import type { Target } from "../certificate/target.js";
 import { buildReport, type Report, type ReportHost } from "../report/schema.js";
-import type { FleetDeps } from "../session/host-context.js";
-import { journaledBindings, type JournalRecord, type JournalWriter } from "./journal.js";
-import { rolloutHost, type RolloutHostOptions } from "./rollout-host.js";
+import type { FleetDeps } from "../host/visit.js";
+import { journaledBindings, type JournalRecord, type JournalWriter } from "../journal/journal.js";
+import { rolloutHost, type RolloutHostOptions } from "../host/rollout-host.js";
 
 export interface RolloutRunOptions {
   target: Target;

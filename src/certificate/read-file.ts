@@ -9,7 +9,8 @@ import { extname } from "node:path";
 import forge from "node-forge";
 import { InputError } from "../model/errors.js";
 import { normalizeThumbprint } from "../model/thumbprint.js";
-import type { NewCertificate } from "../plan/schema.js";
+import type { NewCertificate } from "./target.js";
+import { sanDnsNames } from "./names.js";
 
 export interface NewCertificateOptions {
   /** name of the env var holding the PFX password (`--pfx-password-env`). */
@@ -38,10 +39,7 @@ export function resolveNewCertificate(arg: string, options: NewCertificateOption
 
 export function describeDer(der: Buffer): NewCertificate {
   const x509 = new X509Certificate(der);
-  const dnsNames = (x509.subjectAltName ?? "")
-    .split(/,\s*/)
-    .filter((s) => s.startsWith("DNS:"))
-    .map((s) => s.slice(4));
+  const dnsNames = sanDnsNames(x509);
   return {
     thumbprint: createHash("sha1").update(der).digest("hex"),
     // Windows prints the subject most-specific first (`CN=..., O=...`); OpenSSL order is the reverse.

@@ -10,7 +10,7 @@ import type { ReportBinding } from "../report/schema.js";
 import type { HostSession } from "../session/host-session.js";
 import { sameBinding } from "../windows/commands.js";
 import { changeBinding, type HostCapabilities } from "./change-binding.js";
-import type { JournaledBinding, JournalRecord } from "./journal.js";
+import type { JournaledBinding, JournalRecord } from "../journal/journal.js";
 import type { JournalContext } from "./put-back.js";
 
 export type { JournalContext };

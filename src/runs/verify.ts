@@ -7,9 +7,9 @@ import pLimit from "p-limit";
 import type { ResolvedHost } from "../inventory/schema.js";
 import { CertfleetError } from "../model/errors.js";
 import { defaultOldThumbprints } from "../plan/old-certificates.js";
-import type { Target } from "../plan/schema.js";
+import type { Target } from "../certificate/target.js";
 import { buildReport, type Report, type ReportBinding, type ReportHost } from "../report/schema.js";
-import { reportError, visitHost, type FleetDeps } from "../session/host-context.js";
+import { reportError, visitHost, type FleetDeps } from "../host/visit.js";
 import { verifyBindings } from "../verify/verify-bindings.js";
 import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
 

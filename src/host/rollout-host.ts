@@ -6,18 +6,18 @@ import type { ResolvedHost } from "../inventory/schema.js";
 import { bindingKey, type Binding } from "../model/binding.js";
 import { CertfleetError } from "../model/errors.js";
 import { planHost } from "../plan/plan-host.js";
-import type { Target } from "../plan/schema.js";
+import type { Target } from "../certificate/target.js";
 import { dryRunCommands, planError, plannedRows } from "../plan/plan-report.js";
 import type { ReportBinding, ReportHost } from "../report/schema.js";
 import type { HostSession } from "../session/host-session.js";
 import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
 import { verifyBindings } from "../verify/verify-bindings.js";
-import { reportError, visitHost, type FleetDeps } from "../session/host-context.js";
+import { reportError, visitHost, type FleetDeps } from "./visit.js";
 import { applyHostPlan } from "./apply-host.js";
 import type { HostCapabilities } from "./change-binding.js";
 import { putBack } from "./put-back.js";
-import type { JournaledBinding, JournalWriter } from "./journal.js";
-import { settleInterrupted } from "./resume-host.js";
+import type { JournaledBinding, JournalWriter } from "../journal/journal.js";
+import { settleInterrupted } from "./settle-restore.js";
 
 export interface RolloutHostOptions {
   target: Target;

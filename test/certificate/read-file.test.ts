@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../src/model/errors.js";
-import { resolveNewCertificate } from "../../src/target/new-certificate.js";
+import { resolveNewCertificate } from "../../src/certificate/read-file.js";
 import { createCa, createCertificate, toCerFile, toPem, toPfx } from "../../src/simulator/pki.js";
 
 const dir = mkdtempSync(join(tmpdir(), "certfleet-newcert-"));

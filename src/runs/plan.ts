@@ -1,10 +1,11 @@
 import pLimit from "p-limit";
 import type { ResolvedHost } from "../inventory/schema.js";
 import { planHost } from "../plan/plan-host.js";
-import type { HostPlan, Target } from "../plan/schema.js";
+import type { Target } from "../certificate/target.js";
+import type { HostPlan } from "../plan/schema.js";
 import { buildReport, type Report, type ReportHost } from "../report/schema.js";
 import { dryRunCommands, planError, plannedRows } from "../plan/plan-report.js";
-import { reportError, visitHost, type FleetDeps } from "../session/host-context.js";
+import { reportError, visitHost, type FleetDeps } from "../host/visit.js";
 
 export interface PlanRun {
   report: Report;

@@ -10,7 +10,7 @@ import type { ReportBinding } from "../report/schema.js";
 import type { HostSession } from "../session/host-session.js";
 import { changeBinding, type HostCapabilities } from "./change-binding.js";
 import { putBack } from "./put-back.js";
-import type { JournalWriter } from "./journal.js";
+import type { JournalWriter } from "../journal/journal.js";
 
 export interface ApplyContext {
   journal: JournalWriter;

@@ -1,0 +1,43 @@
+/**
+ * Command-line values read and checked: numbers, durations and the certificate options. Bad
+ * input is an InputError (exit 2) raised before any host is contacted.
+ */
+import type { Target } from "../certificate/target.js";
+import { resolveNewCertificate } from "../certificate/read-file.js";
+import { InputError } from "../model/errors.js";
+import { normalizeThumbprint } from "../model/thumbprint.js";
+
+export function positiveInt(value: string | undefined, option: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+    throw new InputError(`${option}: expected a whole number of at least 1, got ${JSON.stringify(value)}`, undefined, option);
+  }
+  return Number(value);
+}
+
+/** The longest delay a Node timer keeps; a longer one fires at once (TimeoutOverflowWarning). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Seconds -> ms; `minMs` 1 where 0 would mean "give up at once" (a command timeout). */
+export function secondsToMs(value: string | undefined, option: string, fallbackMs: number, minMs = 0): number {
+  if (value === undefined) return fallbackMs;
+  if (!/^\d+(?:\.\d+)?$/.test(value)) throw new InputError(`${option}: expected seconds, got ${JSON.stringify(value)}`, undefined, option);
+  const ms = Math.round(Number(value) * 1000);
+  if (ms < minMs || ms > MAX_TIMER_MS) {
+    throw new InputError(`${option}: expected from ${minMs / 1000} to ${Math.floor(MAX_TIMER_MS / 1000)} seconds, got ${JSON.stringify(value)}`, undefined, option);
+  }
+  return ms;
+}
+
+export function readTarget(arg: string, old: readonly string[] | undefined, pfxPasswordEnv?: string): Target {
+  const newCert = resolveNewCertificate(arg, { pfxPasswordEnv });
+  const oldThumbprints = (old ?? []).flatMap((o) => o.split(",")).map((o) => {
+    const t = normalizeThumbprint(o);
+    if (!t) throw new InputError(`--old: ${JSON.stringify(o.slice(0, 80))} is not a SHA-1 thumbprint (40 hex digits)`, undefined, "--old");
+    return t;
+  });
+  if (oldThumbprints.includes(newCert.thumbprint)) {
+    throw new InputError("--old names the new certificate itself", undefined, "--old");
+  }
+  return { newCert, oldThumbprints };
+}
