@@ -6,7 +6,7 @@
 import type { Binding } from "../model/binding.js";
 import { CertfleetError } from "../model/errors.js";
 import type { HostPlan } from "../plan/schema.js";
-import type { ReportBinding } from "../report/schema.js";
+import type { BindingOutcome } from "./outcome.js";
 import type { HostSession } from "../session/host-session.js";
 import { changeBinding, type HostCapabilities } from "./change-binding.js";
 import { putBack } from "./put-back.js";
@@ -22,7 +22,7 @@ export interface ApplyContext {
 
 export interface HostApplyResult {
   status: "changed" | "unchanged" | "failed" | "needs-attention";
-  bindings: ReportBinding[];
+  bindings: BindingOutcome[];
   error?: CertfleetError;
   commands: string[];
 }
@@ -30,7 +30,7 @@ export interface HostApplyResult {
 export async function applyHostPlan(session: HostSession, plan: HostPlan, ctx: ApplyContext): Promise<HostApplyResult> {
   const host = plan.host;
   const commands: string[] = [];
-  const rows: ReportBinding[] = plan.bindings.map((p) => ({
+  const rows: BindingOutcome[] = plan.bindings.map((p) => ({
     ...p.current,
     action: "none",
     reason: p.reason,

@@ -1,4 +1,4 @@
-import type { HostStatus } from "../report/schema.js";
+import type { HostStatus } from "./outcome.js";
 
 /** What the runners tell the CLI as they go; the CLI renders it (listr2 on a TTY, plain lines in CI). */
 export interface ProgressSink {

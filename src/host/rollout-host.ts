@@ -7,12 +7,12 @@ import { bindingKey, type Binding } from "../model/binding.js";
 import { CertfleetError } from "../model/errors.js";
 import { planHost } from "../plan/plan-host.js";
 import type { Target } from "../certificate/target.js";
-import { dryRunCommands, planError, plannedRows } from "../plan/plan-report.js";
-import type { ReportBinding, ReportHost } from "../report/schema.js";
+import { dryRunCommands, planError, plannedRows } from "./planned.js";
+import type { BindingOutcome, HostOutcome } from "./outcome.js";
 import type { HostSession } from "../session/host-session.js";
 import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
 import { verifyBindings } from "../verify/verify-bindings.js";
-import { reportError, visitHost, type FleetDeps } from "./visit.js";
+import { hostError, visitHost, type FleetDeps } from "./visit.js";
 import { applyHostPlan } from "./apply-host.js";
 import type { HostCapabilities } from "./change-binding.js";
 import { putBack } from "./put-back.js";
@@ -30,7 +30,7 @@ export interface RolloutHostOptions {
   wave?: number;
 }
 
-export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHostOptions): Promise<ReportHost> {
+export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHostOptions): Promise<HostOutcome> {
   const wave = opts.wave === undefined ? {} : { wave: opts.wave };
   return visitHost(
     host,
@@ -44,7 +44,7 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
         if (!settled.ok) {
           const { rows, attention } = settled.restore;
           const status = attention ? "needs-attention" : "failed";
-          return { name: host.name, address: host.address, ...wave, status, durationMs: elapsed(), error: reportError(settled.error, host.name), bindings: rows } satisfies ReportHost;
+          return { name: host.name, address: host.address, ...wave, status, durationMs: elapsed(), error: hostError(settled.error, host.name), bindings: rows } satisfies HostOutcome;
         }
         resumed = settled.finished;
       }
@@ -56,17 +56,17 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
       if (blocked) {
         // Nothing was attempted: the rows must not claim a rebind happened.
         const rows = plannedRows(plan).map((r) => (r.action === "rebind" ? { ...r, action: "none" as const, reason: `not changed (host blocked); ${r.reason}` } : r));
-        return { ...base, status: "failed", durationMs: elapsed(), error: reportError(blocked, host.name), bindings: rows } satisfies ReportHost;
+        return { ...base, status: "failed", durationMs: elapsed(), error: hostError(blocked, host.name), bindings: rows } satisfies HostOutcome;
       }
       if (opts.dryRun) {
-        return { ...base, status: "unchanged", durationMs: elapsed(), bindings: plannedRows(plan), commands: dryRunCommands(plan, session.shell, host.name) } satisfies ReportHost;
+        return { ...base, status: "unchanged", durationMs: elapsed(), bindings: plannedRows(plan), commands: dryRunCommands(plan, session.shell, host.name) } satisfies HostOutcome;
       }
       if (plan.outcome === "unchanged") {
-        if (resumed.length === 0) return { ...base, status: "unchanged", durationMs: elapsed(), bindings: plannedRows(plan) } satisfies ReportHost;
+        if (resumed.length === 0) return { ...base, status: "unchanged", durationMs: elapsed(), bindings: plannedRows(plan) } satisfies HostOutcome;
         // The interrupted run's bindings are now on the new certificate: report them as rebound
         // and prove them like any other, putting the host back if the proof fails.
         const rows = resumedRows(plannedRows(plan), opts.resume ?? []);
-        if (!opts.verify.enabled) return { ...base, status: "changed", durationMs: elapsed(), bindings: rows } satisfies ReportHost;
+        if (!opts.verify.enabled) return { ...base, status: "changed", durationMs: elapsed(), bindings: rows } satisfies HostOutcome;
         deps.progress.hostStep?.(host.name, "verifying over TLS");
         return await verifyOrRestore(session, host, base, rows, [], caps, opts, deps, elapsed);
       }
@@ -79,10 +79,10 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
         now: deps.now,
       });
       if (applied.status !== "changed") {
-        return { ...base, status: applied.status, durationMs: elapsed(), error: reportError(applied.error, host.name), bindings: applied.bindings, commands: applied.commands } satisfies ReportHost;
+        return { ...base, status: applied.status, durationMs: elapsed(), error: hostError(applied.error, host.name), bindings: applied.bindings, commands: applied.commands } satisfies HostOutcome;
       }
       if (!opts.verify.enabled) {
-        return { ...base, status: "changed", durationMs: elapsed(), bindings: applied.bindings, commands: applied.commands } satisfies ReportHost;
+        return { ...base, status: "changed", durationMs: elapsed(), bindings: applied.bindings, commands: applied.commands } satisfies HostOutcome;
       }
       deps.progress.hostStep?.(host.name, "verifying over TLS");
       return await verifyOrRestore(session, host, base, applied.bindings, applied.commands, caps, opts, deps, elapsed);
@@ -95,14 +95,14 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
 async function verifyOrRestore(
   session: HostSession,
   host: ResolvedHost,
-  base: Omit<ReportHost, "status" | "durationMs" | "bindings">,
-  rows: ReportBinding[],
+  base: Omit<HostOutcome, "status" | "durationMs" | "bindings">,
+  rows: BindingOutcome[],
   commands: string[],
   caps: HostCapabilities,
   opts: RolloutHostOptions,
   deps: FleetDeps,
   elapsed: () => number,
-): Promise<ReportHost> {
+): Promise<HostOutcome> {
   const rebound = rows.filter((r) => r.action === "rebind");
   const results = await verifyBindings(
     host,
@@ -110,12 +110,12 @@ async function verifyOrRestore(
     opts.verify.timing,
     opts.verify.deps,
   );
-  rebound.forEach((r, i) => (r.verify = results[i]));
-  const bad = rebound.filter((r) => r.verify && !r.verify.ok);
+  rebound.forEach((r, i) => (r.proof = results[i]));
+  const bad = rebound.filter((r) => r.proof && !r.proof.ok);
   if (bad.length === 0) return { ...base, status: "changed", durationMs: elapsed(), bindings: rows, commands };
 
   // The endpoint does not serve what http.sys now holds: put the host back as it was.
-  const error = new CertfleetError("verify", `${bad.map((r) => `${r.endpoint}: ${r.verify!.error ?? "mismatch"}`).join("; ")}; the host was restored`, host.name);
+  const error = new CertfleetError("verify", `${bad.map((r) => `${r.endpoint}: ${r.proof!.error ?? "mismatch"}`).join("; ")}; the host was restored`, host.name);
   const moves = rebound.map((r) => ({ original: r.before!, moved: r.after ?? { ...r.before!, certHash: opts.target.newCert.thumbprint } }));
   const backs = await putBack(session, moves, caps, { journal: opts.journal, runId: opts.runId, host: host.name, address: host.address, now: deps.now });
   let attention = false;
@@ -131,11 +131,11 @@ async function verifyOrRestore(
       if (back.result === "needs-attention") r.manualCommand = back.manualCommands.join("\n");
     }
   });
-  return { ...base, status: attention ? "needs-attention" : "failed", durationMs: elapsed(), error: reportError(error, host.name), bindings: rows, commands };
+  return { ...base, status: attention ? "needs-attention" : "failed", durationMs: elapsed(), error: hostError(error, host.name), bindings: rows, commands };
 }
 
 /** Rows of bindings that a journal shows were moved by the interrupted run, marked as rebound. */
-function resumedRows(rows: ReportBinding[], items: readonly JournaledBinding[]): ReportBinding[] {
+function resumedRows(rows: BindingOutcome[], items: readonly JournaledBinding[]): BindingOutcome[] {
   return rows.map((r) => {
     const item = items.find((i) => bindingKey(i.original) === bindingKey(r));
     if (!item || item.desired.certHash === item.original.certHash || r.certHash !== item.desired.certHash) return r;
@@ -144,7 +144,7 @@ function resumedRows(rows: ReportBinding[], items: readonly JournaledBinding[]):
   });
 }
 
-function summaryOf(r: ReportHost): string {
+function summaryOf(r: HostOutcome): string {
   const changed = r.bindings.filter((b) => b.action === "rebind").length;
   if (r.error) return `${r.error.kind}: ${r.error.message}`;
   if (r.commands && r.status === "unchanged") return `${r.bindings.filter((b) => b.action === "rebind").length} binding(s) would change`;

@@ -6,7 +6,7 @@
  */
 import type { Binding } from "../model/binding.js";
 import type { CertfleetError } from "../model/errors.js";
-import type { ReportBinding } from "../report/schema.js";
+import type { BindingOutcome } from "./outcome.js";
 import type { HostSession } from "../session/host-session.js";
 import { sameBinding } from "../windows/commands.js";
 import { changeBinding, type HostCapabilities } from "./change-binding.js";
@@ -16,7 +16,7 @@ import type { JournalContext } from "./put-back.js";
 export type { JournalContext };
 
 export interface RestoreResult {
-  rows: ReportBinding[];
+  rows: BindingOutcome[];
   /** bindings that were not as before and now are. */
   changed: number;
   /** a binding could not be put back: its row carries the command to run by hand. */
@@ -32,7 +32,7 @@ function done(ctx: JournalContext, b: Binding, outcome: Outcome): void {
 
 /** Puts every journaled binding back to its original record; bindings already so are left alone. */
 export async function restoreJournaled(session: HostSession, items: readonly JournaledBinding[], caps: HostCapabilities, ctx: JournalContext): Promise<RestoreResult> {
-  const rows: ReportBinding[] = [];
+  const rows: BindingOutcome[] = [];
   let changed = 0;
   let attention = false;
   let error: CertfleetError | undefined;
@@ -50,7 +50,7 @@ export async function restoreJournaled(session: HostSession, items: readonly Jou
     }
     ctx.journal?.append({ type: "intent", runId: ctx.runId, at: ctx.now().toISOString(), host: ctx.host, address: ctx.address, original: current ?? item.desired, desired: item.original });
     const out = await changeBinding(session, current ?? item.original, item.original, caps, { allowMissing: true });
-    const row: ReportBinding = { ...item.original, before: current ?? undefined, after: out.after ?? undefined, action: "restored", reason: current ? `was ${current.certHash}` : "was missing" };
+    const row: BindingOutcome = { ...item.original, before: current ?? undefined, after: out.after ?? undefined, action: "restored", reason: current ? `was ${current.certHash}` : "was missing" };
     if (out.result === "changed") {
       changed++;
     } else {

@@ -4,7 +4,7 @@
  */
 import type { ResolvedHost } from "../inventory/schema.js";
 import { CertfleetError, asCertfleetError, type ErrorKind } from "../model/errors.js";
-import type { ReportError, ReportHost } from "../report/schema.js";
+import type { HostOutcome } from "./outcome.js";
 import { HostSession } from "../session/host-session.js";
 import type { Transport } from "../transport/transport.js";
 import type { ProgressSink } from "./progress.js";
@@ -45,38 +45,38 @@ export async function withSession<T>(host: ResolvedHost, deps: FleetDeps, step: 
   }
 }
 
-export function reportError(err: unknown, host: string, fallback: ErrorKind = "apply"): ReportError {
-  const e = err instanceof CertfleetError ? err : asCertfleetError(err, host, fallback);
-  return { kind: e.kind, message: e.message, ...(e.remote ? { remote: e.remote } : {}) };
+/** Any failure as the typed error a host outcome carries (`fallback` names what was going on). */
+export function hostError(err: unknown, host: string, fallback: ErrorKind = "apply"): CertfleetError {
+  return asCertfleetError(err, host, fallback);
 }
 
-export function failedHost(host: ResolvedHost, err: unknown, startedMs: number, now: () => Date, fallback: ErrorKind = "apply"): ReportHost {
+export function failedHost(host: ResolvedHost, err: unknown, startedMs: number, now: () => Date, fallback: ErrorKind = "apply"): HostOutcome {
   return {
     name: host.name,
     address: host.address,
     status: "failed",
     durationMs: Math.max(0, now().getTime() - startedMs),
-    error: reportError(err, host.name, fallback),
+    error: hostError(err, host.name, fallback),
     bindings: [],
   };
 }
 
 /**
- * One host's whole visit, reported: progress start and end, the step in the host's session, and
+ * One host's whole visit, as an outcome: progress start and end, the step in the host's session, and
  * any failure (unreachable, auth, host key, parse, ...) turned into a `failed` host so that one
  * host never stops the others. `elapsed` gives the step the host's duration so far.
  */
 export async function visitHost(
   host: ResolvedHost,
   deps: FleetDeps,
-  step: (session: HostSession, elapsed: () => number) => Promise<ReportHost>,
-  summary: (result: ReportHost) => string,
-  extra: Partial<ReportHost> = {},
-): Promise<ReportHost> {
+  step: (session: HostSession, elapsed: () => number) => Promise<HostOutcome>,
+  summary: (result: HostOutcome) => string,
+  extra: Partial<HostOutcome> = {},
+): Promise<HostOutcome> {
   const started = deps.now().getTime();
   const elapsed = () => deps.now().getTime() - started;
   deps.progress.hostStart?.(host.name);
-  let result: ReportHost;
+  let result: HostOutcome;
   try {
     result = await withSession(host, deps, (session) => step(session, elapsed));
   } catch (err) {

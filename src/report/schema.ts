@@ -130,7 +130,7 @@ export function reportTarget(
 export function buildReport(
   command: ReportCommand,
   startedAt: string,
-  finishedAt: Date,
+  finishedAt: string,
   hosts: ReportHost[],
   target?: { newCert: { thumbprint: string; subject?: string }; oldThumbprints: readonly string[] },
 ): Report {
@@ -139,7 +139,7 @@ export function buildReport(
     tool: "certfleet",
     command,
     startedAt,
-    finishedAt: finishedAt.toISOString(),
+    finishedAt,
     ...(target ? { target: reportTarget(target, hosts) } : {}),
     summary: summarize(hosts),
     hosts,

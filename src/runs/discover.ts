@@ -1,10 +1,9 @@
 import pLimit from "p-limit";
 import type { ResolvedHost } from "../inventory/schema.js";
-import type { Report, ReportHost } from "../report/schema.js";
-import { buildReport } from "../report/schema.js";
+import type { HostOutcome, RunOutcome } from "../host/outcome.js";
 import { visitHost, type FleetDeps } from "../host/visit.js";
 
-export function discoverHost(host: ResolvedHost, deps: FleetDeps): Promise<ReportHost> {
+export function discoverHost(host: ResolvedHost, deps: FleetDeps): Promise<HostOutcome> {
   return visitHost(
     host,
     deps,
@@ -27,7 +26,7 @@ export function discoverHost(host: ResolvedHost, deps: FleetDeps): Promise<Repor
 }
 
 /** Discovers every host with at most `concurrency` sessions open; one host's failure never stops the others. */
-export async function runDiscover(hosts: readonly ResolvedHost[], concurrency: number, deps: FleetDeps): Promise<Report> {
+export async function runDiscover(hosts: readonly ResolvedHost[], concurrency: number, deps: FleetDeps): Promise<RunOutcome> {
   const startedAt = deps.now().toISOString();
   const limit = pLimit(Math.max(1, concurrency));
   const results = await Promise.all(
@@ -35,5 +34,5 @@ export async function runDiscover(hosts: readonly ResolvedHost[], concurrency: n
       limit(() => discoverHost(h, deps)),
     ),
   );
-  return buildReport("discover", startedAt, deps.now(), results);
+  return { command: "discover", startedAt, finishedAt: deps.now().toISOString(), hosts: results };
 }

@@ -3,12 +3,12 @@ import type { ResolvedHost } from "../inventory/schema.js";
 import { planHost } from "../plan/plan-host.js";
 import type { Target } from "../certificate/target.js";
 import type { HostPlan } from "../plan/schema.js";
-import { buildReport, type Report, type ReportHost } from "../report/schema.js";
-import { dryRunCommands, planError, plannedRows } from "../plan/plan-report.js";
-import { reportError, visitHost, type FleetDeps } from "../host/visit.js";
+import type { HostOutcome, RunOutcome } from "../host/outcome.js";
+import { dryRunCommands, planError, plannedRows } from "../host/planned.js";
+import { hostError, visitHost, type FleetDeps } from "../host/visit.js";
 
 export interface PlanRun {
-  report: Report;
+  run: RunOutcome;
   plans: HostPlan[];
 }
 
@@ -34,12 +34,12 @@ export async function runPlan(hosts: readonly ResolvedHost[], target: Target, co
               address: host.address,
               status: blocked ? "failed" : plan.outcome === "unchanged" ? "unchanged" : "ok",
               durationMs: elapsed(),
-              ...(blocked ? { error: reportError(blocked, host.name) } : {}),
+              ...(blocked ? { error: hostError(blocked, host.name) } : {}),
               certificates: state.certificates,
               bindings: plannedRows(plan),
               ...(findings.length + state.warnings.length > 0 ? { warnings: [...findings, ...state.warnings] } : {}),
               ...(blocked ? {} : { commands: dryRunCommands(plan, session.shell, host.name) }),
-            } satisfies ReportHost;
+            } satisfies HostOutcome;
           },
           (r) => `${r.bindings.filter((b) => b.action === "rebind").length} binding(s) to rebind`,
         ),
@@ -50,6 +50,6 @@ export async function runPlan(hosts: readonly ResolvedHost[], target: Target, co
   plans.sort((a, b) => order.get(a.host)! - order.get(b.host)!);
   return {
     plans,
-    report: buildReport("plan", startedAt, deps.now(), results, target),
+    run: { command: "plan", startedAt, finishedAt: deps.now().toISOString(), target, hosts: results },
   };
 }

@@ -7,8 +7,9 @@ import { randomUUID } from "node:crypto";
 import pLimit from "p-limit";
 import { groupBy } from "../lib/group-by.js";
 import type { ResolvedHost } from "../inventory/schema.js";
-import { buildReport, type Report, type ReportHost } from "../report/schema.js";
-import { reportError, visitHost, type FleetDeps } from "../host/visit.js";
+import { CertfleetError } from "../model/errors.js";
+import type { HostOutcome, RunOutcome } from "../host/outcome.js";
+import { hostError, visitHost, type FleetDeps } from "../host/visit.js";
 import { manualRestore, type HostCapabilities } from "../host/change-binding.js";
 import { restoreJournaled } from "../host/settle-restore.js";
 import type { JournaledBinding, JournalWriter } from "../journal/journal.js";
@@ -19,7 +20,7 @@ export interface RollbackOptions {
   journal?: JournalWriter;
 }
 
-export function rollbackHost(host: ResolvedHost, items: JournaledBinding[], deps: FleetDeps, runId: string, journal?: JournalWriter): Promise<ReportHost> {
+export function rollbackHost(host: ResolvedHost, items: JournaledBinding[], deps: FleetDeps, runId: string, journal?: JournalWriter): Promise<HostOutcome> {
   return visitHost(
     host,
     deps,
@@ -31,7 +32,7 @@ export function rollbackHost(host: ResolvedHost, items: JournaledBinding[], deps
         address: host.address,
         status: attention ? "needs-attention" : error ? "failed" : changed > 0 ? "changed" : "unchanged",
         durationMs: elapsed(),
-        ...(error ? { error: reportError(error, host.name) } : {}),
+        ...(error ? { error: hostError(error, host.name) } : {}),
         bindings: rows,
       };
     },
@@ -39,7 +40,7 @@ export function rollbackHost(host: ResolvedHost, items: JournaledBinding[], deps
   );
 }
 
-export async function runRollback(hosts: readonly ResolvedHost[], deps: FleetDeps, opts: RollbackOptions): Promise<Report> {
+export async function runRollback(hosts: readonly ResolvedHost[], deps: FleetDeps, opts: RollbackOptions): Promise<RunOutcome> {
   const startedAt = deps.now().toISOString();
   const runId = randomUUID();
   opts.journal?.append({ type: "run", runId, at: startedAt, command: "rollback" });
@@ -59,13 +60,13 @@ export async function runRollback(hosts: readonly ResolvedHost[], deps: FleetDep
             address: items[0]?.address ?? "",
             status: "needs-attention",
             durationMs: 0,
-            error: { kind: "precondition", message: `host ${name} is in the journal but not in the inventory: restore it by hand (see manualCommand)` },
+            error: new CertfleetError("precondition", `host ${name} is in the journal but not in the inventory: restore it by hand (see manualCommand)`, name),
             bindings: items.map((i) => ({ ...i.original, action: "failed" as const, manualCommand: manualRestore(i.original, i.desired).join("\n") })),
-          } satisfies ReportHost;
+          } satisfies HostOutcome;
         }
         return rollbackHost(host, items, deps, runId, opts.journal);
       }),
     ),
   );
-  return buildReport("rollback", startedAt, deps.now(), results);
+  return { command: "rollback", startedAt, finishedAt: deps.now().toISOString(), hosts: results };
 }

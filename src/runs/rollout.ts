@@ -8,7 +8,7 @@ import pLimit from "p-limit";
 import { groupBy } from "../lib/group-by.js";
 import type { ResolvedHost } from "../inventory/schema.js";
 import type { Target } from "../certificate/target.js";
-import { buildReport, type Report, type ReportHost } from "../report/schema.js";
+import type { HostOutcome, RunOutcome } from "../host/outcome.js";
 import type { FleetDeps } from "../host/visit.js";
 import { journaledBindings, type JournalRecord, type JournalWriter } from "../journal/journal.js";
 import { rolloutHost, type RolloutHostOptions } from "../host/rollout-host.js";
@@ -29,7 +29,7 @@ export interface RolloutRunOptions {
 }
 
 export interface RolloutRunResult {
-  report: Report;
+  run: RunOutcome;
   halted: boolean;
 }
 
@@ -43,7 +43,7 @@ export async function runRollout(hosts: readonly ResolvedHost[], deps: FleetDeps
     opts.journal.append({ type: "run", runId, at: startedAt, command: "rollout", newThumbprint: opts.target.newCert.thumbprint });
   }
 
-  const results = new Map<string, ReportHost>();
+  const results = new Map<string, HostOutcome>();
   let failures = 0;
   let halted = false;
   const overBudget = () => failures > opts.maxFailures;
@@ -101,12 +101,12 @@ export async function runRollout(hosts: readonly ResolvedHost[], deps: FleetDeps
   }
 
   const ordered = hosts.map((h) => results.get(h.name) ?? haltedHost(h, undefined));
-  const report: Report = { ...buildReport("rollout", startedAt, deps.now(), ordered, opts.target), ...(opts.dryRun ? { dryRun: true } : {}) };
+  const run: RunOutcome = { command: "rollout", startedAt, finishedAt: deps.now().toISOString(), target: opts.target, ...(opts.dryRun ? { dryRun: true } : {}), hosts: ordered };
   // Exit 3 means hosts were left out; a budget spent only by the last hosts to run halts nothing.
-  return { report, halted: ordered.some((h) => h.status === "halted") };
+  return { run, halted: ordered.some((h) => h.status === "halted") };
 }
 
-function haltedHost(host: ResolvedHost, wave: number | undefined): ReportHost {
+function haltedHost(host: ResolvedHost, wave: number | undefined): HostOutcome {
   return {
     name: host.name,
     address: host.address,

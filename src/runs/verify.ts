@@ -8,8 +8,8 @@ import type { ResolvedHost } from "../inventory/schema.js";
 import { CertfleetError } from "../model/errors.js";
 import { defaultOldThumbprints } from "../plan/old-certificates.js";
 import type { Target } from "../certificate/target.js";
-import { buildReport, type Report, type ReportBinding, type ReportHost } from "../report/schema.js";
-import { reportError, visitHost, type FleetDeps } from "../host/visit.js";
+import type { BindingOutcome, HostOutcome, RunOutcome } from "../host/outcome.js";
+import { hostError, visitHost, type FleetDeps } from "../host/visit.js";
 import { verifyBindings } from "../verify/verify-bindings.js";
 import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
 
@@ -20,7 +20,7 @@ export interface VerifyRunOptions {
   deps?: VerifyDeps;
 }
 
-export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunOptions): Promise<ReportHost> {
+export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunOptions): Promise<HostOutcome> {
   return visitHost(
     host,
     deps,
@@ -28,7 +28,7 @@ export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunO
       const state = await session.discover();
       const expected = opts.target.newCert.thumbprint;
       const old = new Set(opts.target.oldThumbprints.length > 0 ? opts.target.oldThumbprints : defaultOldThumbprints(state.certificates, opts.target.newCert));
-      const rows: ReportBinding[] = state.bindings.map((b) => {
+      const rows: BindingOutcome[] = state.bindings.map((b) => {
         const scope = b.certHash === expected ? "new" : b.certHash !== null && old.has(b.certHash) ? "old" : b.certHash === null ? "none" : "unrelated";
         const reason = scope === "new" ? "bound to the expected certificate" : scope === "old" ? "STRAGGLER: still bound to an old certificate" : "out of scope: unrelated certificate";
         return { ...b, scope, reason };
@@ -38,28 +38,28 @@ export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunO
       const results = await verifyBindings(host, inScope.map((r) => ({ binding: r, expected })), opts.timing, opts.deps);
       inScope.forEach((row, i) => {
         const v = results[i]!;
-        row.verify = row.scope === "old" ? { ...v, ok: false, error: v.error ?? `http.sys still binds ${row.certHash}` } : v;
+        row.proof = row.scope === "old" ? { ...v, ok: false, error: v.error ?? `http.sys still binds ${row.certHash}` } : v;
       });
-      const bad = inScope.filter((r) => !r.verify!.ok);
-      const error = bad.length > 0 ? new CertfleetError("verify", bad.map((b) => `${b.endpoint}: ${b.verify!.error ?? "mismatch"}`).join("; "), host.name) : undefined;
+      const bad = inScope.filter((r) => !r.proof!.ok);
+      const error = bad.length > 0 ? new CertfleetError("verify", bad.map((b) => `${b.endpoint}: ${b.proof!.error ?? "mismatch"}`).join("; "), host.name) : undefined;
       return {
         name: host.name,
         address: host.address,
         status: error ? "failed" : "ok",
         durationMs: elapsed(),
-        ...(error ? { error: reportError(error, host.name) } : {}),
+        ...(error ? { error: hostError(error, host.name) } : {}),
         certificates: state.certificates,
         bindings: rows,
         ...(state.warnings.length ? { warnings: state.warnings } : {}),
-      } satisfies ReportHost;
+      } satisfies HostOutcome;
     },
-    (r) => `${r.bindings.filter((b) => b.verify?.ok && !b.verify.skipped).length} endpoint(s) serve the expected certificate`,
+    (r) => `${r.bindings.filter((b) => b.proof?.ok && !b.proof.skipped).length} endpoint(s) serve the expected certificate`,
   );
 }
 
-export async function runVerify(hosts: readonly ResolvedHost[], deps: FleetDeps, opts: VerifyRunOptions): Promise<Report> {
+export async function runVerify(hosts: readonly ResolvedHost[], deps: FleetDeps, opts: VerifyRunOptions): Promise<RunOutcome> {
   const startedAt = deps.now().toISOString();
   const limit = pLimit(Math.max(1, opts.concurrency));
   const results = await Promise.all(hosts.map((h) => limit(() => verifyHost(h, deps, opts))));
-  return buildReport("verify", startedAt, deps.now(), results, opts.target);
+  return { command: "verify", startedAt, finishedAt: deps.now().toISOString(), target: opts.target, hosts: results };
 }

@@ -1,7 +1,7 @@
 /** Checks a set of bindings of one host over TLS, each against its expected thumbprint. */
 import type { ResolvedHost } from "../inventory/schema.js";
 import type { Binding } from "../model/binding.js";
-import type { VerifyResult } from "../report/schema.js";
+import type { TlsProof } from "./proof.js";
 import { endpointTarget } from "./endpoint-target.js";
 import { probeTls } from "./tls-probe.js";
 import { verifyEndpoint, type VerifyDeps, type VerifyTiming } from "./verify-endpoint.js";
@@ -17,7 +17,7 @@ export async function verifyBindings(
   checks: ReadonlyArray<{ binding: Pick<Binding, "kind" | "endpoint">; expected: string }>,
   timing: VerifyTiming,
   deps: VerifyDeps = realVerifyDeps,
-): Promise<VerifyResult[]> {
+): Promise<TlsProof[]> {
   // Endpoints of one host are checked together: the window is shared, not multiplied.
   return Promise.all(checks.map((c) => verifyEndpoint(endpointTarget(c.binding, host), c.expected, timing, deps)));
 }

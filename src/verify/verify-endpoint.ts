@@ -2,7 +2,7 @@
  * Proves that a binding's endpoint serves the expected certificate, retrying within a window:
  * IIS can keep serving the previous certificate until its application pool recycles.
  */
-import type { VerifyResult } from "../report/schema.js";
+import type { TlsProof } from "./proof.js";
 import { nameCovers } from "../certificate/names.js";
 import type { EndpointTarget } from "./endpoint-target.js";
 import type { ProbeTarget, ServedCertificate } from "./tls-probe.js";
@@ -26,11 +26,11 @@ export async function verifyEndpoint(
   expected: string,
   timing: VerifyTiming,
   deps: VerifyDeps,
-): Promise<VerifyResult> {
+): Promise<TlsProof> {
   if (!target.check) return { ok: true, skipped: true, expectedThumbprint: expected, error: `not checked: ${target.reason}` };
   const start = deps.now();
   let attempts = 0;
-  let last: VerifyResult | undefined;
+  let last: TlsProof | undefined;
   for (;;) {
     attempts++;
     try {

@@ -5,8 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ResolvedHost } from "../../src/inventory/schema.js";
-import { runPlan } from "../../src/runs/plan.js";
-import { runRollout } from "../../src/runs/rollout.js";
+import { runPlan } from "../support/reported.js";
+import { runRollout } from "../support/reported.js";
 import type { FleetDeps } from "../../src/host/visit.js";
 import { ConnectionPool } from "../../src/transport/pool.js";
 import { connectSsh } from "../../src/transport/ssh.js";

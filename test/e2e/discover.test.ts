@@ -7,7 +7,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ResolvedHost } from "../../src/inventory/schema.js";
 import { Report, type ReportHost } from "../../src/report/schema.js";
-import { runDiscover } from "../../src/runs/discover.js";
+import { runDiscover } from "../support/reported.js";
 import type { FleetDeps } from "../../src/host/visit.js";
 import type { ProgressSink } from "../../src/host/progress.js";
 import { APPID, createCertificate, demoCertificates, demoFleetSpecs, type SimHostSpec } from "../../src/simulator/index.js";

@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { runRollout } from "../../src/runs/rollout.js";
+import { runRollout } from "../support/reported.js";
 import { planHost } from "../../src/plan/plan-host.js";
 import { parseNetshShowSslcert } from "../../src/windows/netsh-parse.js";
 import type { ReportHost } from "../../src/report/schema.js";

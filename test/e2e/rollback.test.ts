@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/program.js";
 import { Report } from "../../src/report/schema.js";
 import { journaledBindings } from "../../src/journal/journal.js";
-import { runRollback } from "../../src/runs/rollback.js";
+import { runRollback } from "../support/reported.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import {
   certs,

@@ -9,7 +9,7 @@ import type { Binding } from "../../src/model/binding.js";
 import { CertfleetError } from "../../src/model/errors.js";
 import type { RemoteShell } from "../../src/model/host-state.js";
 import { manualRestore } from "../../src/host/change-binding.js";
-import { dryRunCommands } from "../../src/plan/plan-report.js";
+import { dryRunCommands } from "../../src/host/planned.js";
 import { planHost } from "../../src/plan/plan-host.js";
 import {
   SHELL_PROBE,

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { expect } from "vitest";
 import type { Target } from "../../src/certificate/target.js";
 import { openJournal, readJournal, type JournalWriter } from "../../src/journal/journal.js";
-import { runRollout, type RolloutRunOptions, type RolloutRunResult } from "../../src/runs/rollout.js";
+import { runRollout, type RolloutRunOptions, type RolloutRunResult } from "./reported.js";
 import type { FleetDeps } from "../../src/host/visit.js";
 import { APPID, demoCertificates, toCerFile } from "../../src/simulator/index.js";
 import type { SimHost } from "../../src/simulator/host.js";

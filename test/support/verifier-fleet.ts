@@ -5,7 +5,7 @@
 import { describeDer } from "../../src/certificate/read-file.js";
 import type { Target } from "../../src/certificate/target.js";
 import type { JournalRecord, JournalWriter } from "../../src/journal/journal.js";
-import type { RolloutRunOptions } from "../../src/runs/rollout.js";
+import type { RolloutRunOptions } from "./reported.js";
 import type { VerifyTiming } from "../../src/verify/verify-endpoint.js";
 import type { SimCertificate, SimHost, SimSnapshot } from "../../src/simulator/index.js";
 import { simBindingEssentials } from "./harness.js";

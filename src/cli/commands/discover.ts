@@ -1,3 +1,4 @@
+import { reportFromRun } from "../../report/from-outcomes.js";
 import { Command } from "commander";
 import { runDiscover } from "../../runs/discover.js";
 import { renderDiscoverSummary } from "../../report/summary-text.js";
@@ -13,7 +14,7 @@ export function discoverCommand(dial?: Dialer): Command {
     .action(async (opts: FleetOptions & { out?: string }) => {
       const fleet = await openFleet(opts, dial);
       try {
-        const report = await fleet.renderer.run(fleet.hosts.map((h) => h.name), () => runDiscover(fleet.hosts, fleet.concurrency, fleet.deps));
+        const report = reportFromRun(await fleet.renderer.run(fleet.hosts.map((h) => h.name), () => runDiscover(fleet.hosts, fleet.concurrency, fleet.deps)));
         await publish(report, outDirFor(opts.out, "discover", new Date()));
         process.stdout.write(renderDiscoverSummary(report));
         process.exitCode = exitCodeFor(report);

@@ -1,5 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { reportFromRun } from "../../report/from-outcomes.js";
 import { Command } from "commander";
 import { runPlan } from "../../runs/plan.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
@@ -25,10 +26,11 @@ export function planCommand(dial?: Dialer): Command {
       try {
         const run = await fleet.renderer.run(fleet.hosts.map((h) => h.name), () => runPlan(fleet.hosts, target, fleet.concurrency, fleet.deps));
         const dir = outDirFor(opts.out, "plan", new Date());
-        await publish(run.report, dir);
+        const report = reportFromRun(run.run);
+        await publish(report, dir);
         await writeFile(join(dir, "plan.json"), `${JSON.stringify({ target, hosts: run.plans }, null, 2)}\n`, { mode: 0o644 });
-        process.stdout.write(renderRunSummary(run.report));
-        process.exitCode = exitCodeFor(run.report);
+        process.stdout.write(renderRunSummary(report));
+        process.exitCode = exitCodeFor(report);
       } finally {
         await fleet.close();
       }

@@ -1,3 +1,4 @@
+import { reportFromRun } from "../../report/from-outcomes.js";
 import { Command } from "commander";
 import { journaledBindings, openJournal } from "../../journal/journal.js";
 import { runRollback } from "../../runs/rollback.js";
@@ -28,7 +29,7 @@ export function rollbackCommand(dial?: Dialer): Command {
         }
         const journal = openJournal(opts.journal);
         try {
-          const report = await fleet.renderer.run(names, () => runRollback(hosts, fleet.deps, { items, concurrency: fleet.concurrency, journal }));
+          const report = reportFromRun(await fleet.renderer.run(names, () => runRollback(hosts, fleet.deps, { items, concurrency: fleet.concurrency, journal })));
           await publish(report, outDirFor(opts.out, "rollback", new Date()));
           process.stdout.write(renderRunSummary(report));
           process.exitCode = exitCodeFor(report);

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { reportFromRun } from "../../report/from-outcomes.js";
 import { Command } from "commander";
 import { runPlan } from "../../runs/plan.js";
 import { openJournal, type JournalRecord } from "../../journal/journal.js";
@@ -73,7 +74,7 @@ Examples:
           const previewDeps = { ...fleet.deps, keepConnections: names.length <= MAX_KEPT_CONNECTIONS };
           const preview = await fleet.renderer.run(names, () => runPlan(fleet.hosts, target, fleet.concurrency, previewDeps));
           // The per-host summary, not every command: that is what `plan` and `--dry-run` are for.
-          process.stderr.write(renderRunSummary(preview.report, { commands: false }));
+          process.stderr.write(renderRunSummary(reportFromRun(preview.run), { commands: false }));
           const go = await confirm(`Roll ${target.newCert.thumbprint} out to ${names.length} host(s) in ${waves.filter((w) => w.length).length} wave(s)?`, opts.yes);
           if (!go) {
             process.stderr.write("nothing changed\n");
@@ -96,7 +97,7 @@ Examples:
         };
         process.on("SIGINT", onSigint);
         try {
-          const { report, halted } = await fleet.renderer.run(names, () =>
+          const { run, halted } = await fleet.renderer.run(names, () =>
             runRollout(fleet.hosts, fleet.deps, {
               target,
               waves,
@@ -109,6 +110,7 @@ Examples:
               stopRequested: () => stopRequested,
             }),
           );
+          const report = reportFromRun(run);
           await publish(report, dir);
           if (journal) process.stderr.write(`journal: ${journal.path}\n`);
           process.stdout.write(renderRunSummary(report));

@@ -1,3 +1,4 @@
+import { reportFromRun } from "../../report/from-outcomes.js";
 import { Command } from "commander";
 import { runVerify } from "../../runs/verify.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
@@ -24,9 +25,10 @@ export function verifyCommand(dial?: Dialer): Command {
       const timing = verifyTimingFrom(opts);
       const fleet = await openFleet(opts, dial);
       try {
-        const report = await fleet.renderer.run(fleet.hosts.map((h) => h.name), () =>
+        const run = await fleet.renderer.run(fleet.hosts.map((h) => h.name), () =>
           runVerify(fleet.hosts, fleet.deps, { target, concurrency: fleet.concurrency, timing }),
         );
+        const report = reportFromRun(run);
         await publish(report, outDirFor(opts.out, "verify", new Date()));
         process.stdout.write(renderRunSummary(report));
         process.exitCode = exitCodeFor(report);

@@ -1,11 +1,11 @@
 /**
- * A plan as the report and the operator see it: the error that blocks a host, the rows of the
- * report, and the exact commands a rollout would send (`plan`, `--dry-run`). Pure.
+ * A plan as a host's outcome shows it: the error that blocks a host, the binding rows, and the
+ * exact commands a rollout would send (`plan`, `--dry-run`). Pure.
  */
 import { CertfleetError } from "../model/errors.js";
-import type { ReportBinding } from "../report/schema.js";
+import type { BindingOutcome } from "./outcome.js";
 import { addBindingCommand, deleteBindingCommand, showBindingCommand, updateBindingCommand } from "../windows/commands.js";
-import type { HostPlan } from "./schema.js";
+import type { HostPlan } from "../plan/schema.js";
 
 export function planError(plan: HostPlan, host: string): CertfleetError | undefined {
   const blocking = plan.findings.filter((f) => f.blocking);
@@ -14,7 +14,7 @@ export function planError(plan: HostPlan, host: string): CertfleetError | undefi
   return new CertfleetError(kind, blocking.map((f) => f.message).join("; "), host);
 }
 
-export function plannedRows(plan: HostPlan): ReportBinding[] {
+export function plannedRows(plan: HostPlan): BindingOutcome[] {
   return plan.bindings.map((p) => ({ ...p.current, action: p.action, reason: p.reason, scope: p.scope }));
 }
 
