@@ -10,14 +10,11 @@ import type { BindingOutcome } from "./outcome.js";
 import type { HostSession } from "../session/host-session.js";
 import { changeBinding, type HostCapabilities } from "./change-binding.js";
 import { putBack } from "./put-back.js";
-import type { JournalWriter } from "../journal/journal.js";
+import type { HostJournal } from "../journal/host-journal.js";
 
 export interface ApplyContext {
-  journal: JournalWriter;
-  runId: string;
-  address: string;
+  journal: HostJournal;
   caps: HostCapabilities;
-  now: () => Date;
 }
 
 export interface HostApplyResult {
@@ -28,7 +25,6 @@ export interface HostApplyResult {
 }
 
 export async function applyHostPlan(session: HostSession, plan: HostPlan, ctx: ApplyContext): Promise<HostApplyResult> {
-  const host = plan.host;
   const commands: string[] = [];
   const rows: BindingOutcome[] = plan.bindings.map((p) => ({
     ...p.current,
@@ -41,12 +37,8 @@ export async function applyHostPlan(session: HostSession, plan: HostPlan, ctx: A
     .filter(({ p }) => p.action === "rebind" && p.desired !== undefined);
   if (work.length === 0) return { status: "unchanged", bindings: rows, commands };
 
-  const at = () => ctx.now().toISOString();
-  for (const { p } of work) {
-    ctx.journal.append({ type: "intent", runId: ctx.runId, at: at(), host, address: ctx.address, original: p.current, desired: p.desired! });
-  }
-  const done = (b: Binding, outcome: "rebound" | "restored" | "unchanged" | "failed" | "needs-attention") =>
-    ctx.journal.append({ type: "done", runId: ctx.runId, at: at(), host, kind: b.kind, endpoint: b.endpoint, outcome });
+  for (const { p } of work) ctx.journal.intent(p.current, p.desired!);
+  const done = ctx.journal.done;
 
   const moved: Array<{ index: number; original: Binding; desired: Binding }> = [];
   let error: CertfleetError | undefined;
@@ -86,7 +78,7 @@ export async function applyHostPlan(session: HostSession, plan: HostPlan, ctx: A
   if (!error) return { status: "changed", bindings: rows, commands };
 
   // Undo in reverse order so the host ends exactly as it was.
-  const backs = await putBack(session, moved.map((m) => ({ original: m.original, moved: m.desired })), ctx.caps, { ...ctx, host });
+  const backs = await putBack(session, moved.map((m) => ({ original: m.original, moved: m.desired })), ctx.caps, ctx.journal);
   backs.forEach((back, i) => {
     const row = rows[moved[i]!.index]!;
     commands.push(...back.commands);

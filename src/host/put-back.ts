@@ -6,15 +6,7 @@
 import type { Binding } from "../model/binding.js";
 import type { HostSession } from "../session/host-session.js";
 import { changeBinding, type ChangeOutcome, type HostCapabilities } from "./change-binding.js";
-import type { JournalWriter } from "../journal/journal.js";
-
-export interface JournalContext {
-  journal?: JournalWriter;
-  runId: string;
-  host: string;
-  address: string;
-  now: () => Date;
-}
+import type { HostJournal } from "../journal/host-journal.js";
 
 export interface Move {
   original: Binding;
@@ -23,22 +15,13 @@ export interface Move {
 }
 
 /** Outcomes in the order of `moves` (the work itself runs in reverse). */
-export async function putBack(session: HostSession, moves: readonly Move[], caps: HostCapabilities, ctx: JournalContext): Promise<ChangeOutcome[]> {
+export async function putBack(session: HostSession, moves: readonly Move[], caps: HostCapabilities, journal: HostJournal): Promise<ChangeOutcome[]> {
   const outcomes: ChangeOutcome[] = new Array(moves.length);
   for (let i = moves.length - 1; i >= 0; i--) {
     const { original, moved } = moves[i]!;
-    const at = () => ctx.now().toISOString();
-    ctx.journal?.append({ type: "intent", runId: ctx.runId, at: at(), host: ctx.host, address: ctx.address, original: moved, desired: original });
+    journal.intent(moved, original);
     const back = await changeBinding(session, moved, original, caps, { allowMissing: true });
-    ctx.journal?.append({
-      type: "done",
-      runId: ctx.runId,
-      at: at(),
-      host: ctx.host,
-      kind: original.kind,
-      endpoint: original.endpoint,
-      outcome: back.result === "changed" ? "restored" : "needs-attention",
-    });
+    journal.done(original, back.result === "changed" ? "restored" : "needs-attention");
     outcomes[i] = back;
   }
   return outcomes;

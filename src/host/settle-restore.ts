@@ -10,10 +10,8 @@ import type { BindingOutcome } from "./outcome.js";
 import type { HostSession } from "../session/host-session.js";
 import { sameBinding } from "../windows/commands.js";
 import { changeBinding, type HostCapabilities } from "./change-binding.js";
-import type { JournaledBinding, JournalRecord } from "../journal/journal.js";
-import type { JournalContext } from "./put-back.js";
-
-export type { JournalContext };
+import type { JournaledBinding } from "../journal/record.js";
+import type { HostJournal } from "../journal/host-journal.js";
 
 export interface RestoreResult {
   rows: BindingOutcome[];
@@ -24,14 +22,8 @@ export interface RestoreResult {
   error?: CertfleetError;
 }
 
-type Outcome = (JournalRecord & { type: "done" })["outcome"];
-
-function done(ctx: JournalContext, b: Binding, outcome: Outcome): void {
-  ctx.journal?.append({ type: "done", runId: ctx.runId, at: ctx.now().toISOString(), host: ctx.host, kind: b.kind, endpoint: b.endpoint, outcome });
-}
-
 /** Puts every journaled binding back to its original record; bindings already so are left alone. */
-export async function restoreJournaled(session: HostSession, items: readonly JournaledBinding[], caps: HostCapabilities, ctx: JournalContext): Promise<RestoreResult> {
+export async function restoreJournaled(session: HostSession, items: readonly JournaledBinding[], caps: HostCapabilities, journal: HostJournal): Promise<RestoreResult> {
   const rows: BindingOutcome[] = [];
   let changed = 0;
   let attention = false;
@@ -48,7 +40,7 @@ export async function restoreJournaled(session: HostSession, items: readonly Jou
       rows.push({ ...current, action: "none", before: current, after: current, reason: `changed by someone else since the rollout (now ${current.certHash}); left as it is` });
       continue;
     }
-    ctx.journal?.append({ type: "intent", runId: ctx.runId, at: ctx.now().toISOString(), host: ctx.host, address: ctx.address, original: current ?? item.desired, desired: item.original });
+    journal.intent(current ?? item.desired, item.original);
     const out = await changeBinding(session, current ?? item.original, item.original, caps, { allowMissing: true });
     const row: BindingOutcome = { ...item.original, before: current ?? undefined, after: out.after ?? undefined, action: "restored", reason: current ? `was ${current.certHash}` : "was missing" };
     if (out.result === "changed") {
@@ -61,7 +53,7 @@ export async function restoreJournaled(session: HostSession, items: readonly Jou
         row.manualCommand = out.manualCommands.join("\n");
       }
     }
-    done(ctx, item.original, out.result === "changed" ? "restored" : out.result === "needs-attention" ? "needs-attention" : "failed");
+    journal.done(item.original, out.result === "changed" ? "restored" : out.result === "needs-attention" ? "needs-attention" : "failed");
     rows.push(row);
   }
   return { rows, changed, attention, ...(error ? { error } : {}) };
@@ -76,25 +68,25 @@ export type SettleResult =
  * moved from whatever http.sys holds now (the original, nothing, or already the target) to the
  * record the interrupted run was heading for, which for a host it was putting back is the original.
  */
-export async function settleInterrupted(session: HostSession, items: readonly JournaledBinding[], caps: HostCapabilities, ctx: JournalContext): Promise<SettleResult> {
+export async function settleInterrupted(session: HostSession, items: readonly JournaledBinding[], caps: HostCapabilities, journal: HostJournal): Promise<SettleResult> {
   const finished: Array<{ item: JournaledBinding; after: Binding }> = [];
   for (const item of items.filter((i) => i.outcome === undefined)) {
     const current = await session.readBinding(item.original);
     if (current && current.certHash !== item.original.certHash && current.certHash !== item.desired.certHash) {
       // Someone else bound a third certificate since the crash: theirs is kept, as in a rollout.
-      done(ctx, item.original, "unchanged");
+      journal.done(item.original, "unchanged");
       continue;
     }
     const out = await changeBinding(session, current ?? item.original, item.desired, caps, { allowMissing: true });
     if (out.result === "changed") {
-      done(ctx, item.original, sameBinding(item.desired, item.original) ? "restored" : "rebound");
+      journal.done(item.original, sameBinding(item.desired, item.original) ? "restored" : "rebound");
       finished.push({ item, after: out.after });
       continue;
     }
-    done(ctx, item.original, out.result === "needs-attention" ? "needs-attention" : "failed");
+    journal.done(item.original, out.result === "needs-attention" ? "needs-attention" : "failed");
     // A host ends fully rebound or fully as it was: the bindings the interrupted run (or this
     // one) already moved go back too.
-    return { ok: false, error: out.error, restore: await restoreJournaled(session, items, caps, ctx) };
+    return { ok: false, error: out.error, restore: await restoreJournaled(session, items, caps, journal) };
   }
   return { ok: true, finished };
 }

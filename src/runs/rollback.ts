@@ -12,7 +12,9 @@ import type { HostOutcome, RunOutcome } from "../host/outcome.js";
 import { hostError, visitHost, type FleetDeps } from "../host/visit.js";
 import { manualRestore, type HostCapabilities } from "../host/change-binding.js";
 import { restoreJournaled } from "../host/settle-restore.js";
-import type { JournaledBinding, JournalWriter } from "../journal/journal.js";
+import type { JournalWriter } from "../journal/journal.js";
+import { hostJournal } from "../journal/host-journal.js";
+import { runRecord, type JournaledBinding } from "../journal/record.js";
 
 export interface RollbackOptions {
   items: JournaledBinding[];
@@ -26,7 +28,7 @@ export function rollbackHost(host: ResolvedHost, items: JournaledBinding[], deps
     deps,
     async (session, elapsed) => {
       const caps: HostCapabilities = { update: "unknown" };
-      const { rows, changed, attention, error } = await restoreJournaled(session, items, caps, { journal, runId, host: host.name, address: host.address, now: deps.now });
+      const { rows, changed, attention, error } = await restoreJournaled(session, items, caps, hostJournal(journal, { runId, host: host.name, address: host.address, now: deps.now }));
       return {
         name: host.name,
         address: host.address,
@@ -43,7 +45,7 @@ export function rollbackHost(host: ResolvedHost, items: JournaledBinding[], deps
 export async function runRollback(hosts: readonly ResolvedHost[], deps: FleetDeps, opts: RollbackOptions): Promise<RunOutcome> {
   const startedAt = deps.now().toISOString();
   const runId = randomUUID();
-  opts.journal?.append({ type: "run", runId, at: startedAt, command: "rollback" });
+  opts.journal?.append(runRecord(runId, startedAt, "rollback"));
   // Inventory order, as every other report, not the order hosts happened to finish in the journal.
   const itemsByHost = groupBy(opts.items, (i) => i.host);
   const byName = new Map(hosts.map((h) => [h.name, h]));

@@ -10,7 +10,8 @@ import type { ResolvedHost } from "../inventory/schema.js";
 import type { Target } from "../certificate/target.js";
 import type { HostOutcome, RunOutcome } from "../host/outcome.js";
 import type { FleetDeps } from "../host/visit.js";
-import { journaledBindings, type JournalRecord, type JournalWriter } from "../journal/journal.js";
+import { type JournalWriter } from "../journal/journal.js";
+import { journaledBindings, runRecord, type JournalRecord } from "../journal/record.js";
 import { rolloutHost, type RolloutHostOptions } from "../host/rollout-host.js";
 
 export interface RolloutRunOptions {
@@ -40,7 +41,7 @@ export async function runRollout(hosts: readonly ResolvedHost[], deps: FleetDeps
   const journaled = journaledBindings(opts.resumeFrom ?? []);
   const halfDone = journaled.filter((j) => j.outcome === undefined);
   if (opts.journal && !opts.dryRun) {
-    opts.journal.append({ type: "run", runId, at: startedAt, command: "rollout", newThumbprint: opts.target.newCert.thumbprint });
+    opts.journal.append(runRecord(runId, startedAt, "rollout", opts.target.newCert.thumbprint));
   }
 
   const results = new Map<string, HostOutcome>();

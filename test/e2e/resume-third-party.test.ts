@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { withSession } from "../../src/host/visit.js";
-import type { JournalRecord } from "../../src/journal/journal.js";
+import type { JournalRecord } from "../../src/journal/record.js";
 import { runRollout } from "../support/reported.js";
 import { APPID, demoCertificates } from "../../src/simulator/index.js";
 import { startHarness, type Harness } from "../support/harness.js";
@@ -91,7 +91,7 @@ describe("rollback when someone changed a binding after the rollout", () => {
     await sim.putBinding({ kind: "ipport", endpoint: "0.0.0.0:8443", certHash: unrelatedCert.thumbprint, appId: APPID.iis, storeName: "MY" });
 
     const { runRollback } = await import("../support/reported.js");
-    const { journaledBindings } = await import("../../src/journal/journal.js");
+    const { journaledBindings } = await import("../../src/journal/record.js");
     const back = await runRollback(h.hosts, h.freshDeps(), { items: journaledBindings(journal.records), concurrency: 1 });
     const byEndpoint = new Map(sim.bindings.map((b) => [b.endpoint, b]));
     expect(byEndpoint.get("0.0.0.0:443")).toEqual(before.find((b) => b.endpoint === "0.0.0.0:443"));

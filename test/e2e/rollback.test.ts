@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/program.js";
 import { Report } from "../../src/report/schema.js";
-import { journaledBindings } from "../../src/journal/journal.js";
+import { journaledBindings } from "../../src/journal/record.js";
 import { runRollback } from "../support/reported.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import {

@@ -14,7 +14,7 @@ import { startHarness, type Harness } from "../support/harness.js";
 import { runCli } from "../../src/cli/program.js";
 import { exitCodeFor } from "../../src/cli/output.js";
 import { addBindingCommand } from "../../src/windows/commands.js";
-import { journaledBindings } from "../../src/journal/journal.js";
+import { journaledBindings } from "../../src/journal/record.js";
 import {
   CHANGE_RE,
   CLI_VERIFY,

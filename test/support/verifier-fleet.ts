@@ -4,7 +4,8 @@
  */
 import { describeDer } from "../../src/certificate/read-file.js";
 import type { Target } from "../../src/certificate/target.js";
-import type { JournalRecord, JournalWriter } from "../../src/journal/journal.js";
+import type { JournalWriter } from "../../src/journal/journal.js";
+import type { JournalRecord } from "../../src/journal/record.js";
 import type { RolloutRunOptions } from "./reported.js";
 import type { VerifyTiming } from "../../src/verify/verify-endpoint.js";
 import type { SimCertificate, SimHost, SimSnapshot } from "../../src/simulator/index.js";

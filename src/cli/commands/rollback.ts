@@ -1,6 +1,7 @@
 import { reportFromRun } from "../../report/from-outcomes.js";
 import { Command } from "commander";
-import { journaledBindings, openJournal } from "../../journal/journal.js";
+import { openJournal } from "../../journal/journal.js";
+import { journaledBindings } from "../../journal/record.js";
 import { runRollback } from "../../runs/rollback.js";
 import { confirm } from "../confirm.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";

@@ -1,0 +1,22 @@
+/**
+ * What one host's visit may do with the journal: record the intent before a change and what it
+ * ended as after. The host's steps get this small object, never the file or the record format.
+ */
+import type { Binding } from "../model/binding.js";
+import type { JournalWriter } from "./journal.js";
+import { bindingDone, bindingIntent, type DoneOutcome, type RecordContext } from "./record.js";
+
+export interface HostJournal {
+  /** BEFORE changing a binding: its full original and the record the change aims for. */
+  intent(original: Binding, desired: Binding): void;
+  /** AFTER: what the binding ended as. */
+  done(binding: Pick<Binding, "kind" | "endpoint">, outcome: DoneOutcome): void;
+}
+
+/** A host's journal; without a writer (a dry run) nothing is recorded. */
+export function hostJournal(writer: JournalWriter | undefined, ctx: RecordContext): HostJournal {
+  return {
+    intent: (original, desired) => writer?.append(bindingIntent(ctx, original, desired)),
+    done: (binding, outcome) => writer?.append(bindingDone(ctx, binding, outcome)),
+  };
+}

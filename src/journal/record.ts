@@ -1,0 +1,112 @@
+/**
+ * The journal's record format and its rules, in one place:
+ * - an `intent` record is written (and fsync'd) BEFORE the change it describes, holding the full
+ *   original: what a restore puts back;
+ * - a `done` record is written AFTER, saying what the change ended as;
+ * - across runs (a resume appends to the same journal) the EARLIEST original of a thing wins: it
+ *   is what was there before certfleet first touched it.
+ *
+ * Each record names the `step` that wrote it. Bindings (http.sys, the rebind step) are the first
+ * payload; a later step (a certificate import, a registry value, a listener, a key grant) adds its
+ * own intent and done shapes to the unions below, keyed by its own `step` literal. Journals
+ * written before records named their step have no `step`: they are binding records.
+ */
+import { z } from "zod";
+import { Binding } from "../model/binding.js";
+import { Thumbprint } from "../model/thumbprint.js";
+
+const common = { runId: z.string(), at: z.string() };
+
+export const RunRecord = z.object({
+  type: z.literal("run"),
+  ...common,
+  command: z.enum(["rollout", "rollback"]),
+  newThumbprint: Thumbprint.optional(),
+  inventory: z.string().optional(),
+});
+
+export const DoneOutcome = z.enum(["rebound", "restored", "unchanged", "failed", "needs-attention"]);
+export type DoneOutcome = z.infer<typeof DoneOutcome>;
+
+/** Before an http.sys binding changes: the full record as read, and the record the change aims for. */
+export const BindingIntentRecord = z.object({
+  type: z.literal("intent"),
+  ...common,
+  step: z.literal("binding").optional(),
+  host: z.string(),
+  address: z.string(),
+  /** the full record as read just before the change: what a restore puts back. */
+  original: Binding,
+  /** the record the change aims for. */
+  desired: Binding,
+});
+
+/** After an http.sys binding's change: what it ended as. */
+export const BindingDoneRecord = z.object({
+  type: z.literal("done"),
+  ...common,
+  step: z.literal("binding").optional(),
+  host: z.string(),
+  kind: Binding.shape.kind,
+  endpoint: z.string(),
+  outcome: DoneOutcome,
+});
+
+export const JournalRecord = z.union([RunRecord, BindingIntentRecord, BindingDoneRecord]);
+export type JournalRecord = z.infer<typeof JournalRecord>;
+export type DoneRecord = z.infer<typeof BindingDoneRecord>;
+
+/** Who writes, for which host: what every record of one host's visit shares. */
+export interface RecordContext {
+  runId: string;
+  host: string;
+  address: string;
+  now: () => Date;
+}
+
+/** The first record of a run: which command, and for a rollout which certificate. */
+export function runRecord(runId: string, at: string, command: "rollout" | "rollback", newThumbprint?: string): JournalRecord {
+  return { type: "run", runId, at, command, ...(newThumbprint ? { newThumbprint } : {}) };
+}
+
+export function bindingIntent(ctx: RecordContext, original: Binding, desired: Binding): JournalRecord {
+  return { type: "intent", runId: ctx.runId, at: ctx.now().toISOString(), step: "binding", host: ctx.host, address: ctx.address, original, desired };
+}
+
+export function bindingDone(ctx: RecordContext, b: Pick<Binding, "kind" | "endpoint">, outcome: DoneOutcome): JournalRecord {
+  return { type: "done", runId: ctx.runId, at: ctx.now().toISOString(), step: "binding", host: ctx.host, kind: b.kind, endpoint: b.endpoint, outcome };
+}
+
+export interface JournaledBinding {
+  host: string;
+  address: string;
+  original: Binding;
+  desired: Binding;
+  /** the last outcome recorded for it, if the run got that far. */
+  outcome?: DoneRecord;
+}
+
+const bindingRecordKey = (host: string, kind: string, endpoint: string) => `${host}\u0000${kind}=${endpoint.toLowerCase()}`;
+
+/**
+ * Per host and binding key: the EARLIEST original (what was there before certfleet first touched
+ * it, across resumed runs) and the latest intent's desired record; a later intent clears the
+ * outcome (that binding is in flight again until its done record).
+ */
+export function journaledBindings(records: readonly JournalRecord[]): JournaledBinding[] {
+  const byKey = new Map<string, JournaledBinding>();
+  for (const r of records) {
+    if (r.type === "intent") {
+      const key = bindingRecordKey(r.host, r.original.kind, r.original.endpoint);
+      const seen = byKey.get(key);
+      if (seen) {
+        seen.desired = r.desired;
+        delete seen.outcome;
+      } else byKey.set(key, { host: r.host, address: r.address, original: r.original, desired: r.desired });
+    } else if (r.type === "done") {
+      const seen = byKey.get(bindingRecordKey(r.host, r.kind, r.endpoint));
+      if (seen) seen.outcome = r;
+    }
+  }
+  return [...byKey.values()];
+}
