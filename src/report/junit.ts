@@ -2,10 +2,18 @@ import { escapeMarkup as attr, escapeMarkupBlock as text } from "./escape.js";
 import type { Report, ReportBinding, ReportHost } from "./schema.js";
 
 /**
- * junit.xml for CI: one <testsuite> per host, one <testcase> per host × binding, plus one
- * testcase for the host itself when it has no bindings or a host-level error, so a host that
- * could not even be reached still fails the build. Everything is a failure or a skip, never an
- * <error>: CI systems treat both alike and certfleet's failures are all findings about hosts.
+ * junit.xml for CI: one <testsuite> per host; in it one <testcase> named `host` for the host
+ * itself, always, and one per binding (`<kind> <endpoint>`), so a good run and a bad run of the
+ * same fleet list the same test cases. (A host that cannot be reached has no known bindings: it
+ * has only its `host` case, which fails.)
+ *
+ * One failure per problem: a binding whose TLS proof failed or whose change failed is the
+ * failure, and the `host` case then passes; the `host` case fails only for a problem no binding
+ * carries (unreachable, authentication, a blocked plan, ...). A change never made is never a
+ * failure: bindings a failed host never got to, and hosts a halted rollout never started, are
+ * `skipped` ("not attempted"); bindings put back because another one failed are `skipped` too.
+ * Everything is a failure or a skip, never an <error>: CI systems treat both alike and
+ * certfleet's failures are all findings about hosts.
  */
 
 type Outcome =
@@ -20,7 +28,7 @@ interface TestCase {
 }
 
 export function renderJunit(report: Report): string {
-  const suites = report.hosts.map((h) => ({ host: h, cases: testCases(h) }));
+  const suites = report.hosts.map((h) => ({ host: h, cases: testCases(h, report.command) }));
   const count = (cases: TestCase[], kind: Outcome["kind"]): number => cases.filter((c) => c.outcome.kind === kind).length;
   const all = suites.flatMap((s) => s.cases);
   const totalMs = Date.parse(report.finishedAt) - Date.parse(report.startedAt);
@@ -47,29 +55,19 @@ export function renderJunit(report: Report): string {
   return `${lines.join("\n")}\n`;
 }
 
-function testCases(h: ReportHost): TestCase[] {
-  const cases: TestCase[] = [];
+function testCases(h: ReportHost, command: Report["command"]): TestCase[] {
   const hostFailed = h.status === "failed" || h.status === "needs-attention";
-
-  if (h.bindings.length === 0 || h.error) {
-    cases.push({ name: "host", outcome: hostOutcome(h), timeSeconds: h.durationMs / 1000 });
-  }
-  for (const b of h.bindings) cases.push({ name: `${b.kind} ${b.endpoint}`, outcome: bindingOutcome(h, b, hostFailed) });
-
-  // A failed host must fail the build even when no single binding and no error says why.
-  if (hostFailed && !cases.some((c) => c.outcome.kind === "failure")) {
-    cases.push({
-      name: "host",
-      outcome: { kind: "failure", type: h.status, message: `${h.name} ended ${h.status}`, body: hostBody(h) },
-      timeSeconds: h.durationMs / 1000,
-    });
-  }
-  return cases;
+  const bindings = h.bindings.map((b) => ({ name: `${b.kind} ${b.endpoint}`, outcome: bindingOutcome(h, b, hostFailed, command) }));
+  const carried = bindings.some((c) => c.outcome.kind === "failure");
+  return [{ name: "host", outcome: hostOutcome(h, hostFailed, carried), timeSeconds: h.durationMs / 1000 }, ...bindings];
 }
 
-function hostOutcome(h: ReportHost): Outcome {
-  if (h.status === "halted") return { kind: "skipped", message: "not attempted: the rollout was halted by the failure budget" };
-  if (h.error || h.status === "failed" || h.status === "needs-attention") {
+const NOT_STARTED = "not attempted: the rollout was halted (failure budget or Ctrl-C) before this host started";
+
+/** The host's own case: fails only for a problem that no binding case already fails for. */
+function hostOutcome(h: ReportHost, hostFailed: boolean, carriedByBinding: boolean): Outcome {
+  if (h.status === "halted") return { kind: "skipped", message: NOT_STARTED };
+  if ((h.error || hostFailed) && !carriedByBinding) {
     return {
       kind: "failure",
       type: h.error?.kind ?? h.status,
@@ -80,8 +78,8 @@ function hostOutcome(h: ReportHost): Outcome {
   return { kind: "pass" };
 }
 
-function bindingOutcome(h: ReportHost, b: ReportBinding, hostFailed: boolean): Outcome {
-  if (h.status === "halted") return { kind: "skipped", message: "not attempted: the rollout was halted by the failure budget" };
+function bindingOutcome(h: ReportHost, b: ReportBinding, hostFailed: boolean, command: Report["command"]): Outcome {
+  if (h.status === "halted") return { kind: "skipped", message: NOT_STARTED };
   const v = b.verify;
   if (v && !v.ok && !v.skipped) {
     const served = v.servedThumbprint ?? "nothing";
@@ -95,7 +93,7 @@ function bindingOutcome(h: ReportHost, b: ReportBinding, hostFailed: boolean): O
     ];
     return { kind: "failure", type: "verify", message: `served ${served}${expected}`, body: details.filter(Boolean).join("\n") };
   }
-  if (b.action === "failed" || (hostFailed && b.action === "restored")) {
+  if (b.action === "failed") {
     const lines = [
       b.reason ?? "",
       h.error ? `${h.error.kind}: ${h.error.message}` : "",
@@ -105,9 +103,14 @@ function bindingOutcome(h: ReportHost, b: ReportBinding, hostFailed: boolean): O
     return {
       kind: "failure",
       type: h.error?.kind ?? "apply",
-      message: b.action === "failed" ? `${b.kind} ${b.endpoint}: change failed and was not restored` : `${b.kind} ${b.endpoint}: change rolled back`,
+      message: `${b.kind} ${b.endpoint}: ${b.manualCommand ? "change failed and was not restored" : "change failed"}`,
       body: lines.filter(Boolean).join("\n"),
     };
+  }
+  if (hostFailed && command === "rollout") {
+    // Moved and put back because of another binding's problem, or never reached: not a failure of its own.
+    if (b.action === "restored") return { kind: "skipped", message: `put back: ${h.error ? h.error.message : `${h.name} ended ${h.status}`}` };
+    if (b.scope === "old") return { kind: "skipped", message: `not attempted: ${h.error ? `${h.error.kind}: ${h.error.message}` : `${h.name} ended ${h.status}`}` };
   }
   if (v?.skipped) return { kind: "skipped", message: v.error ?? "not checked" };
   return { kind: "pass" };

@@ -76,13 +76,15 @@ describe("renderJunit", () => {
     expect(num(root.time)).toBeCloseTo(152.508, 3);
   });
 
-  it("has one testcase per host × binding, classname certfleet.<host>, name <kind> <endpoint>", () => {
+  it("has a testcase `host` and one per binding, classname certfleet.<host>, name <kind> <endpoint>", () => {
     expect(byHost("web01").cases.map((c) => [c.classname, c.name])).toEqual([
+      ["certfleet.web01", "host"],
       ["certfleet.web01", "ipport 0.0.0.0:443"],
       ["certfleet.web01", "hostnameport www.example.com:443"],
       ["certfleet.web01", "ipport [::]:443"],
     ]);
     expect(byHost("web01").cases.map((c) => [!!c.failure, c.skipped])).toEqual([
+      [false, false],
       [false, false],
       [false, false],
       [false, true], // [::] not checked: no IPv6 address
@@ -98,9 +100,42 @@ describe("renderJunit", () => {
     );
     expect(mismatch?.failure?.body).toContain("attempts: 12");
     expect(mismatch?.failure?.body).toContain("served 0f1e2d3c4b5a69788796a5b4c3d2e1f00a1b2c3d (CN=*.example.com)");
-    // a host-level error gets its own testcase too
-    expect(web02.cases.map((c) => c.name)).toEqual(["host", "ipport 10.0.0.12:443", "hostnameport shop.example.com:443"]);
-    expect(web02.cases.every((c) => c.failure)).toBe(true);
+  });
+
+  it("one failure per problem: the mismatch fails; the host case and the binding put back with it do not", () => {
+    const web02 = byHost("web02");
+    expect(web02.cases.map((c) => [c.name, c.failure ? "failure" : c.skipped ? "skipped" : "pass"])).toEqual([
+      ["host", "pass"],
+      ["ipport 10.0.0.12:443", "failure"],
+      ["hostnameport shop.example.com:443", "skipped"],
+    ]);
+    expect(xml).toMatch(/name="hostnameport shop\.example\.com:443">\n\s*<skipped message="put back: 10\.0\.0\.12:443 still served/);
+    expect(num(web02.attrs.failures)).toBe(1);
+  });
+
+  it("a failed host's bindings that were never attempted are skipped, never failures", () => {
+    const report: Report = {
+      ...sampleReport,
+      hosts: [
+        {
+          name: "web09",
+          address: "10.0.0.19",
+          status: "failed",
+          durationMs: 10,
+          error: { kind: "precondition", message: "the new certificate is not in LocalMachine\\My" },
+          bindings: [
+            { ...sampleReport.hosts[0]!.bindings[0]!, before: undefined, after: undefined, verify: undefined, action: "none", scope: "old", reason: "not changed (host blocked)" },
+            { ...sampleReport.hosts[0]!.bindings[1]!, before: undefined, after: undefined, verify: undefined, action: "none", scope: "unrelated" },
+          ],
+        },
+      ],
+    };
+    const cases = parse(renderJunit(report)).suites[0]!.cases;
+    expect(cases.map((c) => [c.name, c.failure?.type ?? (c.skipped ? "skipped" : "pass")])).toEqual([
+      ["host", "precondition"],
+      ["ipport 0.0.0.0:443", "skipped"],
+      ["hostnameport www.example.com:443", "pass"],
+    ]);
   });
 
   it("fails the needs-attention binding with the netsh text and the manual command", () => {
@@ -147,7 +182,8 @@ describe("renderJunit", () => {
 
   it("passes every reachable host of a discover report and fails the unreachable ones", () => {
     const d = parse(renderJunit(discoverReport));
-    expect(num(d.root.tests)).toBe(5 + 3);
+    // six hosts (each with its `host` case) and five bindings among the reachable ones
+    expect(num(d.root.tests)).toBe(6 + 5);
     expect(num(d.root.failures)).toBe(3);
     expect(num(d.root.skipped)).toBe(0);
   });
