@@ -91,6 +91,11 @@ export function parseCertutilStore(text: string): CertutilParseResult {
     const t = line.trim();
     if (BLOCK_START.test(t)) {
       blocks.push({ title: t.replace(/^=+ *| *=+$/g, ""), lines: [] });
+    } else if (blocks.length === 0 && isCertificateField(line)) {
+      // A cut or filtered listing can start at a certificate's first field, with no
+      // "==== Certificate N ====" line before it: read that certificate, and say so.
+      warnings.push("certutil output starts without a \"==== Certificate N ====\" line (a cut or filtered listing?); read from its first field");
+      blocks.push({ title: "certificate without a header", lines: [line] });
     } else if (blocks.length > 0 && !/^certutil:/i.test(t)) {
       blocks[blocks.length - 1]!.lines.push(line);
     }
@@ -179,6 +184,14 @@ function privateKeyState(lines: readonly string[]): PrivateKeyState {
   // the container lines alone then prove nothing.
   const unreadVerdict = lines.slice(firstKeyLine + 1).some((l) => l.trim() !== "" && !/^\s/.test(l) && !HAS_KEY.some((re) => re.test(l)));
   return unreadVerdict ? "unknown" : true;
+}
+
+/** A `Label: value` line whose label is one of a certificate's fields (any language certutil prints). */
+function isCertificateField(line: string): boolean {
+  const m = /^\s*([^:=]+?)\s*:\s*(.*)$/.exec(line);
+  if (!m) return false;
+  const label = normLabel(m[1] ?? "");
+  return LABELS.has(label) || /\(sha-?1\)$/.test(label);
 }
 
 function normLabel(label: string): string {

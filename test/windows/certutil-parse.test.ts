@@ -190,6 +190,38 @@ describe("parseCertutilStore edge cases", () => {
     });
   });
 
+  it("a listing that starts at a certificate's first field (no ==== Certificate N ==== line) is read, with a warning", () => {
+    // The pki-lab sample cut after its header lines, as `more +2` or a copy from the middle gives it.
+    const full = sample("certutil-store-my-not-exportable-template-pki-lab.txt");
+    const cut = full.slice(full.indexOf("Serial Number:"));
+    const all = parseCertutilStore(full);
+    const r = parseCertutilStore(cut);
+    expect(r.certificates).toEqual(all.certificates);
+    expect(r.certificates.map((c) => c.thumbprint)).toEqual(["b5dda40e3b765bdedf01097556f48d3b8a68a194", "43a58496d237b3e0e1e463172f4d64e87b59dad7"]);
+    expect(r.warnings).toEqual(['certutil output starts without a "==== Certificate N ====" line (a cut or filtered listing?); read from its first field']);
+  });
+
+  it("findstr output without the header line still gives the certificate (subject and hash)", () => {
+    const text = "Subject: CN=*.my-domain.com, OU=PositiveSSL Wildcard\r\nCert Hash(sha1): 12 34 56 78 90 12 34 56 78 90 12 34 56 78 90 12 34 56 78 90\r\n";
+    const r = parseCertutilStore(text);
+    expect(r.certificates).toEqual([{ thumbprint: "1234567890123456789012345678901234567890", subject: "CN=*.my-domain.com, OU=PositiveSSL Wildcard", hasPrivateKey: "unknown" }]);
+    expect(r.warnings).toHaveLength(1);
+  });
+
+  it("a listing cut after a certificate's hash warns about that certificate instead of dropping it silently", () => {
+    const text = " NotAfter: 4/25/2027 7:36 PM\r\nSubject: CN=PKI Admin\r\nNon-root Certificate\r\n";
+    const r = parseCertutilStore(text);
+    expect(r.certificates).toEqual([]);
+    expect(r.warnings).toEqual([
+      'certutil output starts without a "==== Certificate N ====" line (a cut or filtered listing?); read from its first field',
+      "certutil certificate without a header (CN=PKI Admin): no certificate hash; certificate skipped",
+    ]);
+  });
+
+  it("a store name line before the first header is not a certificate", () => {
+    expect(parseCertutilStore('My "Personal"\r\nCertUtil: -store command completed successfully.\r\n')).toEqual({ certificates: [], warnings: [] });
+  });
+
   it("an empty store is zero certificates", () => {
     check('My "Personal"\nCertUtil: -store command completed successfully.\n', { certificates: [], warnings: [] });
   });
