@@ -8,13 +8,12 @@ import { CertfleetError } from "../model/errors.js";
 import type { HostPlan } from "../plan/schema.js";
 import type { BindingOutcome } from "./outcome.js";
 import type { HostSession } from "../session/host-session.js";
-import { changeBinding, type HostCapabilities } from "./change-binding.js";
+import { changeBinding } from "./change-binding.js";
 import { putBack } from "./put-back.js";
 import type { HostJournal } from "../journal/host-journal.js";
 
 export interface ApplyContext {
   journal: HostJournal;
-  caps: HostCapabilities;
 }
 
 export interface HostApplyResult {
@@ -47,7 +46,7 @@ export async function applyHostPlan(session: HostSession, plan: HostPlan, ctx: A
   for (const { p, index } of work) {
     const original = p.current;
     const desired = p.desired!;
-    const outcome = await changeBinding(session, original, desired, ctx.caps);
+    const outcome = await changeBinding(session, original, desired);
     commands.push(...outcome.commands);
     const row = rows[index]!;
     row.before = original;
@@ -78,7 +77,7 @@ export async function applyHostPlan(session: HostSession, plan: HostPlan, ctx: A
   if (!error) return { status: "changed", bindings: rows, commands };
 
   // Undo in reverse order so the host ends exactly as it was.
-  const backs = await putBack(session, moved.map((m) => ({ original: m.original, moved: m.desired })), ctx.caps, ctx.journal);
+  const backs = await putBack(session, moved.map((m) => ({ original: m.original, moved: m.desired })), ctx.journal);
   backs.forEach((back, i) => {
     const row = rows[moved[i]!.index]!;
     commands.push(...back.commands);

@@ -6,15 +6,9 @@
  */
 import type { Binding } from "../model/binding.js";
 import { CertfleetError } from "../model/errors.js";
-import type { HostSession } from "../session/host-session.js";
+import type { ChangeOp, ChangeReply, ChangeSession, HostCapabilities } from "../session/host-session.js";
 import { isConnectionLost } from "../transport/transport.js";
-import { addBindingCommand, deleteBindingCommand, sameBinding, updateBindingCommand } from "../windows/commands.js";
-import { classifyNetshResult } from "../windows/netsh-result.js";
-
-export interface HostCapabilities {
-  /** whether `netsh http update sslcert` exists; learned at the first try (absent on 2012 R2). */
-  update: "unknown" | "yes" | "no";
-}
+import { addBindingCommand, deleteBindingCommand, sameBinding } from "../windows/commands.js";
 
 export type ChangeOutcome =
   | { result: "changed"; after: Binding; commands: string[] }
@@ -33,13 +27,7 @@ export interface ChangeOptions {
 
 const MAX_STEPS = 12;
 
-export async function changeBinding(
-  session: HostSession,
-  from: Binding,
-  to: Binding,
-  caps: HostCapabilities,
-  options: ChangeOptions = {},
-): Promise<ChangeOutcome> {
+export async function changeBinding(session: ChangeSession, from: Binding, to: Binding, options: ChangeOptions = {}): Promise<ChangeOutcome> {
   const host = session.host;
   const commands: string[] = [];
   let phase: "forward" | "restore" = "forward";
@@ -56,20 +44,21 @@ export async function changeBinding(
   let fresh = false;
   let writing = false;
 
-  const exec = async (command: string) => {
-    commands.push(command);
-    mutated = true;
-    fresh = false;
-    writing = true;
-    const out = await session.run(command);
+  const send = async (op: ChangeOp, b: Binding): Promise<ChangeReply> => {
+    const reply = await session.change(op, b, (command) => {
+      commands.push(command);
+      mutated = true;
+      fresh = false;
+      writing = true;
+    });
     writing = false;
-    return { out, result: classifyNetshResult(out.text, out.code) };
+    return reply;
   };
-  const fail = (what: string, text: string) => {
-    const r = classifyNetshResult(text, null);
+  const fail = (what: string, reply: ChangeReply) => {
+    const r = reply.result;
     // Error 5 / 740 on a change means the session lost (or never had) its elevation.
     const kind = !r.ok && (r.reason === "access-denied" || r.reason === "elevation-required") ? "elevation" : "apply";
-    return new CertfleetError(kind, `${what} ${to.endpoint} failed`, host, text.trim());
+    return new CertfleetError(kind, `${what} ${to.endpoint} failed`, host, reply.text.trim());
   };
 
   for (let step = 0; step < MAX_STEPS; step++) {
@@ -96,9 +85,9 @@ export async function changeBinding(
             return { result: "untouched", after: null, commands, error: new CertfleetError("precondition", `binding ${from.endpoint} no longer exists (changed since the plan)`, host) };
           }
           triedForward = true;
-          const add = await exec(addBindingCommand(session.shell, to, host));
+          const add = await send("add", to);
           if (!add.result.ok) {
-            firstError ??= fail("add of", add.out.text);
+            firstError ??= fail("add of", add);
             phase = "restore";
           }
           continue;
@@ -121,35 +110,30 @@ export async function changeBinding(
           return { result: "untouched", after: current, commands, error: firstError };
         }
         triedForward = true;
-        if (caps.update !== "no") {
-          const upd = await exec(updateBindingCommand(session.shell, to, host));
-          if (upd.result.ok) {
-            caps.update = "yes";
-            continue;
-          }
-          if (upd.result.reason === "command-not-found" || upd.result.reason === "syntax") {
-            caps.update = "no";
-          } else {
-            firstError = fail("update of", upd.out.text);
+        if (session.learned.update !== "no") {
+          const upd = await send("update", to);
+          if (upd.result.ok) continue;
+          // The session learned from this reply whether the host has `update` at all.
+          if (updateSupport(session) !== "no") {
+            firstError = fail("update of", upd);
             continue;
           }
         }
         // Both add commands must be buildable BEFORE the delete: never remove what cannot be put back.
-        let addTo: string;
         try {
-          addTo = addBindingCommand(session.shell, to, host);
+          addBindingCommand(session.shell, to, host);
           addBindingCommand(session.shell, from, host);
         } catch (err) {
           return { result: "untouched", after: current, commands, error: err as CertfleetError };
         }
-        const del = await exec(deleteBindingCommand(session.shell, from, host));
+        const del = await send("delete", from);
         if (!del.result.ok) {
-          firstError = fail("delete of", del.out.text);
+          firstError = fail("delete of", del);
           continue;
         }
-        const add = await exec(addTo);
+        const add = await send("add", to);
         if (!add.result.ok) {
-          firstError = fail("add of", add.out.text);
+          firstError = fail("add of", add);
           phase = "restore";
         }
         continue;
@@ -160,19 +144,19 @@ export async function changeBinding(
         return { result: "restored", after: current, commands, error: firstError! };
       }
       if (current !== null) {
-        if (caps.update === "yes" && !triedUpdateBack) {
+        if (session.learned.update === "yes" && !triedUpdateBack) {
           triedUpdateBack = true;
-          const upd = await exec(updateBindingCommand(session.shell, from, host));
+          const upd = await send("update", from);
           if (upd.result.ok) continue;
         }
         // Re-created, yet it reads back differently (a value netsh cannot reproduce): deleting it
         // again cannot do better, and a step budget running out after the delete would lose it.
         if (putBack) break;
-        const del = await exec(deleteBindingCommand(session.shell, current, host));
+        const del = await send("delete", current);
         if (!del.result.ok) break;
         continue;
       }
-      const add = await exec(addBindingCommand(session.shell, from, host));
+      const add = await send("add", from);
       if (add.result.ok) putBack = true;
       if (!add.result.ok) {
         const again = await session.readBinding(from).catch(() => null);
@@ -212,6 +196,11 @@ export async function changeBinding(
     commands,
     manualCommands: manualRestore(from, current),
   };
+}
+
+/** Read through a function: the session learns it while a change is in flight. */
+function updateSupport(session: ChangeSession): HostCapabilities["update"] {
+  return session.learned.update;
 }
 
 /** What an operator runs by hand (cmd.exe, elevated) to put `original` back. */

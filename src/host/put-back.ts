@@ -5,7 +5,7 @@
  */
 import type { Binding } from "../model/binding.js";
 import type { HostSession } from "../session/host-session.js";
-import { changeBinding, type ChangeOutcome, type HostCapabilities } from "./change-binding.js";
+import { changeBinding, type ChangeOutcome } from "./change-binding.js";
 import type { HostJournal } from "../journal/host-journal.js";
 
 export interface Move {
@@ -15,12 +15,12 @@ export interface Move {
 }
 
 /** Outcomes in the order of `moves` (the work itself runs in reverse). */
-export async function putBack(session: HostSession, moves: readonly Move[], caps: HostCapabilities, journal: HostJournal): Promise<ChangeOutcome[]> {
+export async function putBack(session: HostSession, moves: readonly Move[], journal: HostJournal): Promise<ChangeOutcome[]> {
   const outcomes: ChangeOutcome[] = new Array(moves.length);
   for (let i = moves.length - 1; i >= 0; i--) {
     const { original, moved } = moves[i]!;
     journal.intent(moved, original);
-    const back = await changeBinding(session, moved, original, caps, { allowMissing: true });
+    const back = await changeBinding(session, moved, original, { allowMissing: true });
     journal.done(original, back.result === "changed" ? "restored" : "needs-attention");
     outcomes[i] = back;
   }

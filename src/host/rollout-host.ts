@@ -14,7 +14,6 @@ import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
 import { verifyBindings } from "../verify/verify-bindings.js";
 import { hostError, visitHost, type FleetDeps } from "./visit.js";
 import { applyHostPlan } from "./apply-host.js";
-import type { HostCapabilities } from "./change-binding.js";
 import { putBack } from "./put-back.js";
 import type { JournalWriter } from "../journal/journal.js";
 import { hostJournal, type HostJournal } from "../journal/host-journal.js";
@@ -38,12 +37,11 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
     host,
     deps,
     async (session, elapsed) => {
-      const caps: HostCapabilities = { update: "unknown" };
       const journal = hostJournal(opts.dryRun ? undefined : opts.journal, { runId: opts.runId, host: host.name, address: host.address, now: deps.now });
       let resumed: Array<{ item: JournaledBinding; after: Binding }> = [];
       if (opts.resume && opts.resume.some((j) => j.outcome === undefined) && !opts.dryRun) {
         deps.progress.hostStep?.(host.name, "settling what the interrupted run left half-done");
-        const settled = await settleInterrupted(session, opts.resume, caps, journal);
+        const settled = await settleInterrupted(session, opts.resume, journal);
         if (!settled.ok) {
           const { rows, attention } = settled.restore;
           const status = attention ? "needs-attention" : "failed";
@@ -71,10 +69,10 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
         const rows = resumedRows(plannedRows(plan), opts.resume ?? []);
         if (!opts.verify.enabled) return { ...base, status: "changed", durationMs: elapsed(), bindings: rows } satisfies HostOutcome;
         deps.progress.hostStep?.(host.name, "verifying over TLS");
-        return await verifyOrRestore(session, host, base, rows, [], caps, journal, opts, elapsed);
+        return await verifyOrRestore(session, host, base, rows, [], journal, opts, elapsed);
       }
       deps.progress.hostStep?.(host.name, `rebinding ${plan.bindings.filter((b) => b.action === "rebind").length} binding(s)`);
-      const applied = await applyHostPlan(session, plan, { journal, caps });
+      const applied = await applyHostPlan(session, plan, { journal });
       if (applied.status !== "changed") {
         return { ...base, status: applied.status, durationMs: elapsed(), error: hostError(applied.error, host.name), bindings: applied.bindings, commands: applied.commands } satisfies HostOutcome;
       }
@@ -82,7 +80,7 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
         return { ...base, status: "changed", durationMs: elapsed(), bindings: applied.bindings, commands: applied.commands } satisfies HostOutcome;
       }
       deps.progress.hostStep?.(host.name, "verifying over TLS");
-      return await verifyOrRestore(session, host, base, applied.bindings, applied.commands, caps, journal, opts, elapsed);
+      return await verifyOrRestore(session, host, base, applied.bindings, applied.commands, journal, opts, elapsed);
     },
     summaryOf,
     wave,
@@ -95,7 +93,6 @@ async function verifyOrRestore(
   base: Omit<HostOutcome, "status" | "durationMs" | "bindings">,
   rows: BindingOutcome[],
   commands: string[],
-  caps: HostCapabilities,
   journal: HostJournal,
   opts: RolloutHostOptions,
   elapsed: () => number,
@@ -114,7 +111,7 @@ async function verifyOrRestore(
   // The endpoint does not serve what http.sys now holds: put the host back as it was.
   const error = new CertfleetError("verify", `${bad.map((r) => `${r.endpoint}: ${r.proof!.error ?? "mismatch"}`).join("; ")}; the host was restored`, host.name);
   const moves = rebound.map((r) => ({ original: r.before!, moved: r.after ?? { ...r.before!, certHash: opts.target.newCert.thumbprint } }));
-  const backs = await putBack(session, moves, caps, journal);
+  const backs = await putBack(session, moves, journal);
   let attention = false;
   backs.forEach((back, i) => {
     const r = rebound[i]!;

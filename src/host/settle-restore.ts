@@ -9,7 +9,7 @@ import type { CertfleetError } from "../model/errors.js";
 import type { BindingOutcome } from "./outcome.js";
 import type { HostSession } from "../session/host-session.js";
 import { sameBinding } from "../windows/commands.js";
-import { changeBinding, type HostCapabilities } from "./change-binding.js";
+import { changeBinding } from "./change-binding.js";
 import type { JournaledBinding } from "../journal/record.js";
 import type { HostJournal } from "../journal/host-journal.js";
 
@@ -23,7 +23,7 @@ export interface RestoreResult {
 }
 
 /** Puts every journaled binding back to its original record; bindings already so are left alone. */
-export async function restoreJournaled(session: HostSession, items: readonly JournaledBinding[], caps: HostCapabilities, journal: HostJournal): Promise<RestoreResult> {
+export async function restoreJournaled(session: HostSession, items: readonly JournaledBinding[], journal: HostJournal): Promise<RestoreResult> {
   const rows: BindingOutcome[] = [];
   let changed = 0;
   let attention = false;
@@ -41,7 +41,7 @@ export async function restoreJournaled(session: HostSession, items: readonly Jou
       continue;
     }
     journal.intent(current ?? item.desired, item.original);
-    const out = await changeBinding(session, current ?? item.original, item.original, caps, { allowMissing: true });
+    const out = await changeBinding(session, current ?? item.original, item.original, { allowMissing: true });
     const row: BindingOutcome = { ...item.original, before: current ?? undefined, after: out.after ?? undefined, action: "restored", reason: current ? `was ${current.certHash}` : "was missing" };
     if (out.result === "changed") {
       changed++;
@@ -68,7 +68,7 @@ export type SettleResult =
  * moved from whatever http.sys holds now (the original, nothing, or already the target) to the
  * record the interrupted run was heading for, which for a host it was putting back is the original.
  */
-export async function settleInterrupted(session: HostSession, items: readonly JournaledBinding[], caps: HostCapabilities, journal: HostJournal): Promise<SettleResult> {
+export async function settleInterrupted(session: HostSession, items: readonly JournaledBinding[], journal: HostJournal): Promise<SettleResult> {
   const finished: Array<{ item: JournaledBinding; after: Binding }> = [];
   for (const item of items.filter((i) => i.outcome === undefined)) {
     const current = await session.readBinding(item.original);
@@ -77,7 +77,7 @@ export async function settleInterrupted(session: HostSession, items: readonly Jo
       journal.done(item.original, "unchanged");
       continue;
     }
-    const out = await changeBinding(session, current ?? item.original, item.desired, caps, { allowMissing: true });
+    const out = await changeBinding(session, current ?? item.original, item.desired, { allowMissing: true });
     if (out.result === "changed") {
       journal.done(item.original, sameBinding(item.desired, item.original) ? "restored" : "rebound");
       finished.push({ item, after: out.after });
@@ -86,7 +86,7 @@ export async function settleInterrupted(session: HostSession, items: readonly Jo
     journal.done(item.original, out.result === "needs-attention" ? "needs-attention" : "failed");
     // A host ends fully rebound or fully as it was: the bindings the interrupted run (or this
     // one) already moved go back too.
-    return { ok: false, error: out.error, restore: await restoreJournaled(session, items, caps, journal) };
+    return { ok: false, error: out.error, restore: await restoreJournaled(session, items, journal) };
   }
   return { ok: true, finished };
 }

@@ -10,7 +10,7 @@ import type { ResolvedHost } from "../inventory/schema.js";
 import { CertfleetError } from "../model/errors.js";
 import type { HostOutcome, RunOutcome } from "../host/outcome.js";
 import { hostError, visitHost, type FleetDeps } from "../host/visit.js";
-import { manualRestore, type HostCapabilities } from "../host/change-binding.js";
+import { manualRestore } from "../host/change-binding.js";
 import { restoreJournaled } from "../host/settle-restore.js";
 import type { JournalWriter } from "../journal/journal.js";
 import { hostJournal } from "../journal/host-journal.js";
@@ -27,8 +27,7 @@ export function rollbackHost(host: ResolvedHost, items: JournaledBinding[], deps
     host,
     deps,
     async (session, elapsed) => {
-      const caps: HostCapabilities = { update: "unknown" };
-      const { rows, changed, attention, error } = await restoreJournaled(session, items, caps, hostJournal(journal, { runId, host: host.name, address: host.address, now: deps.now }));
+      const { rows, changed, attention, error } = await restoreJournaled(session, items, hostJournal(journal, { runId, host: host.name, address: host.address, now: deps.now }));
       return {
         name: host.name,
         address: host.address,

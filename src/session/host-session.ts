@@ -8,7 +8,8 @@ import { bindingKey } from "../model/binding.js";
 import { CertfleetError } from "../model/errors.js";
 import type { HostState, RemoteShell } from "../model/host-state.js";
 import type { Transport } from "../transport/transport.js";
-import { SHELL_PROBE, discoverCommand, isSendable, showBindingCommand } from "../windows/commands.js";
+import { SHELL_PROBE, addBindingCommand, deleteBindingCommand, discoverCommand, isSendable, showBindingCommand, updateBindingCommand } from "../windows/commands.js";
+import { classifyNetshResult, type NetshResult } from "../windows/netsh-result.js";
 import { printable } from "../windows/grammar.js";
 import { parseCertutilStore } from "../windows/certutil-parse.js";
 import { decodeWindowsOutput, parseActiveCodePage } from "../windows/decode.js";
@@ -31,14 +32,51 @@ export interface CommandOutput {
   code: number | null;
 }
 
+/** What the session has learned about the host during this visit. */
+export interface HostCapabilities {
+  /** whether `netsh http update sslcert` exists; learned at the first try (absent on 2012 R2). */
+  update: "unknown" | "yes" | "no";
+}
+
+export type ChangeOp = "add" | "delete" | "update";
+
+/** A change command's reply, classified (never left as text for the caller to read). */
+export interface ChangeReply {
+  command: string;
+  result: NetshResult;
+  /** what the host printed, for the operator (an error's `remote`). */
+  text: string;
+}
+
+/**
+ * What the binding change protocol needs from a session: read a binding, send one classified
+ * change, reconnect. HostSession implements it over a transport; tests script it.
+ */
+export interface ChangeSession {
+  readonly host: string;
+  readonly shell: RemoteShell;
+  readonly learned: HostCapabilities;
+  readBinding(ref: Pick<Binding, "kind" | "endpoint">): Promise<Binding | null>;
+  /** Builds the command (throws when a value fails the grammar: nothing sent), calls `sending`, sends it. */
+  change(op: ChangeOp, binding: Binding, sending: (command: string) => void): Promise<ChangeReply>;
+  reconnect(): Promise<void>;
+}
+
+const BUILDERS: Record<ChangeOp, (shell: RemoteShell, b: Binding, host: string) => string> = {
+  add: addBindingCommand,
+  delete: deleteBindingCommand,
+  update: updateBindingCommand,
+};
+
 // ERROR_FILE_NOT_FOUND as netsh prints it in English, German and French.
 const FILE_NOT_FOUND = /cannot find the file|angegebene Datei nicht finden|fichier spécifié est introuvable|error: 2\b/i;
 
-export class HostSession {
+export class HostSession implements ChangeSession {
   private transport: Transport | undefined;
   private resolvedShell: RemoteShell | undefined;
   /** the console's OEM code page, from discovery's `chcp` (undefined until then). */
   private codePage: number | undefined;
+  readonly learned: HostCapabilities = { update: "unknown" };
 
   constructor(
     readonly host: string,
@@ -137,6 +175,18 @@ export class HostSession {
       throw new CertfleetError("parse", `could not read binding ${ref.endpoint} back`, this.host, out.text);
     }
     return null;
+  }
+
+  async change(op: ChangeOp, binding: Binding, sending: (command: string) => void): Promise<ChangeReply> {
+    const command = BUILDERS[op](this.shell, binding, this.host);
+    sending(command);
+    const out = await this.run(command);
+    const result = classifyNetshResult(out.text, out.code);
+    if (op === "update") {
+      if (result.ok) this.learned.update = "yes";
+      else if (result.reason === "command-not-found" || result.reason === "syntax") this.learned.update = "no";
+    }
+    return { command, result, text: out.text };
   }
 
   async close(): Promise<void> {
