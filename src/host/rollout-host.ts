@@ -5,20 +5,17 @@
 import type { ResolvedHost } from "../inventory/schema.js";
 import { bindingKey, type Binding } from "../model/binding.js";
 import { CertfleetError } from "../model/errors.js";
-import { planHost } from "../plan/plan-host.js";
 import type { Target } from "../certificate/target.js";
-import { dryRunCommands, planError, plannedRows } from "./planned.js";
 import type { BindingOutcome, HostOutcome } from "./outcome.js";
 import type { HostSession } from "../session/host-session.js";
 import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
 import { verifyBindings } from "../verify/verify-bindings.js";
 import { hostError, visitHost, type FleetDeps } from "./visit.js";
-import { applyHostPlan } from "./apply-host.js";
-import { putBack } from "./put-back.js";
+import type { HostStep, PlannedStep } from "./step.js";
+import { HOST_STEPS, stepOwning } from "./steps.js";
 import type { JournalWriter } from "../journal/journal.js";
 import { hostJournal, type HostJournal } from "../journal/host-journal.js";
 import type { JournaledBinding } from "../journal/record.js";
-import { settleInterrupted } from "./settle-restore.js";
 
 export interface RolloutHostOptions {
   target: Target;
@@ -41,7 +38,7 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
       let resumed: Array<{ item: JournaledBinding; after: Binding }> = [];
       if (opts.resume && opts.resume.some((j) => j.outcome === undefined) && !opts.dryRun) {
         deps.progress.hostStep?.(host.name, "settling what the interrupted run left half-done");
-        const settled = await settleInterrupted(session, opts.resume, journal);
+        const settled = await stepOwning("binding").settle(session, opts.resume, journal);
         if (!settled.ok) {
           const { rows, attention } = settled.restore;
           const status = attention ? "needs-attention" : "failed";
@@ -51,52 +48,81 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
       }
       deps.progress.hostStep?.(host.name, "discovering");
       const state = await session.discover();
-      const plan = planHost(state, opts.target, deps.now());
+      const now = deps.now();
+      const planned = HOST_STEPS.map((step) => ({ step, plan: step.plan(state, opts.target, now) }));
+      const rowsOf = (f: (p: PlannedStep) => BindingOutcome[]) => planned.flatMap((p) => f(p.plan));
       const base = { name: host.name, address: host.address, ...wave, certificates: state.certificates, ...(state.warnings.length ? { warnings: state.warnings } : {}) };
-      const blocked = planError(plan, host.name);
+      const blocked = planned.find((p) => p.plan.blocked)?.plan.blocked;
       if (blocked) {
-        // Nothing was attempted: the rows must not claim a rebind happened.
-        const rows = plannedRows(plan).map((r) => (r.action === "rebind" ? { ...r, action: "none" as const, reason: `not changed (host blocked); ${r.reason}` } : r));
-        return { ...base, status: "failed", durationMs: elapsed(), error: hostError(blocked, host.name), bindings: rows } satisfies HostOutcome;
+        return { ...base, status: "failed", durationMs: elapsed(), error: hostError(blocked, host.name), bindings: rowsOf((p) => p.notAttemptedRows()) } satisfies HostOutcome;
       }
       if (opts.dryRun) {
-        return { ...base, status: "unchanged", durationMs: elapsed(), bindings: plannedRows(plan), commands: dryRunCommands(plan, session.shell, host.name) } satisfies HostOutcome;
+        return { ...base, status: "unchanged", durationMs: elapsed(), bindings: rowsOf((p) => p.rows()), commands: planned.flatMap((p) => p.plan.commands(session.shell, host.name)) } satisfies HostOutcome;
       }
-      if (plan.outcome === "unchanged") {
-        if (resumed.length === 0) return { ...base, status: "unchanged", durationMs: elapsed(), bindings: plannedRows(plan) } satisfies HostOutcome;
+      if (planned.every((p) => p.plan.unchanged)) {
+        if (resumed.length === 0) return { ...base, status: "unchanged", durationMs: elapsed(), bindings: rowsOf((p) => p.rows()) } satisfies HostOutcome;
         // The interrupted run's bindings are now on the new certificate: report them as rebound
         // and prove them like any other, putting the host back if the proof fails.
-        const rows = resumedRows(plannedRows(plan), opts.resume ?? []);
+        const rows = resumedRows(rowsOf((p) => p.rows()), opts.resume ?? []);
+        const done = [{ step: stepOwning("binding"), bindings: rows }];
         if (!opts.verify.enabled) return { ...base, status: "changed", durationMs: elapsed(), bindings: rows } satisfies HostOutcome;
         deps.progress.hostStep?.(host.name, "verifying over TLS");
-        return await verifyOrRestore(session, host, base, rows, [], journal, opts, elapsed);
+        return await verifyOrRestore(session, host, base, done, [], journal, opts, elapsed);
       }
-      deps.progress.hostStep?.(host.name, `rebinding ${plan.bindings.filter((b) => b.action === "rebind").length} binding(s)`);
-      const applied = await applyHostPlan(session, plan, { journal });
-      if (applied.status !== "changed") {
-        return { ...base, status: applied.status, durationMs: elapsed(), error: hostError(applied.error, host.name), bindings: applied.bindings, commands: applied.commands } satisfies HostOutcome;
+      // The steps in order; when one fails (and has put back its own part), the steps before it go back too.
+      const done: Array<{ step: HostStep; bindings: BindingOutcome[] }> = [];
+      const commands: string[] = [];
+      for (const { step, plan } of planned) {
+        if (plan.unchanged) {
+          done.push({ step, bindings: plan.rows() });
+          continue;
+        }
+        deps.progress.hostStep?.(host.name, plan.describe());
+        const applied = await plan.apply(session, journal);
+        commands.push(...applied.commands);
+        done.push({ step, bindings: applied.bindings });
+        if (applied.status !== "changed") {
+          const undone = await undoSteps(session, done.slice(0, -1), opts.target, journal);
+          commands.push(...undone.commands);
+          const status = applied.status === "needs-attention" || undone.attention ? "needs-attention" : applied.status;
+          return { ...base, status, durationMs: elapsed(), error: hostError(applied.error, host.name), bindings: done.flatMap((d) => d.bindings), commands } satisfies HostOutcome;
+        }
       }
       if (!opts.verify.enabled) {
-        return { ...base, status: "changed", durationMs: elapsed(), bindings: applied.bindings, commands: applied.commands } satisfies HostOutcome;
+        return { ...base, status: "changed", durationMs: elapsed(), bindings: done.flatMap((d) => d.bindings), commands } satisfies HostOutcome;
       }
       deps.progress.hostStep?.(host.name, "verifying over TLS");
-      return await verifyOrRestore(session, host, base, applied.bindings, applied.commands, journal, opts, elapsed);
+      return await verifyOrRestore(session, host, base, done, commands, journal, opts, elapsed);
     },
     summaryOf,
     wave,
   );
 }
 
+/** Puts back, last step first, what the given steps did. */
+async function undoSteps(session: HostSession, done: ReadonlyArray<{ step: HostStep; bindings: BindingOutcome[] }>, target: Target, journal: HostJournal): Promise<{ commands: string[]; attention: boolean }> {
+  const commands: string[] = [];
+  let attention = false;
+  for (const d of [...done].reverse()) {
+    const u = await d.step.undo(session, d.bindings, target, journal);
+    commands.push(...u.commands);
+    attention ||= u.attention;
+  }
+  return { commands, attention };
+}
+
+/** The TLS proof of every moved binding; when an endpoint does not serve what http.sys holds, every step goes back. */
 async function verifyOrRestore(
   session: HostSession,
   host: ResolvedHost,
   base: Omit<HostOutcome, "status" | "durationMs" | "bindings">,
-  rows: BindingOutcome[],
+  done: ReadonlyArray<{ step: HostStep; bindings: BindingOutcome[] }>,
   commands: string[],
   journal: HostJournal,
   opts: RolloutHostOptions,
   elapsed: () => number,
 ): Promise<HostOutcome> {
+  const rows = done.flatMap((d) => d.bindings);
   const rebound = rows.filter((r) => r.action === "rebind");
   const results = await verifyBindings(
     host,
@@ -110,22 +136,9 @@ async function verifyOrRestore(
 
   // The endpoint does not serve what http.sys now holds: put the host back as it was.
   const error = new CertfleetError("verify", `${bad.map((r) => `${r.endpoint}: ${r.proof!.error ?? "mismatch"}`).join("; ")}; the host was restored`, host.name);
-  const moves = rebound.map((r) => ({ original: r.before!, moved: r.after ?? { ...r.before!, certHash: opts.target.newCert.thumbprint } }));
-  const backs = await putBack(session, moves, journal);
-  let attention = false;
-  backs.forEach((back, i) => {
-    const r = rebound[i]!;
-    commands.push(...back.commands);
-    if (back.result === "changed") {
-      r.action = "restored";
-      r.after = back.after;
-    } else {
-      attention = true;
-      r.action = "failed";
-      if (back.result === "needs-attention") r.manualCommand = back.manualCommands.join("\n");
-    }
-  });
-  return { ...base, status: attention ? "needs-attention" : "failed", durationMs: elapsed(), error: hostError(error, host.name), bindings: rows, commands };
+  const undone = await undoSteps(session, done, opts.target, journal);
+  commands.push(...undone.commands);
+  return { ...base, status: undone.attention ? "needs-attention" : "failed", durationMs: elapsed(), error: hostError(error, host.name), bindings: rows, commands };
 }
 
 /** Rows of bindings that a journal shows were moved by the interrupted run, marked as rebound. */

@@ -17,6 +17,10 @@ import { Thumbprint } from "../model/thumbprint.js";
 
 const common = { runId: z.string(), at: z.string() };
 
+/** The steps that journal what they change; each owns its records' payload. */
+export const JournalStep = z.enum(["binding"]);
+export type JournalStep = z.infer<typeof JournalStep>;
+
 export const RunRecord = z.object({
   type: z.literal("run"),
   ...common,

@@ -11,7 +11,7 @@ import { CertfleetError } from "../model/errors.js";
 import type { HostOutcome, RunOutcome } from "../host/outcome.js";
 import { hostError, visitHost, type FleetDeps } from "../host/visit.js";
 import { manualRestore } from "../host/change-binding.js";
-import { restoreJournaled } from "../host/settle-restore.js";
+import { stepOwning } from "../host/steps.js";
 import type { JournalWriter } from "../journal/journal.js";
 import { hostJournal } from "../journal/host-journal.js";
 import { runRecord, type JournaledBinding } from "../journal/record.js";
@@ -27,7 +27,7 @@ export function rollbackHost(host: ResolvedHost, items: JournaledBinding[], deps
     host,
     deps,
     async (session, elapsed) => {
-      const { rows, changed, attention, error } = await restoreJournaled(session, items, hostJournal(journal, { runId, host: host.name, address: host.address, now: deps.now }));
+      const { rows, changed, attention, error } = await stepOwning("binding").restore(session, items, hostJournal(journal, { runId, host: host.name, address: host.address, now: deps.now }));
       return {
         name: host.name,
         address: host.address,

@@ -1,0 +1,51 @@
+/**
+ * The http.sys rebind step: every binding on an old certificate moves to the new one (netsh
+ * update, or delete + add where update is missing), one at a time under compare-and-set.
+ */
+import { planHost } from "../../plan/plan-host.js";
+import { applyHostPlan } from "../apply-host.js";
+import { dryRunCommands, planError, plannedRows } from "../planned.js";
+import { putBack } from "../put-back.js";
+import { restoreJournaled, settleInterrupted } from "../settle-restore.js";
+import type { HostStep } from "../step.js";
+
+export const rebindStep: HostStep = {
+  name: "rebind",
+  journalStep: "binding",
+  plan(state, target, now) {
+    const plan = planHost(state, target, now);
+    return {
+      blocked: planError(plan, plan.host),
+      findings: plan.findings.map((f) => `${f.blocking ? "blocking" : "note"}: ${f.message}`),
+      unchanged: plan.outcome === "unchanged",
+      rows: () => plannedRows(plan),
+      // Nothing was attempted: the rows must not claim a rebind happened.
+      notAttemptedRows: () => plannedRows(plan).map((r) => (r.action === "rebind" ? { ...r, action: "none" as const, reason: `not changed (host blocked); ${r.reason}` } : r)),
+      commands: (shell, host) => dryRunCommands(plan, shell, host),
+      describe: () => `rebinding ${plan.bindings.filter((b) => b.action === "rebind").length} binding(s)`,
+      apply: (session, journal) => applyHostPlan(session, plan, { journal }),
+    };
+  },
+  async undo(session, rows, target, journal) {
+    const rebound = rows.filter((r) => r.action === "rebind");
+    const moves = rebound.map((r) => ({ original: r.before!, moved: r.after ?? { ...r.before!, certHash: target.newCert.thumbprint } }));
+    const backs = await putBack(session, moves, journal);
+    const commands: string[] = [];
+    let attention = false;
+    backs.forEach((back, i) => {
+      const r = rebound[i]!;
+      commands.push(...back.commands);
+      if (back.result === "changed") {
+        r.action = "restored";
+        r.after = back.after;
+      } else {
+        attention = true;
+        r.action = "failed";
+        if (back.result === "needs-attention") r.manualCommand = back.manualCommands.join("\n");
+      }
+    });
+    return { commands, attention };
+  },
+  settle: settleInterrupted,
+  restore: restoreJournaled,
+};
