@@ -9,6 +9,7 @@ import type { Binding } from "../model/binding.js";
 import type { RemoteShell } from "../model/host-state.js";
 import { CertfleetError } from "../model/errors.js";
 import { isSafeValue, printable, requireValue, shown, type ValueKind } from "./grammar.js";
+import { EXTENDED_DEFAULTS, SETTING_BY_NAME, SETTINGS } from "./netsh/fields.js";
 
 export const SHELL_PROBE = "echo CFSHELL=%COMSPEC%";
 
@@ -68,40 +69,6 @@ function paramTokens(shell: RemoteShell, b: Binding, verb: "add" | "update", hos
   return params.map(([name, value]) => token(shell, name, value)).join(" ");
 }
 
-/** `add sslcert` toggles printed Enabled/Disabled, with http.sys's default when the parameter is omitted. */
-const ENABLED_TOGGLES: Record<string, "enable" | "disable"> = {
-  verifyclientcertrevocation: "enable",
-  verifyrevocationwithcachedclientcertonly: "disable",
-  usagecheck: "enable",
-  dsmapperusage: "disable",
-  clientcertnegotiation: "disable",
-  reject: "disable",
-};
-
-/** Newer flags printed Set/Not Set; all default to not set. Order is the usage text's. */
-const SET_TOGGLES = [
-  "disablehttp2",
-  "disablequic",
-  "disablelegacytls",
-  "disabletls12",
-  "disabletls13",
-  "disableocspstapling",
-  "enabletokenbinding",
-  "logextendedevents",
-  "enablesessionticket",
-  "disablesessionid",
-] as const;
-
-const UINTS = ["revocationfreshnesstime", "urlretrievaltimeout"] as const;
-const CTL_NAMES = ["sslctlidentifier", "sslctlstorename"] as const;
-
-/** Extended-property values netsh shows on every binding it has not been told otherwise about. */
-const EXTENDED_DEFAULTS: Record<string, string> = {
-  "propertyid0.receivewindow": "1048576",
-  "propertyid1.maxsettingsperframe": "2796202",
-  "propertyid1.maxsettingsperminute": "4294967295",
-};
-
 /**
  * Column padding off, nothing else: a line break inside a value (a value read back over several
  * lines) must stay, or `"\ncalc"` would read as the safe `calc` and be written over the real one.
@@ -146,39 +113,31 @@ export function addParamsFor(b: Binding): AddParams {
   if (b.storeName !== null) push("certstorename", "storeName", b.storeName);
 
   const s = b.settings;
-  const known = new Set<string>();
-  const toggle = (name: string, dflt: "enable" | "disable") => {
-    known.add(name);
-    const v = s[name];
-    if (v === undefined) return;
-    const want = ON.test(pad(v)) ? "enable" : OFF.test(pad(v)) ? "disable" : null;
-    if (want === null) unsafe.push(`${name} has unreadable value ${shown(v, 60)}`);
-    else if (want !== dflt) params.push([name, want]);
-  };
-  for (const name of ["verifyclientcertrevocation", "verifyrevocationwithcachedclientcertonly", "usagecheck"]) {
-    toggle(name, ENABLED_TOGGLES[name]!);
+  // Every setting of the catalogue `add` can set, in its usage order.
+  for (const field of SETTINGS) {
+    const raw = s[field.name];
+    if (raw === undefined || !field.addable) continue;
+    const v = pad(raw);
+    if (field.shows === "int") {
+      if (v !== "0") push(field.name, "uint", v);
+    } else if (field.shows === "name") {
+      // An empty name is not `(null)`: add would leave it out and the binding would read back as
+      // `(null)`, a different record. Only update (which leaves it alone) can keep it.
+      if (v === "") problems.push(`${field.name} is empty rather than (null), which netsh add cannot set`);
+      else if (!NULL.test(v)) push(field.name, "ctlName", v);
+    } else {
+      const want = ON.test(v) ? "enable" : OFF.test(v) ? "disable" : null;
+      if (want === null) unsafe.push(`${field.name} has unreadable value ${shown(raw, 60)}`);
+      else if (want !== field.default) params.push([field.name, want]);
+    }
   }
-  for (const name of UINTS) {
-    known.add(name);
-    const v = s[name] === undefined ? undefined : pad(s[name]);
-    if (v !== undefined && v !== "0") push(name, "uint", v);
-  }
-  for (const name of CTL_NAMES) {
-    known.add(name);
-    const v = s[name] === undefined ? undefined : pad(s[name]);
-    // An empty name is not `(null)`: add would leave it out and the binding would read back as
-    // `(null)`, a different record. Only update (which leaves it alone) can keep it.
-    if (v === "") problems.push(`${name} is empty rather than (null), which netsh add cannot set`);
-    else if (v !== undefined && !NULL.test(v)) push(name, "ctlName", v);
-  }
-  for (const name of ["dsmapperusage", "clientcertnegotiation", "reject"]) toggle(name, ENABLED_TOGGLES[name]!);
-  for (const name of SET_TOGGLES) toggle(name, "disable");
 
   for (const [key, value] of Object.entries(s)) {
-    if (known.has(key)) continue;
+    const field = SETTING_BY_NAME.get(key);
+    if (field?.addable) continue;
     const v = pad(value);
-    if (key === "enablecachingclienthello") {
-      if (!DEFAULT_LOOKING.test(v)) problems.push("Enable Caching Client Hello is set and netsh add cannot set it");
+    if (field) {
+      if (!DEFAULT_LOOKING.test(v)) problems.push(`${field.display} is set and netsh add cannot set it`);
     } else if (key.startsWith("propertyid")) {
       const dflt = EXTENDED_DEFAULTS[key];
       if (v !== "" && dflt !== undefined && v !== dflt) {
