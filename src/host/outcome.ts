@@ -34,6 +34,14 @@ export const BindingOutcome = Binding.extend({
 });
 export type BindingOutcome = z.infer<typeof BindingOutcome>;
 
+/** What a flaky network cost one host's visit: reads sent again, connections re-opened, time lost. */
+export const NetworkCost = z.object({
+  retries: z.number().int().nonnegative(),
+  reconnects: z.number().int().nonnegative(),
+  lostMs: z.number().nonnegative(),
+});
+export type NetworkCost = z.infer<typeof NetworkCost>;
+
 export const HostOutcome = z.object({
   name: z.string(),
   address: z.string(),
@@ -47,6 +55,8 @@ export const HostOutcome = z.object({
   warnings: z.array(z.string()).optional(),
   /** exact remote commands, in order (dry-run and plan: to be sent; otherwise: sent). */
   commands: z.array(z.string()).optional(),
+  /** present when the visit rode out dropped connections or timed-out reads. */
+  network: NetworkCost.optional(),
 });
 export type HostOutcome = z.infer<typeof HostOutcome>;
 

@@ -14,6 +14,8 @@ export interface FleetDeps {
   now: () => Date;
   progress: ProgressSink;
   commandTimeoutMs: number;
+  /** waits between reconnection tries after a dropped connection (tests inject one that does not sleep). */
+  sleep?: (ms: number) => Promise<void>;
   /** observes every command sent to any host (tests, --verbose). */
   onCommand?: (host: string, command: string) => void;
   /**
@@ -30,12 +32,18 @@ export interface FleetDeps {
   keepConnections?: boolean;
 }
 
-export async function withSession<T>(host: ResolvedHost, deps: FleetDeps, step: (s: HostSession) => Promise<T>): Promise<T> {
-  const session = new HostSession(host.name, () => deps.connect(host), {
+/** The host's one session for this visit (not yet open). */
+export function sessionFor(host: ResolvedHost, deps: FleetDeps): HostSession {
+  return new HostSession(host.name, () => deps.connect(host), {
     shell: host.shell,
     commandTimeoutMs: host.commandTimeoutMs ?? deps.commandTimeoutMs,
+    now: () => deps.now().getTime(),
+    ...(deps.sleep ? { sleep: deps.sleep } : {}),
     onCommand: deps.onCommand ? (c) => deps.onCommand!(host.name, c) : undefined,
   });
+}
+
+export async function withSession<T>(host: ResolvedHost, deps: FleetDeps, step: (s: HostSession) => Promise<T>, session = sessionFor(host, deps)): Promise<T> {
   try {
     deps.progress.hostStep?.(host.name, "connecting");
     await session.open();
@@ -77,13 +85,17 @@ export async function visitHost(
   const elapsed = () => deps.now().getTime() - started;
   deps.progress.hostStart?.(host.name);
   let result: HostOutcome;
+  const session = sessionFor(host, deps);
   try {
-    result = await withSession(host, deps, (session) => step(session, elapsed));
+    result = await withSession(host, deps, (s) => step(s, elapsed), session);
   } catch (err) {
     // Transport and parser failures arrive typed; anything else is our own bug and says so.
     const typed = err instanceof CertfleetError ? err : new CertfleetError("apply", `internal error: ${err instanceof Error ? err.message : String(err)}`, host.name, undefined, { cause: err });
     result = { ...failedHost(host, typed, started, deps.now), ...extra };
   }
+  // What the network cost: only when something was ridden out, so a clean run reports as before.
+  const { retries, reconnects, lostMs } = session.network;
+  if (retries > 0 || reconnects > 0) result = { ...result, network: { retries, reconnects, lostMs } };
   if (!deps.keepConnections) await deps.release?.(host).catch(() => undefined);
   deps.progress.hostDone?.(host.name, result.status, result.error ? `${result.error.kind}: ${result.error.message}` : summary(result));
   return result;

@@ -62,6 +62,13 @@ export const ReportHost = z.object({
   warnings: z.array(z.string()).optional(),
   /** exact remote commands, in order (dry-run and plan). */
   commands: z.array(z.string()).optional(),
+  /**
+   * Present when the host's connection dropped (or a read timed out) and certfleet carried on:
+   * reads sent again, connections re-opened, and the milliseconds lost to both.
+   */
+  network: z
+    .object({ retries: z.number().int().nonnegative(), reconnects: z.number().int().nonnegative(), lostMs: z.number().nonnegative() })
+    .optional(),
 });
 export type ReportHost = z.infer<typeof ReportHost>;
 

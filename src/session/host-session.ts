@@ -1,13 +1,14 @@
 /**
  * One SSH session to one Windows host for the whole run: it learns the shell once, decodes what
  * Windows prints, re-parses bindings, and reconnects when the connection drops. Everything that
- * touches the network for a host goes through here; everything it returns is parsed data.
+ * touches the network for a host goes through here; everything it returns is parsed data. A read
+ * whose connection drops is sent again on a fresh one (bounded backoff); a change never is.
  */
 import type { Binding } from "../model/binding.js";
 import { bindingKey } from "../model/binding.js";
 import { CertfleetError } from "../model/errors.js";
 import type { HostState, RemoteShell } from "../model/host-state.js";
-import type { Transport } from "../transport/transport.js";
+import { isConnectionLost, type Transport } from "../transport/transport.js";
 import { SHELL_PROBE, addBindingCommand, deleteBindingCommand, discoverCommand, isSendable, showBindingCommand, updateBindingCommand } from "../windows/commands.js";
 import { classifyNetshResult, type NetshResult } from "../windows/netsh-result.js";
 import { printable } from "../windows/grammar.js";
@@ -21,8 +22,16 @@ export interface SessionOptions {
   /** configured shell, or auto to probe once. */
   shell: RemoteShell | "auto";
   commandTimeoutMs: number;
-  /** how often a lost connection is re-opened before the host is given up. */
+  /** how many times a lost connection is re-opened in a row before the host is given up. */
   reconnectAttempts?: number;
+  /** how long one reconnection (its tries and their backoff) may take before the host is given up. */
+  reconnectBudgetMs?: number;
+  /** how often one read is sent again after its connection dropped or it timed out. */
+  readRetries?: number;
+  /** milliseconds since some origin; the run's injected clock (backoff budget, time lost). */
+  now?: () => number;
+  /** waits between reconnection tries (tests inject one that does not sleep). */
+  sleep?: (ms: number) => Promise<void>;
   /** observes every command sent (dry-run listings, tests, logs). */
   onCommand?: (command: string) => void;
 }
@@ -31,6 +40,20 @@ export interface CommandOutput {
   text: string;
   code: number | null;
 }
+
+/** What the network cost this visit: reads sent again, connections re-opened, time lost to both. */
+export interface SessionNetworkStats {
+  retries: number;
+  reconnects: number;
+  lostMs: number;
+}
+
+/** A failure after which the same read can be sent again on a fresh connection. */
+function isTransient(err: unknown): boolean {
+  return isConnectionLost(err) || (err instanceof CertfleetError && err.kind === "timeout");
+}
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** What the session has learned about the host during this visit. */
 export interface HostCapabilities {
@@ -77,6 +100,8 @@ export class HostSession implements ChangeSession {
   /** the console's OEM code page, from discovery's `chcp` (undefined until then). */
   private codePage: number | undefined;
   readonly learned: HostCapabilities = { update: "unknown" };
+  /** retries, reconnections and the time they cost, for the report. */
+  readonly network: SessionNetworkStats = { retries: 0, reconnects: 0, lostMs: 0 };
 
   constructor(
     readonly host: string,
@@ -89,36 +114,86 @@ export class HostSession implements ChangeSession {
     return this.resolvedShell;
   }
 
+  private nowMs(): number {
+    return this.options.now ? this.options.now() : Date.now();
+  }
+
+  /**
+   * The first connection: a host that cannot be connected to at all is `unreachable`. Later
+   * losses are ridden out by `reconnect`.
+   */
   async open(): Promise<void> {
     this.transport = await this.connect();
     if (this.options.shell !== "auto") {
       this.resolvedShell = this.options.shell;
     } else if (!this.resolvedShell) {
-      const out = await this.run(SHELL_PROBE);
+      const out = await this.read(SHELL_PROBE);
       this.resolvedShell = parseShellProbe(out.text);
     }
   }
 
+  /**
+   * Re-opens the connection after it dropped: a few tries with exponential backoff, all within
+   * one time budget. A refused host key or credentials are never retried (they will not change).
+   */
   async reconnect(): Promise<void> {
+    const started = this.nowMs();
     await this.transport?.close().catch(() => undefined);
     this.transport = undefined;
     const attempts = this.options.reconnectAttempts ?? 3;
+    const budget = this.options.reconnectBudgetMs ?? 30_000;
+    const sleep = this.options.sleep ?? realSleep;
     let last: unknown;
-    for (let i = 0; i < attempts; i++) {
-      try {
-        this.transport = await this.connect();
-        return;
-      } catch (err) {
-        last = err;
-        if (err instanceof CertfleetError && (err.kind === "host-key" || err.kind === "auth")) throw err;
-        await new Promise((r) => setTimeout(r, 200 * 2 ** i));
+    try {
+      for (let i = 0; i < attempts; i++) {
+        try {
+          this.transport = await this.connect();
+          this.network.reconnects++;
+          return;
+        } catch (err) {
+          last = err;
+          if (err instanceof CertfleetError && (err.kind === "host-key" || err.kind === "auth")) throw err;
+          const wait = 200 * 2 ** i;
+          if (i === attempts - 1 || this.nowMs() - started + wait > budget) break;
+          await sleep(wait);
+        }
       }
+    } finally {
+      this.network.lostMs += Math.max(0, this.nowMs() - started);
     }
-    throw last instanceof CertfleetError ? last : new CertfleetError("unreachable", `could not reconnect: ${String(last)}`, this.host);
+    throw last instanceof CertfleetError
+      ? new CertfleetError(last.kind, `could not reconnect after the connection dropped: ${last.message}`, this.host, last.remote, { cause: last })
+      : new CertfleetError("unreachable", `could not reconnect after the connection dropped: ${String(last)}`, this.host);
   }
 
   async run(command: string): Promise<CommandOutput> {
     const { bytes, code } = await this.exec(command);
+    return { text: decodeWindowsOutput(bytes, this.codePage), code };
+  }
+
+  /**
+   * A command that only reads (the shell probe, discovery, a binding read back): when its
+   * connection drops or it times out, the session reconnects and sends it again, a few times.
+   * Changes are never sent through here: their effect is unknown after a loss, and the change
+   * protocol (host/change-binding.ts) re-reads instead of re-sending.
+   */
+  private async readBytes(command: string): Promise<{ bytes: Buffer; code: number | null }> {
+    const retries = this.options.readRetries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      const started = this.nowMs();
+      try {
+        return await this.exec(command);
+      } catch (err) {
+        if (!isTransient(err) || attempt >= retries) throw err;
+        this.network.lostMs += Math.max(0, this.nowMs() - started);
+        this.network.retries++;
+        await this.reconnect();
+      }
+    }
+  }
+
+  private async read(command: string): Promise<CommandOutput> {
+    const { bytes, code } = await this.readBytes(command);
     return { text: decodeWindowsOutput(bytes, this.codePage), code };
   }
 
@@ -134,7 +209,7 @@ export class HostSession implements ChangeSession {
 
   /** One round trip: elevation, the My store and every http.sys binding. */
   async discover(): Promise<HostState> {
-    const { bytes, code } = await this.exec(discoverCommand(this.shell));
+    const { bytes, code } = await this.readBytes(discoverCommand(this.shell));
     // The chcp section is ASCII whatever the code page: read it first, then decode everything with it.
     const chcp = splitMarkedSections(bytes.toString("latin1")).get("chcp");
     this.codePage = (chcp !== undefined ? parseActiveCodePage(chcp) : undefined) ?? this.codePage;
@@ -163,7 +238,7 @@ export class HostSession implements ChangeSession {
 
   /** Reads one binding back; null when http.sys has none for that key. */
   async readBinding(ref: Pick<Binding, "kind" | "endpoint">): Promise<Binding | null> {
-    const out = await this.run(showBindingCommand(this.shell, ref, this.host));
+    const out = await this.read(showBindingCommand(this.shell, ref, this.host));
     const parsed = parseNetshShowSslcert(out.text);
     const key = bindingKey(ref);
     const found = parsed.bindings.find((b) => bindingKey(b) === key);
@@ -180,7 +255,12 @@ export class HostSession implements ChangeSession {
   async change(op: ChangeOp, binding: Binding, sending: (command: string) => void): Promise<ChangeReply> {
     const command = BUILDERS[op](this.shell, binding, this.host);
     sending(command);
-    const out = await this.run(command);
+    const started = this.nowMs();
+    const out = await this.run(command).catch((err: unknown) => {
+      // Not sent again here (its effect is unknown): the change protocol reconnects and re-reads.
+      if (isTransient(err)) this.network.lostMs += Math.max(0, this.nowMs() - started);
+      throw err;
+    });
     const result = classifyNetshResult(out.text, out.code);
     if (op === "update") {
       if (result.ok) this.learned.update = "yes";

@@ -185,6 +185,8 @@ export class SimHost implements ExecHost, HandshakeResolver {
     const result = executeCommand(this, command);
     await this.tls.sync(this.bindings);
     if (matches(this.faults.dropAfter, command)) return { kind: "drop" };
+    const nth = this.faults.dropEveryNth ?? 0;
+    if (nth > 0 && this.commandLog.length % nth === 0) return { kind: "drop" };
     const stdout = matches(this.faults.garbageOn, command) ? garble(result.stdout) : result.stdout;
     return { kind: "reply", stdout, stderr: result.stderr, code: result.code };
   }

@@ -66,6 +66,12 @@ export interface SimFaults {
   hangOn?: RegExp;
   /** a command matching this is executed, then the connection is destroyed before the reply */
   dropAfter?: RegExp;
+  /**
+   * A flaky network, deterministic: every Nth command this host receives (counted over all its
+   * connections: N, 2N, 3N, ...) is executed, then its connection is destroyed before the reply.
+   * 5 models a host that drops 20% of its sessions. 0 or absent: never.
+   */
+  dropEveryNth?: number;
   /** a command matching this returns truncated output followed by junk bytes */
   garbageOn?: RegExp;
   /** after a binding changes, the TLS endpoint keeps serving the previous certificate this often */

@@ -73,6 +73,17 @@ describe("command faults", () => {
     expect(show.stdout.toString()).toContain("The system cannot find the file specified.");
   });
 
+  it("dropEveryNth cuts the connection at the Nth, 2Nth, ... command the host receives, after running it", async () => {
+    const host = fleet.host("flaky");
+    host.commandLog.length = 0;
+    host.faults.dropEveryNth = 3;
+    const codes: Array<number | null> = [];
+    for (let i = 0; i < 6; i++) codes.push((await runOnce(fleet, host, "hostname")).code);
+    host.faults.dropEveryNth = 0;
+    expect(codes).toEqual([0, 0, null, 0, 0, null]);
+    expect(host.commandLog).toEqual(Array.from({ length: 6 }, () => "hostname"));
+  });
+
   it("hangOn never answers that command while others still do", async () => {
     const host = fleet.host("flaky");
     host.faults.hangOn = /certutil/;
