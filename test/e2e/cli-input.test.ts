@@ -337,7 +337,9 @@ describe("certfleet CLI (built)", () => {
       expect(r.stderr).toMatch(/^web01: ok - /m);
       expect(r.stderr).toMatch(/^web02: ok - /m);
       expect(r.stderr).toContain(join(out, "report.json"));
-      expect(await readFile(join(out, "junit.xml"), "utf8")).toMatch(/<testsuite[^>]*tests="2"[^>]*failures="0"/);
+      // web01: its `host` case and its two bindings; nothing fails
+      expect(await readFile(join(out, "junit.xml"), "utf8")).toMatch(/<testsuite name="web01"[^>]*tests="3"[^>]*failures="0"/);
+      expect(await readFile(join(out, "junit.xml"), "utf8")).toMatch(/<testsuites [^>]*failures="0"/);
       expect(await readFile(join(out, "report.md"), "utf8")).toContain(oldCert.thumbprint);
       expect(await readFile(join(out, "report.html"), "utf8")).toMatch(/^<!doctype html>/i);
     });
