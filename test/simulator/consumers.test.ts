@@ -129,7 +129,7 @@ describe("WinRM listeners", () => {
     const binding = { kind: "ipport" as const, endpoint: "0.0.0.0:5986", certHash: newCert.thumbprint, appId: WINRM, storeName: null, settings: {} };
     expect((await text(h, updateBindingCommand("cmd", binding))).code).toBe(0);
     expect(await servedThumbprint(h.tlsEndpoints()["0.0.0.0:5986"]!)).toBe(newCert.thumbprint);
-    await h.restartAll();
+    await fleet.restartAll();
     expect(await servedThumbprint(h.tlsEndpoints()["0.0.0.0:5986"]!)).toBe(oldCert.thumbprint);
     expect(h.restarts.slice(-3)).toEqual(["winrm", "wmsvc", "termservice"]);
   });
@@ -186,6 +186,8 @@ describe("key ACLs and the RDP listener", () => {
 
     const grant = await text(h, keyGrantReadCommand(h.shell, loc.location, "S-1-5-20"));
     expect(grant.code, grant.err).toBe(0);
+    // The grant went out by SID: the same line works on every display language.
+    expect(h.commandLog.at(-1)).toMatch(/ \/grant \*S-1-5-20:R$/);
     const aclAfter = parseIcaclsSave((await text(h, keyAclReadCommand(h.shell, loc.location))).out);
     expect(aclAfter.ok && sidsWithRead(aclAfter.acl)).toEqual(["S-1-5-18", "S-1-5-32-544", "S-1-5-20"]);
     expect((await probeRdp(rdpAddress(h))).thumbprint).toBe(newCert.thumbprint);
