@@ -13,7 +13,7 @@ const WINRM = "{afebb9ad-9b97-4a91-9ab5-daf4d59122f6}";
 const IIS = "{4dc3e181-e14b-4a21-b022-59fc669b0914}";
 const ADFS = "{5d89a20c-beab-4389-9447-324788eb944a}";
 
-const listeners = parseWinrmListeners(sample("winrm-enumerate-listener-https-wrapped-ko.txt")).listeners;
+const listeners = parseWinrmListeners(sample("consumers/winrm-enumerate-listener-https-wrapped-ko.txt")).listeners;
 const rdpPresent = parseRegBinaryHash(`\r\nHKEY_LOCAL_MACHINE\\X\r\n    SSLCertificateSHA1Hash    REG_BINARY    ${OLD.toUpperCase()}\r\n`, "SSLCertificateSHA1Hash");
 const wmsvcNew = parseRegBinaryHash(`\r\nHKEY_LOCAL_MACHINE\\Y\r\n    SslCertificateHash    REG_BINARY    ${NEW}\r\n`, "SslCertificateHash");
 
@@ -66,7 +66,7 @@ describe("ownerMismatches (drift)", () => {
 });
 
 describe("winrmHostnameBlock", () => {
-  const withHost = parseWinrmListeners(sample("winrm-enumerate-listener-http-https-hostname-harness.txt")).listeners;
+  const withHost = parseWinrmListeners(sample("consumers/winrm-enumerate-listener-http-https-hostname-harness.txt")).listeners;
   it("blocks when the new certificate does not cover the listener's Hostname", () => {
     expect(winrmHostnameBlock(withHost, ["*.example.com"])).toMatch(/EC2AMAZ-Q0MO0AP is not covered/);
     expect(winrmHostnameBlock(withHost, ["EC2AMAZ-Q0MO0AP"])).toBeNull();

@@ -9,7 +9,7 @@ import { constructed, sample, variants } from "./helpers.js";
 
 describe("parseWinrmListeners on real samples", () => {
   it("HTTP and HTTPS listeners with a Hostname, trailing spaces, a placeholder thumbprint (harness)", () => {
-    for (const [form, text] of variants(sample("winrm-enumerate-listener-http-https-hostname-harness.txt"))) {
+    for (const [form, text] of variants(sample("consumers/winrm-enumerate-listener-http-https-hostname-harness.txt"))) {
       const r = parseWinrmListeners(text);
       expect(r.listeners.map((l) => [l.address, l.transport, l.port, l.hostname, l.enabled, l.urlPrefix]), form).toEqual([
         ["*", "HTTP", 5985, "", true, "wsman"],
@@ -24,7 +24,7 @@ describe("parseWinrmListeners on real samples", () => {
   });
 
   it("ListeningOn wrapped at the console width inside an IPv6 address (ko)", () => {
-    for (const [form, text] of variants(sample("winrm-enumerate-listener-https-wrapped-ko.txt"))) {
+    for (const [form, text] of variants(sample("consumers/winrm-enumerate-listener-https-wrapped-ko.txt"))) {
       const r = parseWinrmListeners(text);
       expect(r.warnings, form).toEqual([]);
       const [https] = httpsListeners(r.listeners);
@@ -43,7 +43,7 @@ describe("parseWinrmListeners on real samples", () => {
   });
 
   it("a single HTTPS listener (zh host)", () => {
-    const r = parseWinrmListeners(sample("winrm-enumerate-listener-https-zh.txt").replace(/\n/g, "\r\n"));
+    const r = parseWinrmListeners(sample("consumers/winrm-enumerate-listener-https-zh.txt").replace(/\n/g, "\r\n"));
     expect(r.listeners).toHaveLength(1);
     expect(r.listeners[0]!.certificateThumbprint).toBe("7b6d54831b5e8c2121b2070f342ed4a07f5e9f79");
   });
@@ -57,7 +57,7 @@ describe("parseWinrmListeners on real samples", () => {
 
 describe("parseRegBinaryHash", () => {
   it("reads a REG_BINARY row in reg.exe's layout (seclogon sample), not a neighbouring value", () => {
-    const text = sample("reg-query-key-regbinary-seclogon-htb.txt");
+    const text = sample("consumers/reg-query-key-regbinary-seclogon-htb.txt");
     for (const [form, t] of variants(text)) {
       // FailureActions is 44 bytes: present, but not a SHA-1 hash.
       expect(parseRegBinaryHash(t, "FailureActions"), form).toEqual({ state: "unreadable", reason: expect.stringContaining("not a 20-byte") });
@@ -71,14 +71,14 @@ describe("parseRegBinaryHash", () => {
   });
 
   it("the not-found message in en, fr, de (also through OEM 850 bytes) means absent", () => {
-    const lines = sample("reg-query-not-found-messages-en-fr-de.txt").trim().split("\n");
+    const lines = sample("consumers/reg-query-not-found-messages-en-fr-de.txt").trim().split("\n");
     expect(lines).toHaveLength(3);
     for (const line of lines) {
       for (const [form, t] of variants(`${line}\n`, { oem: true })) {
         expect(parseRegBinaryHash(t, "SSLCertificateSHA1Hash"), `${form}: ${line}`).toEqual({ state: "absent", message: expect.any(String) });
       }
     }
-    const de = parseRegBinaryHash(sample("reg-query-de-DE-not-found-then-found-cygwin.txt"), "LongPathsEnabled");
+    const de = parseRegBinaryHash(sample("consumers/reg-query-de-DE-not-found-then-found-cygwin.txt"), "LongPathsEnabled");
     expect(de).toEqual({ state: "unreadable", reason: "LongPathsEnabled is REG_DWORD, not REG_BINARY" });
   });
 
