@@ -105,7 +105,7 @@ function spacedHash(hex: string): string {
 }
 
 /** A stable, realistic-looking CNG container name derived from the thumbprint. */
-function containerName(thumbprint: string): string {
+export function keyContainerName(thumbprint: string): string {
   const h = createHash("md5").update(thumbprint).digest("hex");
   const g = createHash("md5").update(`${thumbprint}/machine`).digest("hex");
   return `${h}_${g.slice(0, 8)}-${g.slice(8, 12)}-${g.slice(12, 16)}-${g.slice(16, 20)}-${g.slice(20, 32)}`;
@@ -125,7 +125,7 @@ export function certutilStore(store: string, entries: SimStoreEntry[], os: SimOs
     out.push(L.nonRoot);
     if (e.template !== undefined) out.push(`${L.template}${e.template}`);
     out.push(`${L.hash}${osAtLeast(os, "2016") ? e.cert.thumbprint : spacedHash(e.cert.thumbprint)}`);
-    out.push(`${L.keyContainer}${containerName(e.cert.thumbprint)}`);
+    out.push(`${L.keyContainer}${keyContainerName(e.cert.thumbprint)}`);
     out.push(`${L.provider}Microsoft RSA SChannel Cryptographic Provider`);
     out.push(e.hasPrivateKey ? L.encryptionPassed : L.missingKey);
   });

@@ -6,12 +6,15 @@
 import iconv from "iconv-lite";
 import { certutilStore, certutilStoreMissing, whoamiGroups } from "./certutil-text.js";
 import { lines } from "./netsh-text.js";
+import { deleteFile, runIcacls, typeFile, type KeyAclHost } from "./key-acl.js";
 import { runNetsh, type NetshHost, type ProgramResult } from "./netsh.js";
+import { runReg, type RegHost } from "./registry.js";
 import { runCmdLine, type ShellHost } from "./shell-cmd.js";
 import { runPowerShellLine } from "./shell-powershell.js";
 import type { SimLanguage, SimShell, SimStoreEntry } from "./state.js";
+import { runWinrm, type WinrmHost } from "./winrm-listener.js";
 
-export interface ExecHost extends NetshHost {
+export interface ExecHost extends NetshHost, RegHost, WinrmHost, KeyAclHost {
   name: string;
   shell: SimShell;
   user: string;
@@ -91,6 +94,19 @@ export function executeCommand(host: ExecHost, command: string): ExecOutput {
         return certutil(host, argv);
       case "whoami":
         return whoami(host, argv);
+      case "reg":
+        return runReg(host, argv);
+      case "winrm":
+        return runWinrm(host, argv);
+      case "icacls":
+        return runIcacls(host, argv);
+      case "type": {
+        const r = typeFile(host, argv);
+        // The file's bytes as they are: decoded with the console code page so they leave unchanged.
+        return "bytes" in r ? { stdout: iconv.decode(r.bytes, codePage === 65001 ? "latin1" : `cp${codePage}`), stderr: "", code: 0 } : r;
+      }
+      case "del":
+        return deleteFile(host, argv);
       case "hostname":
         return { stdout: lines(host.name.toUpperCase()), stderr: "", code: 0 };
       case "chcp": {

@@ -51,6 +51,8 @@ export interface SimFleet {
   knownHostsText(): string;
   /** writes `id_ed25519` (0600), `known_hosts` and `hosts.yaml` into dir */
   writeFiles(dir: string, opts?: Omit<InventoryOptions, "identityFile" | "knownHostsFile">): Promise<FleetFiles>;
+  /** every host restarts every certificate-owning service (WinRM, WMSvc, TermService): drift shows */
+  restartAll(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -116,6 +118,9 @@ export async function startFleet(specs: SimHostSpec[], opts: FleetOptions = {}):
       await writeFile(knownHostsFile, knownHostsText());
       await writeFile(inventory, stringify(inventoryDocument({ ...o, identityFile, knownHostsFile })));
       return { dir: abs, inventory, identityFile, knownHostsFile };
+    },
+    async restartAll(): Promise<void> {
+      await Promise.all(hosts.map((h) => h.restartAll()));
     },
     async stop(): Promise<void> {
       await Promise.allSettled(hosts.map((h) => h.stop()));

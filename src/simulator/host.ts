@@ -4,10 +4,14 @@
  * to check what certfleet did.
  */
 import { setTimeout as delay } from "node:timers/promises";
+import { RDP_VALUE, WMSVC_PORT, WMSVC_VALUE, listenersOf, seedRegistry, winrmBinding, SIM_SERVICES, type SimService } from "./consumers.js";
 import { executeCommand, type ExecHost } from "./exec.js";
+import { NETWORK_SERVICE, aclOf, canRead, type SimAce } from "./key-acl.js";
 import { completeParams } from "./netsh-fields.js";
 import { normalizeEndpoint } from "./netsh.js";
-import type { SimCertificate } from "./pki.js";
+import { createCertificate, type SimCertificate } from "./pki.js";
+import { RdpListener, type RdpCertificate, type RdpResolver } from "./rdp.js";
+import { SIM_REG_KEYS, SimRegistry, type SimRegistryValue } from "./registry.js";
 import { SshListener, generateHostKey, type ExecReply, type HostKey } from "./server.js";
 import {
   bindingKeyOf,
@@ -24,6 +28,7 @@ import {
   type SimStoreEntry,
 } from "./state.js";
 import { TlsEndpoints, type HandshakeResolver, type ListenerId, type ServedCertificate } from "./tls.js";
+import type { SimWinrmListener } from "./winrm-listener.js";
 
 export interface SimHostAccess {
   user: string;
@@ -55,7 +60,14 @@ function matches(re: RegExp | undefined, text: string): boolean {
   return re.test(text);
 }
 
-export class SimHost implements ExecHost, HandshakeResolver {
+export interface SimConsumerSnapshot {
+  registry: Record<string, SimRegistryValue>;
+  winrmListeners: SimWinrmListener[];
+  /** private-key ACL per certificate thumbprint (every certificate with a key) */
+  keyAcls: Record<string, SimAce[]>;
+}
+
+export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
   readonly name: string;
   readonly groups: string[];
   profile: SimProfile;
@@ -66,6 +78,17 @@ export class SimHost implements ExecHost, HandshakeResolver {
   /** every exec command line received, in order, including ones that hung or dropped */
   readonly commandLog: string[] = [];
   readonly user: string;
+  /** registry values the consumers read (RDP, WMSvc); reg.exe works on it */
+  readonly registry = new SimRegistry();
+  winrmListeners: SimWinrmListener[];
+  /** private-key ACLs by certificate thumbprint; absent = SYSTEM and Administrators only */
+  readonly keyAcls = new Map<string, SimAce[]>();
+  /** files written by simulated programs (icacls /save) */
+  readonly files = new Map<string, Buffer>();
+  /** every service restart, in order (see restartService) */
+  readonly restarts: SimService[] = [];
+  private readonly rdp: RdpListener | null;
+  private selfSigned: SimCertificate | undefined;
   private readonly hostKey: HostKey;
   private readonly ssh: SshListener;
   private readonly tls: TlsEndpoints;
@@ -87,6 +110,13 @@ export class SimHost implements ExecHost, HandshakeResolver {
     });
     this.certificates = (spec.certificates ?? []).map((c) => this.entryOf(c));
     this.bindings = (spec.bindings ?? []).map((b) => this.bindingOf(b));
+    this.winrmListeners = listenersOf(spec.consumers);
+    seedRegistry(this.registry, spec.consumers);
+    for (const g of spec.consumers?.keyGrants ?? []) {
+      const t = g.thumbprint.toLowerCase();
+      this.keyAcls.set(t, [...aclOf(this, t), { sid: g.sid.toUpperCase(), rights: "FR" }]);
+    }
+    this.rdp = spec.consumers?.rdp ? new RdpListener(this) : null;
     this.hostKey = generateHostKey(`${spec.name}@certfleet-sim`);
     this.tls = new TlsEndpoints(this);
     this.ssh = new SshListener(this.hostKey, {
@@ -125,6 +155,72 @@ export class SimHost implements ExecHost, HandshakeResolver {
     if (n <= 0 || !before || before.certHash === after?.certHash) return;
     const entry = this.certificates.find((e) => e.cert.thumbprint === before.certHash);
     if (entry) this.stale.set(key, { cert: entry.cert, remaining: n });
+  }
+
+  // --- consumers ---
+
+  /** WinRM applies a listener's new certificate to its http.sys binding at once. */
+  winrmListenerChanged(listener: SimWinrmListener): void {
+    if (listener.transport === "HTTPS" && listener.certificateThumbprint !== "") this.writeBinding(winrmBinding(listener));
+  }
+
+  private writeBinding(spec: SimBindingSpec): void {
+    const next = this.bindingOf({ ...spec, params: { ...(this.bindings.find((b) => bindingKeyOf(b) === bindingKeyOf(this.bindingOf(spec)))?.params ?? {}), ...spec.params } });
+    const key = bindingKeyOf(next);
+    const i = this.bindings.findIndex((x) => bindingKeyOf(x) === key);
+    const before = i >= 0 ? cloneBinding(this.bindings[i]!) : undefined;
+    if (i >= 0) this.bindings.splice(i, 1, next);
+    else this.bindings.push(next);
+    this.bindingChanged(key, before, cloneBinding(next));
+  }
+
+  /**
+   * The owner re-applies its own configuration, as on a service restart or a reboot: WinRM
+   * re-writes each HTTPS listener's binding, WMSvc its :8172 binding from the registry.
+   */
+  async restartService(service: SimService): Promise<void> {
+    this.restarts.push(service);
+    if (service === "winrm") {
+      for (const l of this.winrmListeners) this.winrmListenerChanged(l);
+    } else if (service === "wmsvc") {
+      const t = this.registry.thumbprint(SIM_REG_KEYS.wmsvc, WMSVC_VALUE);
+      const own = this.bindings.find((b) => b.kind === "ipport" && b.endpoint.endsWith(`:${WMSVC_PORT}`));
+      if (t !== null && own) this.writeBinding({ kind: "ipport", endpoint: own.endpoint, certHash: t, appId: own.appId, storeName: own.storeName });
+    }
+    await this.tls.sync(this.bindings);
+  }
+
+  /** Restarts every owning service (a reboot, for the consumers). */
+  async restartAll(): Promise<void> {
+    for (const s of SIM_SERVICES) await this.restartService(s);
+  }
+
+  /** RDP: the registry's certificate if NETWORK SERVICE can read its key; self-signed if none is named. */
+  rdpCertificate(): RdpCertificate | null {
+    const t = this.registry.thumbprint(SIM_REG_KEYS.rdp, RDP_VALUE);
+    if (t === null) {
+      this.selfSigned ??= createCertificate({
+        subject: `CN=${this.name.toUpperCase()}`,
+        dnsNames: [],
+        notBefore: new Date(Date.now() - 86_400_000),
+        notAfter: new Date(Date.now() + 180 * 86_400_000),
+      });
+      return this.selfSigned;
+    }
+    const entry = this.findCertificate(t, "My");
+    if (!entry || !entry.hasPrivateKey || !canRead(this, t, NETWORK_SERVICE)) return null;
+    return entry.cert;
+  }
+
+  /** `127.0.0.1:PORT` of the RDP listener, when the host has one */
+  rdpEndpoint(): string | null {
+    return this.rdp ? `127.0.0.1:${this.rdp.port}` : null;
+  }
+
+  consumerSnapshot(): SimConsumerSnapshot {
+    const keyAcls: Record<string, SimAce[]> = {};
+    for (const e of this.certificates) if (e.hasPrivateKey) keyAcls[e.cert.thumbprint] = aclOf(this, e.cert.thumbprint).map((a) => ({ ...a }));
+    return { registry: this.registry.snapshot(), winrmListeners: this.winrmListeners.map((l) => ({ ...l })), keyAcls };
   }
 
   // --- TLS ---
@@ -257,6 +353,7 @@ export class SimHost implements ExecHost, HandshakeResolver {
 
   async start(): Promise<void> {
     await this.tls.sync(this.bindings);
+    await this.rdp?.listen();
     if (!this.faults.unreachable) await this.ssh.listen();
     else {
       // reserve a port so the inventory has one; then close it: connection refused
@@ -269,5 +366,6 @@ export class SimHost implements ExecHost, HandshakeResolver {
     await this.reachability;
     await this.ssh.unlisten();
     await this.tls.close();
+    await this.rdp?.close();
   }
 }

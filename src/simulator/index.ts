@@ -17,3 +17,8 @@ export type {
 export { SimHost } from "./host.js";
 export { startFleet, type ClientKey, type FleetFiles, type FleetOptions, type InventoryOptions, type SimFleet } from "./fleet.js";
 export { APPID, demoCertificates, demoFleetSpecs, type DemoCertificates } from "./demo.js";
+export type { SimConsumersSpec, SimService } from "./consumers.js";
+export type { SimConsumerSnapshot } from "./host.js";
+export type { SimAce } from "./key-acl.js";
+export type { SimRegistryValue } from "./registry.js";
+export type { SimWinrmListener } from "./winrm-listener.js";

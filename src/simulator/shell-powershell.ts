@@ -145,6 +145,19 @@ export function psArguments(statement: string, env: Record<string, string>): str
       args.push(...s.slice(i + 3).trim().split(/\s+/).filter(Boolean));
       break;
     }
+    if (s.startsWith("@{", i)) {
+      // A hashtable literal: a native program receives its type name, not the text
+      // (why `winrm set ... @{...}` must be quoted under PowerShell).
+      let depth = 0;
+      let j = i + 1;
+      for (; j < s.length; j++) {
+        if (s[j] === "{") depth++;
+        else if (s[j] === "}" && --depth === 0) break;
+      }
+      args.push("System.Collections.Hashtable");
+      i = j + 1;
+      continue;
+    }
     if (s[i] === "{") {
       let depth = 0;
       let j = i;

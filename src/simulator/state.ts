@@ -3,6 +3,7 @@
  * (OS generation, display language, OpenSSH default shell, elevation) and the faults a test can
  * switch on at any time. Pure data plus small mutation helpers; no I/O.
  */
+import type { SimConsumersSpec } from "./consumers.js";
 import type { SimCertificate } from "./pki.js";
 
 export type SimOs = "2012r2" | "2016" | "2022" | "2025";
@@ -108,6 +109,8 @@ export interface SimHostSpec {
   bindings?: SimBindingSpec[];
   faults?: Partial<SimFaults>;
   groups?: string[];
+  /** WinRM listeners, RDP/WMSvc registry values, key grants (see consumers.ts) */
+  consumers?: SimConsumersSpec;
 }
 
 export interface SimSnapshot {

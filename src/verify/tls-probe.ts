@@ -53,7 +53,8 @@ export function probeTls(target: ProbeTarget): Promise<ServedCertificate> {
   });
 }
 
-function describePeer(peer: DetailedPeerCertificate): ServedCertificate {
+/** What a handshake's peer certificate says, for every probe (TLS endpoints, the RDP listener). */
+export function describePeer(peer: DetailedPeerCertificate): ServedCertificate {
   const x509 = new X509Certificate(peer.raw);
   const dnsNames = sanDnsNames(x509);
   let chainComplete = false;

@@ -8,6 +8,7 @@
 import type { Binding } from "../model/binding.js";
 import type { RemoteShell } from "../model/host-state.js";
 import { CertfleetError } from "../model/errors.js";
+import { isSendableConsumerCommand } from "./consumer-commands.js";
 import { isSafeValue, printable, requireValue, shown, type ValueKind } from "./grammar.js";
 import { EXTENDED_DEFAULTS, SETTING_BY_NAME, SETTINGS } from "./netsh/fields.js";
 
@@ -179,12 +180,13 @@ const SENDABLE_NETSH: Record<RemoteShell, RegExp> = {
 };
 
 /**
- * The last gate before bytes leave for a host: only the shell probe, the discovery line, or a
- * netsh sslcert command made of grammar-checked tokens. The builders already guarantee this; the
+ * The last gate before bytes leave for a host: only the shell probe, the discovery line, a
+ * netsh sslcert command made of grammar-checked tokens, or a consumer command (winrm, reg,
+ * certutil, icacls: src/windows/consumer-commands.ts). The builders already guarantee this; the
  * gate makes it an invariant of the session rather than a property of every caller.
  */
 export function isSendable(shell: RemoteShell | undefined, command: string): boolean {
   if (command === SHELL_PROBE) return true;
   if (shell === undefined) return false;
-  return command === discoverCommand(shell) || SENDABLE_NETSH[shell].test(command);
+  return command === discoverCommand(shell) || SENDABLE_NETSH[shell].test(command) || isSendableConsumerCommand(shell, command);
 }
