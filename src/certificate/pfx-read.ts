@@ -18,7 +18,7 @@ import { InputError } from "../model/errors.js";
 import type { NewCertificate } from "../plan/schema.js";
 import { describeDer } from "../target/new-certificate.js";
 import { keyProblem, type KeyDescription } from "./key-policy.js";
-import { Secret } from "./secret.js";
+import { Secret } from "../model/secret.js";
 
 export interface ChainCertificate {
   der: Buffer;

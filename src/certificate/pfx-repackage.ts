@@ -17,16 +17,10 @@
 import { createHash, randomBytes } from "node:crypto";
 import forge from "node-forge";
 import type { PfxContents } from "./pfx-read.js";
-import { Secret } from "./secret.js";
+import type { PfxFormat } from "../model/pfx-format.js";
+import { Secret } from "../model/secret.js";
 
-export type PfxFormat = "legacy-3des-sha1" | "aes256-sha256";
-
-/** Windows Server 2019 / Windows 10 1809: the first build that imports PBES2/AES PFX files. */
-export const AES_PFX_MIN_BUILD = 17763;
-
-export function pfxFormatFor(build: number): PfxFormat {
-  return build >= AES_PFX_MIN_BUILD ? "aes256-sha256" : "legacy-3des-sha1";
-}
+export { AES_PFX_MIN_BUILD, pfxFormatFor, type PfxFormat } from "../model/pfx-format.js";
 
 /** Letters and digits only: nothing cmd.exe or PowerShell gives meaning to (see ONE_TIME_PASSWORD). */
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

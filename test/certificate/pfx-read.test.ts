@@ -3,7 +3,7 @@ import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { readPfx, readPfxFile, pfxPasswordFromEnv } from "../../src/certificate/pfx-read.js";
 import { repackagePfx } from "../../src/certificate/pfx-repackage.js";
-import { Secret } from "../../src/certificate/secret.js";
+import { Secret } from "../../src/model/secret.js";
 import { InputError } from "../../src/model/errors.js";
 
 const DIR = "test/fixtures/pfx";

@@ -6,7 +6,7 @@ import forge from "node-forge";
 import { afterAll, describe, expect, it } from "vitest";
 import { readPfx } from "../../src/certificate/pfx-read.js";
 import { oneTimePassword, pfxFormatFor, repackagePfx, type PfxFormat } from "../../src/certificate/pfx-repackage.js";
-import { Secret } from "../../src/certificate/secret.js";
+import { Secret } from "../../src/model/secret.js";
 
 const DIR = "test/fixtures/pfx";
 const password = new Secret("fixture-Pfx-Pass-7Qz");
