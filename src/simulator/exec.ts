@@ -5,8 +5,11 @@
  */
 import iconv from "iconv-lite";
 import { certutilStore, certutilStoreMissing, whoamiGroups } from "./certutil-text.js";
+import { runFileCommand } from "./file-commands.js";
+import { normalizeWindowsPath, type SimFileSystem } from "./files.js";
 import { lines } from "./netsh-text.js";
 import { runNetsh, type NetshHost, type ProgramResult } from "./netsh.js";
+import { runCertutilDelivery } from "./pfx-import.js";
 import { runCmdLine, type ShellHost } from "./shell-cmd.js";
 import { runPowerShellLine } from "./shell-powershell.js";
 import type { SimLanguage, SimShell, SimStoreEntry } from "./state.js";
@@ -16,6 +19,7 @@ export interface ExecHost extends NetshHost {
   shell: SimShell;
   user: string;
   certificates: SimStoreEntry[];
+  files: SimFileSystem;
 }
 
 export interface ExecOutput {
@@ -41,6 +45,8 @@ export function environment(host: ExecHost): Record<string, string> {
 const oemCodePage = (host: ExecHost): number => (host.language === "en" ? 437 : 850);
 
 function certutil(host: ExecHost, argv: string[]): ProgramResult {
+  const delivery = runCertutilDelivery(host, argv);
+  if (delivery !== null) return delivery;
   const args = argv.filter((a) => !/^-user$/i.test(a));
   const i = args.findIndex((a) => /^[-/]store$/i.test(a));
   if (i < 0) {
@@ -83,7 +89,7 @@ export function executeCommand(host: ExecHost, command: string): ExecOutput {
     codePage === 65001 ? Buffer.from(text, "utf8") : iconv.encode(text, `cp${codePage}`);
   const env = environment(host);
 
-  const program = (name: string, argv: string[]): ProgramResult | null => {
+  const program = (name: string, argv: string[], runner: "cmd" | "powershell"): ProgramResult | null => {
     switch (name) {
       case "netsh":
         return runNetsh(host, argv);
@@ -102,7 +108,7 @@ export function executeCommand(host: ExecHost, command: string): ExecOutput {
         return { stdout: lines(ACTIVE_CP[host.language](codePage)), stderr: "", code: 0 };
       }
       default:
-        return null;
+        return runFileCommand(host, name, argv, runner);
     }
   };
 
@@ -117,6 +123,10 @@ export function executeCommand(host: ExecHost, command: string): ExecOutput {
     },
     program,
     runOther: (shell, line) => (shell === "cmd" ? runCmdLine(line, sh) : runPowerShellLine(line, sh)),
+    exists: (path) => {
+      const p = normalizeWindowsPath(path);
+      return p !== null && host.files.exists(p);
+    },
   };
   const code = host.shell === "cmd" ? runCmdLine(command, sh) : runPowerShellLine(command, sh);
   return { stdout: Buffer.concat(out), stderr: Buffer.concat(err), code };

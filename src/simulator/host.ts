@@ -5,6 +5,7 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import { executeCommand, type ExecHost } from "./exec.js";
+import { SimFileSystem } from "./files.js";
 import { completeParams } from "./netsh-fields.js";
 import { normalizeEndpoint } from "./netsh.js";
 import type { SimCertificate } from "./pki.js";
@@ -65,6 +66,8 @@ export class SimHost implements ExecHost, HandshakeResolver {
   bindings: SimBinding[];
   /** every exec command line received, in order, including ones that hung or dropped */
   readonly commandLog: string[] = [];
+  /** the host's disk as far as delivery touches it (C:\ProgramData, C:\Users\<user>); SFTP writes here */
+  readonly files: SimFileSystem;
   readonly user: string;
   private readonly hostKey: HostKey;
   private readonly ssh: SshListener;
@@ -85,6 +88,7 @@ export class SimHost implements ExecHost, HandshakeResolver {
         return true;
       },
     });
+    this.files = new SimFileSystem(["C:\\Windows\\System32", "C:\\ProgramData", `C:\\Users\\${access.user}`]);
     this.certificates = (spec.certificates ?? []).map((c) => this.entryOf(c));
     this.bindings = (spec.bindings ?? []).map((b) => this.bindingOf(b));
     this.hostKey = generateHostKey(`${spec.name}@certfleet-sim`);
@@ -93,7 +97,11 @@ export class SimHost implements ExecHost, HandshakeResolver {
       user: access.user,
       ...(access.password !== undefined ? { password: access.password } : {}),
       ...(access.authorizedKey !== undefined ? { authorizedKey: access.authorizedKey } : {}),
-      handler: { refuseAuth: () => this.faults.badAuth, exec: (c) => this.exec(c) },
+      handler: {
+        refuseAuth: () => this.faults.badAuth,
+        exec: (c) => this.exec(c),
+        sftp: () => (this.faults.noSftp ? null : this),
+      },
     });
   }
 
@@ -248,8 +256,10 @@ export class SimHost implements ExecHost, HandshakeResolver {
         hasPrivateKey: e.hasPrivateKey,
         store: e.store,
         ...(e.template !== undefined ? { template: e.template } : {}),
+        ...(e.exportable !== undefined ? { exportable: e.exportable } : {}),
       })),
       bindings: this.bindings.map(cloneBinding),
+      files: this.files.filesUnder(),
     };
   }
 

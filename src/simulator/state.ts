@@ -30,6 +30,8 @@ export interface SimStoreEntry {
   template?: string;
   /** `My` unless said otherwise (`WebHosting`) */
   store: string;
+  /** set by `certutil -importpfx`: whether the key was imported exportable (false with NoExport) */
+  exportable?: boolean;
 }
 
 export type SimBindingKind = "ipport" | "hostnameport" | "ccs";
@@ -72,6 +74,8 @@ export interface SimFaults {
   staleHandshakes: number;
   /** add/update with this hash fails with 1312 even though the key is there (unusable key) */
   failAddWith1312ForHash?: string;
+  /** the OpenSSH server has no sftp subsystem configured: SFTP requests are refused */
+  noSftp?: boolean;
 }
 
 export function defaultFaults(): SimFaults {
@@ -105,8 +109,10 @@ export interface SimHostSpec {
 }
 
 export interface SimSnapshot {
-  certificates: Array<{ thumbprint: string; hasPrivateKey: boolean; store: string; template?: string }>;
+  certificates: Array<{ thumbprint: string; hasPrivateKey: boolean; store: string; template?: string; exportable?: boolean }>;
   bindings: SimBinding[];
+  /** every file on the host's simulated disk (staged PFX and .cer files), full Windows paths */
+  files: string[];
 }
 
 export function bindingKeyOf(b: Pick<SimBinding, "kind" | "endpoint">): string {
