@@ -6,10 +6,12 @@
  *
  * - RSA: 2048 bits or more (CNG's limit of 16384 at most). Shorter keys import, but every current
  *   browser and the CA/Browser Forum baseline refuse them.
- * - EC: NIST P-256 and P-384, the two curves Schannel offers on every one of those builds.
- *   P-521 and the Brainpool curves are refused: Brainpool came to Schannel only with Windows 10 /
- *   Server 2016, and P-521 is not in the default curve list of current builds, so a handshake
- *   could fail on some hosts and succeed on others.
+ * - EC: NIST P-256 and P-384, the two curves Schannel enables by default on every one of those
+ *   builds. P-521 and the Brainpool curves are refused: since Windows 10 1607 / Server 2016 they
+ *   are "supported by the Microsoft Schannel Provider, but not enabled by default" (Microsoft
+ *   Learn, "TLS Elliptic Curves in Windows 10 1607 and later"), and CNG names the Brainpool
+ *   curves only "beginning in Windows 10" (so not on 2012 R2): a handshake could fail on some
+ *   hosts and succeed on others.
  * - Everything else (RSA-PSS-only keys, Ed25519/Ed448, DSA) is refused: Schannel server
  *   certificates on these builds do not use them.
  */
