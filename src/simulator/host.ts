@@ -121,6 +121,9 @@ export class SimHost implements ExecHost, HandshakeResolver {
   get failAddWith1312ForHash(): string | undefined {
     return this.faults.failAddWith1312ForHash;
   }
+  get importDropsKey(): boolean {
+    return this.faults.importDropsKey === true;
+  }
 
   findCertificate(thumbprint: string, storeName: string | null): SimStoreEntry | undefined {
     const t = thumbprint.toLowerCase();

@@ -34,6 +34,8 @@ export interface CertutilDeliveryHost {
   elevated: boolean;
   files: SimFileSystem;
   certificates: SimStoreEntry[];
+  /** the import "succeeds" without the key (a fault) */
+  importDropsKey?: boolean;
 }
 
 const PBES2 = "1.2.840.113549.1.5.13";
@@ -237,7 +239,7 @@ function importPfx(host: CertutilDeliveryHost, p: Parsed): ProgramResult {
     const selfSigned = c.checkIssued(c);
     const target = isLeaf ? store : selfSigned ? "Root" : "CA";
     if (!isLeaf && ((target === "Root" && options.has("noroot")) || options.has("nochain"))) continue;
-    const withKey = isLeaf && key !== undefined && c.checkPrivateKey(key);
+    const withKey = isLeaf && key !== undefined && c.checkPrivateKey(key) && !host.importDropsKey;
     const sim = simCertificateFromDer(Buffer.from(c.raw), withKey ? key!.export({ type: "pkcs8", format: "pem" }).toString() : "");
     const entry: SimStoreEntry = {
       cert: sim,

@@ -76,6 +76,11 @@ export interface SimFaults {
   failAddWith1312ForHash?: string;
   /** the OpenSSH server has no sftp subsystem configured: SFTP requests are refused */
   noSftp?: boolean;
+  /**
+   * `certutil -importpfx` reports success but the key does not land (puppetlabs-sslcertificate#116:
+   * a certificate imported without its key); the probe shows "Missing stored keyset"
+   */
+  importDropsKey?: boolean;
 }
 
 export function defaultFaults(): SimFaults {

@@ -257,6 +257,22 @@ describe("certutil -importpfx as Windows does it", () => {
     expect(await cleanup(host)).toBe("gone");
   });
 
+  it("fault importDropsKey: certutil says it completed, the probe shows the certificate without its key", async () => {
+    const host = fleet.host("w2025");
+    host.certificates = [];
+    host.faults.importDropsKey = true;
+    try {
+      const { result } = await deliver(host, "aes256-sha256");
+      expect(result.outcome).toBe("imported");
+      expect((await probe(host))?.hasPrivateKey).toBe(false);
+      expect(host.snapshot().certificates).toEqual([{ thumbprint: THUMB, hasPrivateKey: false, store: "My" }]);
+    } finally {
+      host.faults.importDropsKey = false;
+      host.certificates = [];
+    }
+    expect(await cleanup(host)).toBe("gone");
+  });
+
   it("an existing certificate is replaced in place (one entry, key kept)", async () => {
     const host = fleet.host("w2022");
     host.certificates = [];
