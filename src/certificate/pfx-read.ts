@@ -78,15 +78,23 @@ function openContainer(file: string, bytes: Buffer, password: Secret<string>): O
     throw refuse(file, "not a PKCS#12 (.pfx/.p12) file");
   }
   let p12: forge.pkcs12.Pkcs12Pfx;
+  const pass = password.reveal();
   try {
-    p12 = forge.pkcs12.pkcs12FromAsn1(asn1, password.reveal());
+    p12 = forge.pkcs12.pkcs12FromAsn1(asn1, pass);
   } catch (err) {
     const text = err instanceof Error ? err.message : "";
     if (/MAC could not be verified|wrong password|Invalid password/i.test(text)) {
       throw refuse(file, "wrong password (the file's integrity check failed with the password given)");
     }
-    // Never forge's text: it can quote bytes of the input.
-    throw refuse(file, "cannot open the PKCS#12 file (wrong password, or an encryption certfleet cannot read)");
+    // A non-ASCII password: the MAC and PKCS#12 PBE take it as BMPString, PBES2 (AES) as UTF-8
+    // bytes (RFC 8018, OpenSSL), and forge passes one form to both. The MAC was right with the
+    // text form, so decrypt with the UTF-8 form, the MAC already checked.
+    const retried = /[^\x00-\x7f]/.test(pass) && macVerifies(asn1, pass) ? withoutMac(asn1, forge.util.encodeUtf8(pass)) : null;
+    if (retried === null) {
+      // Never forge's text: it can quote bytes of the input.
+      throw refuse(file, "cannot open the PKCS#12 file (wrong password, or an encryption certfleet cannot read)");
+    }
+    p12 = retried;
   }
   const certs: Buffer[] = [];
   const keys: Buffer[] = [];
@@ -103,6 +111,45 @@ function openContainer(file: string, bytes: Buffer, password: Secret<string>): O
     }
   }
   return { certs, keys };
+}
+
+const MAC_DIGESTS: Record<string, [() => forge.md.MessageDigest, "sha1" | "sha256" | "sha384" | "sha512", number]> = {
+  [forge.pki.oids.sha1!]: [() => forge.md.sha1.create(), "sha1", 20],
+  [forge.pki.oids.sha256!]: [() => forge.md.sha256.create(), "sha256", 32],
+  [forge.pki.oids.sha384!]: [() => forge.md.sha384.create(), "sha384", 48],
+  [forge.pki.oids.sha512!]: [() => forge.md.sha512.create(), "sha512", 64],
+};
+
+/** Checks the PFX MAC (PKCS#12 key derivation, password as BMPString) for a primitive authSafe. */
+function macVerifies(pfx: forge.asn1.Asn1, password: string): boolean {
+  try {
+    const [, authSafe, macData] = pfx.value as forge.asn1.Asn1[];
+    const content = ((authSafe!.value as forge.asn1.Asn1[])[1]!.value as forge.asn1.Asn1[])[0]!;
+    if (typeof content.value !== "string" || macData === undefined) return false;
+    const [digestInfo, salt, iterations] = macData.value as forge.asn1.Asn1[];
+    const [algId, digest] = digestInfo!.value as forge.asn1.Asn1[];
+    const oid = forge.asn1.derToOid((algId!.value as forge.asn1.Asn1[])[0]!.value as string);
+    const md = MAC_DIGESTS[oid];
+    if (!md) return false;
+    const count = iterations ? parseInt(forge.util.bytesToHex(iterations.value as string), 16) : 1;
+    const key = forge.pkcs12.generateKey(password, forge.util.createBuffer(salt!.value as string), 3, count, md[2], md[0]());
+    const hmac = forge.hmac.create();
+    hmac.start(md[1], key);
+    hmac.update(content.value);
+    return hmac.digest().getBytes() === digest!.value;
+  } catch {
+    return false;
+  }
+}
+
+function withoutMac(pfx: forge.asn1.Asn1, password: string): forge.pkcs12.Pkcs12Pfx | null {
+  try {
+    const [version, authSafe] = pfx.value as forge.asn1.Asn1[];
+    const bare = forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.SEQUENCE, true, [version!, authSafe!]);
+    return forge.pkcs12.pkcs12FromAsn1(bare, password);
+  } catch {
+    return null;
+  }
 }
 
 export function keyDescriptionOf(key: KeyObject): KeyDescription {

@@ -1,4 +1,7 @@
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { readPfx, readPfxFile, pfxPasswordFromEnv } from "../../src/certificate/pfx-read.js";
@@ -119,5 +122,26 @@ describe("readPfx: every refusal is an InputError (exit 2) naming the file and t
     const s = pfxPasswordFromEnv("CF_PFX", { CF_PFX: PASS });
     expect(s.reveal()).toBe(PASS);
     expect(`${s}`).toBe("[secret]");
+  });
+});
+
+describe("readPfx: a non-ASCII password", () => {
+  const openssl = spawnSync("openssl", ["version"]).status === 0;
+  it.skipIf(!openssl)("opens OpenSSL's AES (UTF-8 for PBES2, BMPString for the MAC) and legacy files; a near miss is a wrong password", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cf-pfx-utf8-"));
+    try {
+      const env = { ...process.env, CF_PW: "Pässwörd-Ω7" };
+      const sh = (args: string[]) => expect(spawnSync("openssl", args, { cwd: dir, env, encoding: "utf8" }).status).toBe(0);
+      sh(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "k.pem", "-out", "c.pem", "-days", "30", "-subj", "/CN=utf8.example.test", "-addext", "basicConstraints=critical,CA:FALSE"]);
+      sh(["pkcs12", "-export", "-inkey", "k.pem", "-in", "c.pem", "-passout", "env:CF_PW", "-out", "aes.pfx"]);
+      sh(["pkcs12", "-export", "-legacy", "-inkey", "k.pem", "-in", "c.pem", "-passout", "env:CF_PW", "-out", "legacy.pfx"]);
+      for (const name of ["aes.pfx", "legacy.pfx"]) {
+        const bytes = readFileSync(join(dir, name));
+        expect(readPfx(name, bytes, new Secret("Pässwörd-Ω7"), new Date()).keyDescription).toEqual({ algorithm: "rsa", bits: 2048 });
+        expect(() => readPfx(name, bytes, new Secret("Passwörd-Ω7"), new Date())).toThrow(/wrong password/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
