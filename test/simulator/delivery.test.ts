@@ -176,6 +176,7 @@ describe("certutil -importpfx as Windows does it", () => {
       const { result } = await deliver(host, pfxFormatFor(name === "w2016" ? 14393 : 9600));
       expect(result.outcome).toBe("imported");
       expect((await probe(host))?.hasPrivateKey).toBe(true);
+      expect((await text(host, probeCertificateCommand(host.profile.shell, THUMB))).text).toContain("Private key is NOT exportable");
       const snap = host.snapshot();
       expect(snap.certificates).toEqual([{ thumbprint: THUMB, hasPrivateKey: true, store: "My", exportable: false }]);
       expect(await cleanup(host)).toBe("gone");
