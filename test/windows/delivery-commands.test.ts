@@ -122,8 +122,8 @@ describe("delivery command builders", () => {
 
 describe("parsers", () => {
   it("parseOsBuild: real ver lines, localized word, with and without the revision", () => {
-    expect(parseOsBuild(sample("ver-banner-2012r2-en-htb.txt"))).toBe(9600);
-    expect(parseOsBuild(sample("ver-cmd-c-over-psremoting-en-docs.txt"))).toBe(10586);
+    expect(parseOsBuild(sample("delivery/ver-banner-2012r2-en-htb.txt"))).toBe(9600);
+    expect(parseOsBuild(sample("delivery/ver-cmd-c-over-psremoting-en-docs.txt"))).toBe(10586);
     expect(parseOsBuild("\r\nMicrosoft Windows [Version 10.0.14393]\r\n")).toBe(14393);
     expect(parseOsBuild("\r\nMicrosoft Windows [version 10.0.20348.2113]\r\n")).toBe(20348);
     expect(parseOsBuild("Microsoft Windows [Versión 10.0.26100.1742]")).toBe(26100);

@@ -10,15 +10,15 @@ const password = new Secret(OTP);
 const on = (build: number | undefined, format: ImportContext["format"]): ImportContext => ({ build, format, password });
 
 const INVALID_PASSWORD: Array<[string, string]> = [
-  ["de-DE real (Server 2016)", sample("certutil-importpfx-invalid-password-de-DE-adfs2016-msqa.txt")],
-  ["ko-KR real", sample("certutil-importpfx-invalid-password-ko-KR-gitbook.txt")],
+  ["de-DE real (Server 2016)", sample("delivery/certutil-importpfx-invalid-password-de-DE-adfs2016-msqa.txt")],
+  ["ko-KR real", sample("delivery/certutil-importpfx-invalid-password-ko-KR-gitbook.txt")],
   ["en constructed", constructed("certutil-importpfx-invalid-password-en-constructed.txt")],
   ["fr-FR constructed", constructed("certutil-importpfx-invalid-password-fr-FR-constructed.txt")],
 ];
 
 describe("classifyImportPfx", () => {
   it("success: certutil's completion text and exit 0", () => {
-    const r = classifyImportPfx(sample("certutil-importpfx-success-en-k6ncrypt.txt"), 0, on(20348, "aes256-sha256"));
+    const r = classifyImportPfx(sample("delivery/certutil-importpfx-success-en-k6ncrypt.txt"), 0, on(20348, "aes256-sha256"));
     expect(r).toEqual({ outcome: "imported", text: 'Certificate "localhost" added to store.\n\nCertUtil: -importPFX command completed successfully.' });
   });
 
@@ -49,7 +49,7 @@ describe("classifyImportPfx", () => {
     const r = classifyImportPfx(constructed("certutil-importpfx-access-denied-en-constructed.txt"), 1, on(20348, "aes256-sha256"));
     expect(r).toMatchObject({ outcome: "access-denied", code: "0x80070005" });
     expect(r.remedy).toMatch(/elevated/);
-    expect(classifyImportPfx(sample("certutil-decode-access-denied-en-writeup.txt"), 1, on(20348, "aes256-sha256")).outcome).toBe("access-denied");
+    expect(classifyImportPfx(sample("delivery/certutil-decode-access-denied-en-writeup.txt"), 1, on(20348, "aes256-sha256")).outcome).toBe("access-denied");
   });
 
   it("another HRESULT is failed with its code; no code and exit 1 is unknown", () => {
