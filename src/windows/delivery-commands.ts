@@ -132,6 +132,15 @@ export function removeCertificateCommand(shell: RemoteShell, thumbprint: string,
   return `certutil -delstore My ${requireDeliveryValue("thumbprint", thumbprint, host)}`;
 }
 
+/**
+ * A command as it may be shown, logged, journaled or put in an error: the `-p <password>` of a
+ * certutil import replaced by `[one-time password]`, whatever the password (for layers that see
+ * the command line but not the Secret, e.g. the session's command observer and its refusals).
+ */
+export function redactCommand(command: string): string {
+  return command.replace(/(\bcertutil(?:\.exe)?\b[^\r\n]*?\s-p\s+)("[^"]*"|'[^']*'|\S+)/gi, "$1[one-time password]");
+}
+
 export const STAGED_GONE = "CF-STAGED:gone";
 export const STAGED_PRESENT = "CF-STAGED:present";
 

@@ -10,6 +10,7 @@ import {
   parseOsBuild,
   prepareStagingCommand,
   probeCertificateCommand,
+  redactCommand,
   removeCertificateCommand,
   sftpPath,
   stagedPaths,
@@ -117,6 +118,19 @@ describe("delivery command builders", () => {
         expect(isSendableDelivery(shell, `${base}${junk}`)).toBe(false);
       }),
     );
+  });
+});
+
+describe("redactCommand", () => {
+  it("hides the password of any certutil -p, leaves everything else as it was", () => {
+    for (const shell of SHELLS) {
+      const c = importPfxCommand(shell, RUN, "certificate.pfx", OTP);
+      expect(redactCommand(c)).toBe(`certutil -f -p [one-time password] -importpfx My C:\\ProgramData\\certfleet\\${RUN}\\certificate.pfx NoExport`);
+      expect(redactCommand(c)).not.toContain(OTP);
+      expect(redactCommand(prepareStagingCommand(shell, RUN))).toBe(prepareStagingCommand(shell, RUN));
+    }
+    expect(redactCommand(`CERTUTIL.exe -p "a b c" -importpfx x.pfx`)).toBe("CERTUTIL.exe -p [one-time password] -importpfx x.pfx");
+    expect(redactCommand("netsh http show sslcert ipport=0.0.0.0:443")).toBe("netsh http show sslcert ipport=0.0.0.0:443");
   });
 });
 
