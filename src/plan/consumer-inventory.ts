@@ -10,7 +10,7 @@ import type { Consumer } from "../model/consumer.js";
 import { classifyBinding, WMSVC_PORT } from "../windows/binding-owner.js";
 import type { RegHashReading } from "../windows/reg-parse.js";
 import type { WinrmListener } from "../windows/winrm-listener-parse.js";
-import { nameCovers } from "./old-certificates.js";
+import { nameCovers } from "../certificate/names.js";
 
 export interface ConsumerReadings {
   bindings: readonly Binding[];

@@ -127,6 +127,8 @@ export function certutilStore(store: string, entries: SimStoreEntry[], os: SimOs
     out.push(`${L.hash}${osAtLeast(os, "2016") ? e.cert.thumbprint : spacedHash(e.cert.thumbprint)}`);
     out.push(`${L.keyContainer}${keyContainerName(e.cert.thumbprint)}`);
     out.push(`${L.provider}Microsoft RSA SChannel Cryptographic Provider`);
+    // A key imported with NoExport (the real en line, pki-lab sample); no fr/de sample seen, so English only.
+    if (e.hasPrivateKey && e.exportable === false && lang === "en") out.push("Private key is NOT exportable");
     out.push(e.hasPrivateKey ? L.encryptionPassed : L.missingKey);
   });
   out.push(L.completed);

@@ -5,9 +5,12 @@
  */
 import iconv from "iconv-lite";
 import { certutilStore, certutilStoreMissing, whoamiGroups } from "./certutil-text.js";
+import { runFileCommand } from "./file-commands.js";
+import { normalizeWindowsPath, type SimFileSystem } from "./files.js";
 import { lines } from "./netsh-text.js";
-import { deleteFile, runIcacls, typeFile, type KeyAclHost } from "./key-acl.js";
+import { isKeyFile, runIcacls, typeFile, type KeyAclHost } from "./key-acl.js";
 import { runNetsh, type NetshHost, type ProgramResult } from "./netsh.js";
+import { runCertutilDelivery } from "./pfx-import.js";
 import { runReg, type RegHost } from "./registry.js";
 import { runCmdLine, type ShellHost } from "./shell-cmd.js";
 import { runPowerShellLine } from "./shell-powershell.js";
@@ -19,6 +22,7 @@ export interface ExecHost extends NetshHost, RegHost, WinrmHost, KeyAclHost {
   shell: SimShell;
   user: string;
   certificates: SimStoreEntry[];
+  files: SimFileSystem;
 }
 
 export interface ExecOutput {
@@ -44,6 +48,8 @@ export function environment(host: ExecHost): Record<string, string> {
 const oemCodePage = (host: ExecHost): number => (host.language === "en" ? 437 : 850);
 
 function certutil(host: ExecHost, argv: string[]): ProgramResult {
+  const delivery = runCertutilDelivery(host, argv);
+  if (delivery !== null) return delivery;
   const args = argv.filter((a) => !/^-user$/i.test(a));
   const i = args.findIndex((a) => /^[-/]store$/i.test(a));
   if (i < 0) {
@@ -86,7 +92,7 @@ export function executeCommand(host: ExecHost, command: string): ExecOutput {
     codePage === 65001 ? Buffer.from(text, "utf8") : iconv.encode(text, `cp${codePage}`);
   const env = environment(host);
 
-  const program = (name: string, argv: string[]): ProgramResult | null => {
+  const program = (name: string, argv: string[], runner: "cmd" | "powershell"): ProgramResult | null => {
     switch (name) {
       case "netsh":
         return runNetsh(host, argv);
@@ -99,14 +105,13 @@ export function executeCommand(host: ExecHost, command: string): ExecOutput {
       case "winrm":
         return runWinrm(host, argv);
       case "icacls":
-        return runIcacls(host, argv);
+        // A private key's file: the key-ACL model; any other path (the staging folder): the file system.
+        return argv[0] !== undefined && isKeyFile(argv[0]) ? runIcacls(host, argv) : runFileCommand(host, name, argv, runner);
       case "type": {
         const r = typeFile(host, argv);
         // The file's bytes as they are: decoded with the console code page so they leave unchanged.
         return "bytes" in r ? { stdout: iconv.decode(r.bytes, codePage === 65001 ? "latin1" : `cp${codePage}`), stderr: "", code: 0 } : r;
       }
-      case "del":
-        return deleteFile(host, argv);
       case "hostname":
         return { stdout: lines(host.name.toUpperCase()), stderr: "", code: 0 };
       case "chcp": {
@@ -118,7 +123,7 @@ export function executeCommand(host: ExecHost, command: string): ExecOutput {
         return { stdout: lines(ACTIVE_CP[host.language](codePage)), stderr: "", code: 0 };
       }
       default:
-        return null;
+        return runFileCommand(host, name, argv, runner);
     }
   };
 
@@ -133,6 +138,10 @@ export function executeCommand(host: ExecHost, command: string): ExecOutput {
     },
     program,
     runOther: (shell, line) => (shell === "cmd" ? runCmdLine(line, sh) : runPowerShellLine(line, sh)),
+    exists: (path) => {
+      const p = normalizeWindowsPath(path);
+      return p !== null && host.files.exists(p);
+    },
   };
   const code = host.shell === "cmd" ? runCmdLine(command, sh) : runPowerShellLine(command, sh);
   return { stdout: Buffer.concat(out), stderr: Buffer.concat(err), code };

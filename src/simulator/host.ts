@@ -6,6 +6,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { RDP_VALUE, WMSVC_PORT, WMSVC_VALUE, listenersOf, seedRegistry, winrmBinding, SIM_SERVICES, type SimService } from "./consumers.js";
 import { executeCommand, type ExecHost } from "./exec.js";
+import { SimFileSystem } from "./files.js";
 import { NETWORK_SERVICE, aclOf, canRead, type SimAce } from "./key-acl.js";
 import { completeParams } from "./netsh-fields.js";
 import { normalizeEndpoint } from "./netsh.js";
@@ -77,14 +78,14 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
   bindings: SimBinding[];
   /** every exec command line received, in order, including ones that hung or dropped */
   readonly commandLog: string[] = [];
+  /** the host's disk as far as delivery touches it (C:\ProgramData, C:\Users\<user>); SFTP writes here */
+  readonly files: SimFileSystem;
   readonly user: string;
   /** registry values the consumers read (RDP, WMSvc); reg.exe works on it */
   readonly registry = new SimRegistry();
   winrmListeners: SimWinrmListener[];
   /** private-key ACLs by certificate thumbprint; absent = SYSTEM and Administrators only */
   readonly keyAcls = new Map<string, SimAce[]>();
-  /** files written by simulated programs (icacls /save) */
-  readonly files = new Map<string, Buffer>();
   /** every service restart, in order (see restartService) */
   readonly restarts: SimService[] = [];
   private readonly rdp: RdpListener | null;
@@ -108,6 +109,7 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
         return true;
       },
     });
+    this.files = new SimFileSystem(["C:\\Windows\\System32", "C:\\Windows\\Temp", "C:\\ProgramData", `C:\\Users\\${access.user}`]);
     this.certificates = (spec.certificates ?? []).map((c) => this.entryOf(c));
     this.bindings = (spec.bindings ?? []).map((b) => this.bindingOf(b));
     this.winrmListeners = listenersOf(spec.consumers);
@@ -123,7 +125,11 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
       user: access.user,
       ...(access.password !== undefined ? { password: access.password } : {}),
       ...(access.authorizedKey !== undefined ? { authorizedKey: access.authorizedKey } : {}),
-      handler: { refuseAuth: () => this.faults.badAuth, exec: (c) => this.exec(c) },
+      handler: {
+        refuseAuth: () => this.faults.badAuth,
+        exec: (c) => this.exec(c),
+        sftp: () => (this.faults.noSftp ? null : this),
+      },
     });
   }
 
@@ -142,6 +148,9 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
   }
   get failAddWith1312ForHash(): string | undefined {
     return this.faults.failAddWith1312ForHash;
+  }
+  get importDropsKey(): boolean {
+    return this.faults.importDropsKey === true;
   }
 
   findCertificate(thumbprint: string, storeName: string | null): SimStoreEntry | undefined {
@@ -346,8 +355,10 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
         hasPrivateKey: e.hasPrivateKey,
         store: e.store,
         ...(e.template !== undefined ? { template: e.template } : {}),
+        ...(e.exportable !== undefined ? { exportable: e.exportable } : {}),
       })),
       bindings: this.bindings.map(cloneBinding),
+      files: this.files.filesUnder(),
     };
   }
 

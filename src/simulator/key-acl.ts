@@ -7,6 +7,7 @@
  * a grant by SID (`*S-1-5-20`) works everywhere.
  */
 import iconv from "iconv-lite";
+import type { SimFileSystem } from "./files.js";
 import { keyContainerName } from "./certutil-text.js";
 import { lines } from "./netsh-text.js";
 import type { ProgramResult } from "./netsh.js";
@@ -83,8 +84,8 @@ export interface KeyAclHost {
   certificates: SimStoreEntry[];
   /** ACL per certificate thumbprint (absent: the default ACL) */
   keyAcls: Map<string, SimAce[]>;
-  /** files written by the simulated programs (lowercase path -> bytes) */
-  files: Map<string, Buffer>;
+  /** the host's disk (icacls /save writes there, type reads it) */
+  files: SimFileSystem;
 }
 
 export function aclOf(host: Pick<KeyAclHost, "keyAcls">, thumbprint: string): SimAce[] {
@@ -93,6 +94,11 @@ export function aclOf(host: Pick<KeyAclHost, "keyAcls">, thumbprint: string): Si
 
 export function canRead(host: Pick<KeyAclHost, "keyAcls">, thumbprint: string, sid: string): boolean {
   return aclOf(host, thumbprint).some((a) => a.sid === sid);
+}
+
+/** Whether a path names a machine key file (CSP MachineKeys), whose ACL this model owns. */
+export function isKeyFile(path: string): boolean {
+  return path.toLowerCase().startsWith(MACHINE_KEYS);
 }
 
 function entryForKeyFile(host: KeyAclHost, path: string): SimStoreEntry | undefined {
@@ -137,7 +143,9 @@ export function runIcacls(host: KeyAclHost, argv: string[]): ProgramResult {
   if (o === "/save" && arg) {
     // icacls writes its ACL file in UTF-16LE, without a BOM: the name line, then the SDDL.
     const name = file.slice(file.lastIndexOf("\\") + 1);
-    host.files.set(arg.toLowerCase(), iconv.encode(`${name}\r\n${sddl(acl)}\r\n`, "utf16le"));
+    if (!host.files.writeFile(arg, iconv.encode(`${name}\r\n${sddl(acl)}\r\n`, "utf16le"))) {
+      return { stdout: "", stderr: lines(`${arg}: ${T.notFound}`, T.summary(0, 1)), code: 3 };
+    }
     return done();
   }
   if (!host.elevated) return { stdout: "", stderr: lines(`${file}: ${T.denied}`, T.summary(0, 1)), code: 5 };
@@ -162,13 +170,8 @@ export function runIcacls(host: KeyAclHost, argv: string[]): ProgramResult {
 
 /** cmd's `type <file>`: the bytes as they are (a UTF-16LE file without a BOM shows its NULs). */
 export function typeFile(host: KeyAclHost, argv: string[]): { bytes: Buffer } | ProgramResult {
-  const bytes = argv[0] ? host.files.get(argv[0].toLowerCase()) : undefined;
+  const bytes = argv[0] ? host.files.readFile(argv[0]) : undefined;
   if (!bytes) return { stdout: "", stderr: lines(TEXT[host.language].typeNotFound), code: 1 };
   return { bytes };
 }
 
-export function deleteFile(host: KeyAclHost, argv: string[]): ProgramResult {
-  const path = argv.find((a) => !a.startsWith("/"));
-  if (path) host.files.delete(path.toLowerCase());
-  return { stdout: "", stderr: "", code: 0 };
-}

@@ -2,12 +2,14 @@
  * The SSH side of a simulated host: an ssh2 Server fed from our own loopback net.Server, so the
  * listener can be closed (connection refused) and reopened on the same port, and a single
  * connection can be cut mid-command. Accepts publickey and password auth for one user, runs exec
- * requests through the host, refuses shells, ptys and subsystems.
+ * requests through the host, serves the sftp subsystem from the host's simulated disk, refuses
+ * shells, ptys and other subsystems.
  */
 import { createHash } from "node:crypto";
 import { createServer, type Server as NetServer, type Socket } from "node:net";
 import ssh2 from "ssh2";
 import type { Connection, ParsedKey, Server as SshServer } from "ssh2";
+import { serveSftp, type SftpHost } from "./sftp.js";
 
 export type ExecReply =
   | { kind: "reply"; stdout: Buffer; stderr: Buffer; code: number }
@@ -18,6 +20,8 @@ export interface SshHandler {
   /** faults consulted per connection / auth attempt */
   refuseAuth(): boolean;
   exec(command: string): Promise<ExecReply>;
+  /** the file system SFTP serves; null refuses the subsystem (no sftp configured) */
+  sftp?(): SftpHost | null;
 }
 
 export interface SshServerOptions {
@@ -125,6 +129,11 @@ export class SshListener {
         session.on("pty", (_accept, reject) => reject?.());
         session.on("shell", (_accept, reject) => reject?.());
         session.on("subsystem", (_accept, reject) => reject?.());
+        session.on("sftp", (accept, reject) => {
+          const files = this.opts.handler.sftp?.() ?? null;
+          if (files === null) return reject?.();
+          serveSftp(accept(), files);
+        });
         session.on("exec", (accept, _reject, info) => {
           const stream = accept();
           void this.opts.handler.exec(info.command).then((reply) => {

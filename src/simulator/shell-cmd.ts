@@ -5,6 +5,7 @@
  * quotes kept), and every other program receiving the argv the MSVCRT rules give.
  */
 import type { ProgramResult } from "./netsh.js";
+import { parseCmdIf, unwrapGroup } from "./shell-blocks.js";
 import type { SimLanguage } from "./state.js";
 
 export interface ShellHost {
@@ -16,6 +17,8 @@ export interface ShellHost {
   program(name: string, argv: string[], runner: "cmd" | "powershell"): ProgramResult | null;
   /** the other shell, for `cmd /c` under PowerShell and `powershell -c` under cmd */
   runOther(shell: "cmd" | "powershell", line: string): number;
+  /** whether a file or folder exists (`if exist`, `Test-Path`); nothing exists when absent */
+  exists?(path: string): boolean;
 }
 
 /** %NAME% -> value (case-insensitive); unknown names stay as typed, as on a cmd /c line. */
@@ -144,6 +147,15 @@ function runSegment(text: string, sh: ShellHost, piped: boolean): number {
   const r = stripRedirections(text);
   if (piped) r.dropOut = true;
   const body = r.text.replace(/^[\s@]+/, "");
+  // `(a)`: a block; `if exist P (a) else (b)`: the branch that applies, each run as a line.
+  const group = unwrapGroup(body);
+  if (group !== null) return runCmdLine(group, sh);
+  const cond = /^if(?=\s)/i.test(body) ? parseCmdIf(body.slice(2)) : null;
+  if (cond) {
+    const exists = sh.exists?.(cond.path) ?? false;
+    const branch = exists !== cond.negate ? cond.then : cond.otherwise;
+    return branch === undefined ? 0 : runCmdLine(branch, sh);
+  }
   const out = (t: string): void => {
     if (!r.dropOut) sh.out(t);
   };

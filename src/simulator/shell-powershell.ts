@@ -5,6 +5,7 @@
  * expansion, and an unquoted `{...}` being a script block: a native program gets its inner text
  * as a separate argument (so `appid={GUID}` reaches netsh as `appid=` plus the bare GUID).
  */
+import { parsePsIf } from "./shell-blocks.js";
 import type { ShellHost } from "./shell-cmd.js";
 
 interface ParseError {
@@ -250,6 +251,11 @@ export function runPowerShellLine(line: string, sh: ShellHost): number {
       text = text.slice(1).trimStart();
       offset += 1;
     }
+    const cond = parsePsIf(text);
+    if (cond) {
+      lastOk = runPsIf(cond.condition, cond.then, cond.otherwise, sh);
+      continue;
+    }
     const args = psArguments(text, sh.env);
     const [command, ...rest] = args;
     if (command === undefined) continue;
@@ -279,4 +285,23 @@ export function runPowerShellLine(line: string, sh: ShellHost): number {
     lastOk = result.code === 0;
   }
   return lastOk ? 0 : 1;
+}
+
+/** One expression or statement of an if branch: a quoted string is output, anything else runs. */
+function runPsBranch(body: string, sh: ShellHost): boolean {
+  const literal = /^'([^']*)'$/.exec(body.trim());
+  if (literal) {
+    sh.out(`${literal[1]}\r\n`);
+    return true;
+  }
+  return body.trim() === "" || runPowerShellLine(body, sh) === 0;
+}
+
+/** `if (Test-Path ...) { A } else { B }`: the condition is a command whose output is True or False. */
+function runPsIf(condition: string, then: string, otherwise: string | undefined, sh: ShellHost): boolean {
+  const [command, ...rest] = psArguments(condition, sh.env);
+  const result = command === undefined ? null : sh.program(command.toLowerCase(), rest, "powershell");
+  const truthy = result !== null && result.stdout.trim() === "True";
+  if (truthy) return runPsBranch(then, sh);
+  return otherwise === undefined ? true : runPsBranch(otherwise, sh);
 }

@@ -31,6 +31,8 @@ export interface SimStoreEntry {
   template?: string;
   /** `My` unless said otherwise (`WebHosting`) */
   store: string;
+  /** set by `certutil -importpfx`: whether the key was imported exportable (false with NoExport) */
+  exportable?: boolean;
 }
 
 export type SimBindingKind = "ipport" | "hostnameport" | "ccs";
@@ -79,6 +81,13 @@ export interface SimFaults {
   staleHandshakes: number;
   /** add/update with this hash fails with 1312 even though the key is there (unusable key) */
   failAddWith1312ForHash?: string;
+  /** the OpenSSH server has no sftp subsystem configured: SFTP requests are refused */
+  noSftp?: boolean;
+  /**
+   * `certutil -importpfx` reports success but the key does not land (puppetlabs-sslcertificate#116:
+   * a certificate imported without its key); the probe shows "Missing stored keyset"
+   */
+  importDropsKey?: boolean;
 }
 
 export function defaultFaults(): SimFaults {
@@ -114,8 +123,10 @@ export interface SimHostSpec {
 }
 
 export interface SimSnapshot {
-  certificates: Array<{ thumbprint: string; hasPrivateKey: boolean; store: string; template?: string }>;
+  certificates: Array<{ thumbprint: string; hasPrivateKey: boolean; store: string; template?: string; exportable?: boolean }>;
   bindings: SimBinding[];
+  /** every file on the host's simulated disk (staged PFX and .cer files), full Windows paths */
+  files: string[];
 }
 
 export function bindingKeyOf(b: Pick<SimBinding, "kind" | "endpoint">): string {

@@ -38,6 +38,7 @@ export class ConnectionPool<H extends { name: string }> {
         }
       },
       upload: (local, remote) => transport.upload(local, remote),
+      ...(transport.uploadBytes ? { uploadBytes: (remote: string, bytes: Buffer) => transport.uploadBytes!(remote, bytes) } : {}),
       close: async () => {
         // A lease that saw a failure drops the connection; a healthy one keeps it for the run.
         if (dead) forget();

@@ -401,26 +401,39 @@ class SshTransport implements Transport {
   }
 
   async upload(localPath: string, remotePath: string): Promise<void> {
+    await this.transfer(`upload of ${localPath} to ${remotePath}`, () => this.ssh.putFile(localPath, remotePath));
+  }
+
+  async uploadBytes(remotePath: string, bytes: Buffer): Promise<void> {
+    // The message names the path only: the bytes may be a secret.
+    await this.transfer(`upload of ${bytes.length} bytes to ${remotePath}`, async () => {
+      const sftp = await this.ssh.requestSFTP();
+      try {
+        await new Promise<void>((resolve, reject) => sftp.writeFile(remotePath, bytes, (err) => (err ? reject(err) : resolve())));
+      } finally {
+        sftp.end();
+      }
+    });
+  }
+
+  private async transfer(what: string, run: () => Promise<void>): Promise<void> {
     if (this.closed) throw new ConnectionLostError(this.host, this.closeDetail);
     const timeoutMs = this.commandTimeoutMs;
     let timer: NodeJS.Timeout | undefined;
     let abort: ((err: Error) => void) | undefined;
     try {
       await Promise.race([
-        this.ssh.putFile(localPath, remotePath),
+        run(),
         new Promise<never>((_, reject) => {
           abort = reject;
           this.pending.add(reject);
-          timer = setTimeout(
-            () => reject(new CertfleetError("timeout", `upload of ${localPath} to ${remotePath} did not finish within ${timeoutMs} ms`, this.host)),
-            timeoutMs,
-          );
+          timer = setTimeout(() => reject(new CertfleetError("timeout", `${what} did not finish within ${timeoutMs} ms`, this.host)), timeoutMs);
         }),
       ]);
     } catch (err) {
       if (err instanceof CertfleetError) throw err;
       if (this.closed) throw new ConnectionLostError(this.host, this.closeDetail, { cause: err });
-      throw new CertfleetError("apply", `upload of ${localPath} to ${remotePath} failed: ${(err as Error).message}`, this.host, undefined, {
+      throw new CertfleetError("apply", `${what} failed: ${(err as Error).message}`, this.host, undefined, {
         cause: err,
       });
     } finally {

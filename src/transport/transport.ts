@@ -21,6 +21,11 @@ export interface Transport {
   readonly host: string;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
   upload(localPath: string, remotePath: string): Promise<void>;
+  /**
+   * Writes bytes held in memory to `remotePath` over SFTP: for secrets (a host's PFX) that must
+   * never be written to the controller's disk. Optional so that test doubles need not provide it.
+   */
+  uploadBytes?(remotePath: string, bytes: Buffer): Promise<void>;
   close(): Promise<void>;
 }
 
