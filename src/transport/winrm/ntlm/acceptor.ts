@@ -7,7 +7,7 @@
  */
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { NtlmError } from "./errors.js";
-import { hasFlag, missingRequiredFlags, NegotiateFlag, REQUIRED_SESSION_FLAGS } from "./flags.js";
+import { missingRequiredFlags, NegotiateFlag, REQUIRED_SESSION_FLAGS } from "./flags.js";
 import { BLOB_AV_PAIRS_OFFSET, fileTime, hmacMd5, ntlmv2Response, ntowfv2 } from "./keys.js";
 import {
   AV_FLAG_MIC_PRESENT,
@@ -43,8 +43,7 @@ export interface NtlmAcceptorOptions {
 
 /** Flags the server grants when the client asks for them. */
 const GRANTABLE =
-  (NegotiateFlag.UNICODE |
-    NegotiateFlag.SIGN |
+  (NegotiateFlag.SIGN |
     NegotiateFlag.SEAL |
     NegotiateFlag.ALWAYS_SIGN |
     NegotiateFlag.EXTENDED_SESSIONSECURITY |
@@ -55,12 +54,14 @@ const GRANTABLE =
   0;
 
 /**
- * Flags the server always sets. REQUEST_TARGET is set even when not asked, as Windows does:
- * some clients (ntlm-auth, used by pywinrm) echo the challenge's flags and would otherwise
- * mangle them.
+ * Flags the server always sets. UNICODE even when the client offered only OEM: ntlm-auth (the
+ * NTLM of pywinrm) sends an OEM-only NEGOTIATE yet handles a Unicode CHALLENGE. REQUEST_TARGET
+ * even when not asked, as Windows does: ntlm-auth echoes the challenge's flags into its
+ * AUTHENTICATE after subtracting OEM, which without REQUEST_TARGET would clear SIGN instead.
  */
 const ALWAYS =
-  (NegotiateFlag.REQUEST_TARGET | NegotiateFlag.NTLM | NegotiateFlag.TARGET_TYPE_SERVER | NegotiateFlag.TARGET_INFO) >>> 0;
+  (NegotiateFlag.UNICODE |
+    NegotiateFlag.REQUEST_TARGET | NegotiateFlag.NTLM | NegotiateFlag.TARGET_TYPE_SERVER | NegotiateFlag.TARGET_INFO) >>> 0;
 
 const REFUSED = "the user name or password is incorrect (NTLMv2 response does not verify)";
 
@@ -93,9 +94,6 @@ export class NtlmAcceptor {
   challenge(negotiateBytes: Buffer): Buffer {
     if (this.#challenge) throw new NtlmError("state", "NTLM challenge was already sent; start a new authentication");
     const negotiate = decodeNegotiate(negotiateBytes);
-    if (!hasFlag(negotiate.flags, NegotiateFlag.UNICODE)) {
-      throw new NtlmError("unsupported", "the client did not offer Unicode NTLM messages");
-    }
     const flags = ((negotiate.flags & GRANTABLE) | ALWAYS) >>> 0;
     const missing = missingRequiredFlags(flags);
     if (missing.length > 0) {
