@@ -4,7 +4,7 @@
  * to check what certfleet did.
  */
 import { setTimeout as delay } from "node:timers/promises";
-import { executeCommand, type ExecHost } from "./exec.js";
+import { executeCommand, type ExecHost, type ExecuteOptions } from "./exec.js";
 import { completeParams } from "./netsh-fields.js";
 import { normalizeEndpoint } from "./netsh.js";
 import type { SimCertificate } from "./pki.js";
@@ -24,6 +24,8 @@ import {
   type SimStoreEntry,
 } from "./state.js";
 import { TlsEndpoints, type HandshakeResolver, type ListenerId, type ServedCertificate } from "./tls.js";
+import { createCertificate, type SimCertificate as WinrmListenerCertificate } from "./pki.js";
+import { WinrmListener, type WinrmExecReply } from "./winrm/server.js";
 
 export interface SimHostAccess {
   user: string;
@@ -68,6 +70,10 @@ export class SimHost implements ExecHost, HandshakeResolver {
   readonly user: string;
   private readonly hostKey: HostKey;
   private readonly ssh: SshListener;
+  /** the WS-Management listener, when the spec asks for one */
+  readonly winrm: WinrmListener | undefined;
+  /** the HTTPS listener's self-signed certificate (WinRM over HTTPS only) */
+  readonly winrmCertificate: WinrmListenerCertificate | undefined;
   private readonly tls: TlsEndpoints;
   private readonly stale = new Map<string, StaleServe>();
   private reachability: Promise<void> = Promise.resolve();
@@ -95,6 +101,38 @@ export class SimHost implements ExecHost, HandshakeResolver {
       ...(access.authorizedKey !== undefined ? { authorizedKey: access.authorizedKey } : {}),
       handler: { refuseAuth: () => this.faults.badAuth, exec: (c) => this.exec(c) },
     });
+    if (spec.winrm && access.password !== undefined) {
+      const w = spec.winrm;
+      this.winrmCertificate = w.https
+        ? createCertificate({
+            subject: `CN=${spec.name}`,
+            dnsNames: [spec.name.toLowerCase(), "localhost"],
+            notBefore: new Date(Date.now() - 86_400_000),
+            notAfter: new Date(Date.now() + 365 * 86_400_000),
+          })
+        : undefined;
+      this.winrm = new WinrmListener({
+        user: access.user,
+        password: access.password,
+        computerName: spec.name,
+        ...(this.winrmCertificate ? { tls: { certPem: this.winrmCertificate.certPem, keyPem: this.winrmCertificate.keyPem } } : {}),
+        ...(w.negotiate !== undefined ? { negotiate: w.negotiate } : {}),
+        ...(w.basic !== undefined ? { basic: w.basic } : {}),
+        ...(w.allowUnencrypted !== undefined ? { allowUnencrypted: w.allowUnencrypted } : {}),
+        ...(w.maxShellsPerUser !== undefined ? { maxShellsPerUser: w.maxShellsPerUser } : {}),
+        handler: {
+          refuseAuth: () => this.faults.badAuth,
+          takeOperationTimeout: () => {
+            const n = this.faults.winrmOperationTimeouts ?? 0;
+            if (n <= 0) return false;
+            this.faults.winrmOperationTimeouts = n - 1;
+            return true;
+          },
+          // WinRS runs every command line under cmd.exe, whatever the OpenSSH default shell.
+          exec: (c, codePage): Promise<WinrmExecReply> => this.exec(c, { shell: "cmd", codePage }),
+        },
+      });
+    }
   }
 
   // --- ExecHost / NetshHost ---
@@ -178,11 +216,11 @@ export class SimHost implements ExecHost, HandshakeResolver {
     return this.hostKey.fingerprint;
   }
 
-  private async exec(command: string): Promise<ExecReply> {
+  private async exec(command: string, options: ExecuteOptions = {}): Promise<ExecReply> {
     this.commandLog.push(command);
     if (this.faults.slowMs > 0) await delay(this.faults.slowMs);
     if (matches(this.faults.hangOn, command)) return { kind: "hang" };
-    const result = executeCommand(this, command);
+    const result = executeCommand(this, command, options);
     await this.tls.sync(this.bindings);
     if (matches(this.faults.dropAfter, command)) return { kind: "drop" };
     const stdout = matches(this.faults.garbageOn, command) ? garble(result.stdout) : result.stdout;
@@ -191,8 +229,13 @@ export class SimHost implements ExecHost, HandshakeResolver {
 
   private async applyReachability(): Promise<void> {
     await this.reachability;
-    if (this.faults.unreachable) await this.ssh.unlisten();
-    else await this.ssh.listen();
+    if (this.faults.unreachable) {
+      await this.ssh.unlisten();
+      await this.winrm?.unlisten();
+    } else {
+      await this.ssh.listen();
+      await this.winrm?.listen();
+    }
   }
 
   /** Sets faults and waits until they are in force (the listener closed or reopened). */
@@ -255,17 +298,22 @@ export class SimHost implements ExecHost, HandshakeResolver {
 
   async start(): Promise<void> {
     await this.tls.sync(this.bindings);
-    if (!this.faults.unreachable) await this.ssh.listen();
-    else {
+    if (!this.faults.unreachable) {
+      await this.ssh.listen();
+      await this.winrm?.listen();
+    } else {
       // reserve a port so the inventory has one; then close it: connection refused
       await this.ssh.listen();
       await this.ssh.unlisten();
+      await this.winrm?.listen();
+      await this.winrm?.unlisten();
     }
   }
 
   async stop(): Promise<void> {
     await this.reachability;
     await this.ssh.unlisten();
+    await this.winrm?.unlisten();
     await this.tls.close();
   }
 }
