@@ -13,6 +13,7 @@ import type { FleetDeps } from "../session/host-context.js";
 import { resolveNewCertificate } from "../target/new-certificate.js";
 import { ConnectionPool } from "../transport/pool.js";
 import { connectSsh, DEFAULT_COMMAND_TIMEOUT_MS } from "../transport/ssh.js";
+import { connectWinrm } from "../transport/winrm/index.js";
 import type { Transport } from "../transport/transport.js";
 import { chooseRenderer, wantsPlainOutput, type ProgressRenderer } from "./progress-render.js";
 
@@ -59,7 +60,8 @@ export function secondsToMs(value: string | undefined, option: string, fallbackM
 /** A seam for tests and the demo: how to dial one host. */
 export type Dialer = (host: ResolvedHost, options: { acceptNewHostKeys: boolean; connectTimeoutMs?: number; commandTimeoutMs: number }) => Promise<Transport>;
 
-export const sshDialer: Dialer = (host, o) => connectSsh(host, o);
+/** Each host over its inventory transport (ssh unless `transport: winrm`). */
+export const sshDialer: Dialer = (host, o) => (host.transport === "winrm" ? connectWinrm(host, o) : connectSsh(host, o));
 
 export async function openFleet(opts: FleetOptions, dial: Dialer = sshDialer): Promise<FleetContext> {
   const inventory = await loadInventory(opts.inventory);
