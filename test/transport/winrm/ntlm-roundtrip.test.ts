@@ -124,6 +124,10 @@ describe("NTLM client <-> server", () => {
     expect(server.unseal(m.sealed, m.signature)).toEqual(msg);
     expect(() => server.unseal(m.sealed, m.signature)).toThrow(expect.objectContaining({ failure: "integrity" }));
 
+    // After a failed check the session refuses all further use, in both directions.
+    expect(() => server.seal(msg)).toThrow(expect.objectContaining({ failure: "state" }));
+    expect(() => server.unseal(m.sealed, m.signature)).toThrow(expect.objectContaining({ failure: "state" }));
+
     ({ client, server } = fresh());
     client.seal(msg); // lost on the way
     m = client.seal(msg);
@@ -273,6 +277,10 @@ describe("no secret leaves in an error or a dump", () => {
     collect(() => wrong.acceptor.accept(wrong.authenticate));
     const ok = handshake();
     const server: NtlmSession = ok.acceptor.accept(ok.authenticate);
+    // The recomputed key is the real one: a session built on it opens what the server sealed.
+    const reply = server.seal(Buffer.from("reply"));
+    const probe = new NtlmSessionSecurity(sessionKeyOf(), decodeAuthenticate(ok.authenticate).flags, "initiator");
+    expect(probe.unseal(reply.sealed, reply.signature)).toEqual(Buffer.from("reply"));
     const m = ok.initiator.session.seal(Buffer.from("payload"));
     const bad = Buffer.from(m.signature);
     bad[6]! ^= 1;
@@ -295,10 +303,6 @@ describe("no secret leaves in an error or a dump", () => {
       // The exported session key: the initiator's second 16-byte draw from its random source.
       ...forms(sessionKeyOf()),
     ];
-    // The recomputed key is the real one: a session built on it opens what the server sealed.
-    const reply = server.seal(Buffer.from("reply"));
-    const probe = new NtlmSessionSecurity(sessionKeyOf(), decodeAuthenticate(ok.authenticate).flags, "initiator");
-    expect(probe.unseal(reply.sealed, reply.signature)).toEqual(Buffer.from("reply"));
     for (const text of texts) for (const s of secrets) expect(text).not.toContain(s);
   });
 });

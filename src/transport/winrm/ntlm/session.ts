@@ -68,6 +68,8 @@ export class NtlmSessionSecurity implements NtlmSession {
   readonly #outgoing: DirectionState;
   readonly #incoming: DirectionState;
   readonly #keyExchange: boolean;
+  /** Set by a failed verification: the RC4 streams may be out of step, so nothing more is trusted. */
+  #broken = false;
 
   constructor(
     exportedSessionKey: Buffer,
@@ -85,6 +87,7 @@ export class NtlmSessionSecurity implements NtlmSession {
   }
 
   seal(message: Buffer): SealedMessage {
+    this.#usable();
     if (!hasFlag(this.flags, NegotiateFlag.SEAL)) {
       throw new NtlmError("unsupported", "NTLM sealing was not negotiated");
     }
@@ -93,6 +96,7 @@ export class NtlmSessionSecurity implements NtlmSession {
   }
 
   unseal(sealed: Buffer, signature: Buffer): Buffer {
+    this.#usable();
     if (!hasFlag(this.flags, NegotiateFlag.SEAL)) {
       throw new NtlmError("unsupported", "NTLM sealing was not negotiated");
     }
@@ -102,15 +106,24 @@ export class NtlmSessionSecurity implements NtlmSession {
   }
 
   sign(message: Buffer): Buffer {
+    this.#usable();
     return this.#outgoing.mac(message, this.#keyExchange);
   }
 
   verify(message: Buffer, signature: Buffer): void {
+    this.#usable();
     this.#check(this.#incoming.mac(message, this.#keyExchange), signature);
+  }
+
+  #usable(): void {
+    if (this.#broken) {
+      throw new NtlmError("state", "the NTLM session failed a signature check earlier and cannot be used; authenticate again on a new connection");
+    }
   }
 
   #check(expected: Buffer, actual: Buffer): void {
     if (actual.length !== 16 || !timingSafeEqual(expected, actual)) {
+      this.#broken = true;
       throw new NtlmError(
         "integrity",
         "NTLM message signature does not verify: the message was altered, or a message was lost and the two ends are out of step",
