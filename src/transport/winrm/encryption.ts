@@ -138,6 +138,8 @@ export function openMessage(
     const next = reader.line();
     if (next.trimEnd() === `${delimiter}--`) break;
     if (next.trimEnd() !== delimiter) throw malformed("a part is not followed by a boundary");
+    // Some senders close with a plain boundary line instead of "--boundary--" (pywinrm accepts it too).
+    if (reader.atEnd()) break;
   }
   return { soap: Buffer.concat(pieces), originalType: originalType ?? SOAP_TYPE };
 }
@@ -208,6 +210,10 @@ class BodyReader {
     const out = Buffer.from(this.body.subarray(this.#at, this.#at + n));
     this.#at += n;
     return out;
+  }
+
+  atEnd(): boolean {
+    return this.#at >= this.body.length;
   }
 
   skipCrlf(): void {

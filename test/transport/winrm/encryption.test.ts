@@ -80,6 +80,14 @@ describe("decryptMessage", () => {
     });
   });
 
+  it("accepts a body closed by a plain boundary line, as pywinrm's test_decrypt_message has it", () => {
+    const { client, server } = pair();
+    const { body } = encryptMessage(client, Buffer.from("<y/>"));
+    const closing = Buffer.from("--Encrypted Boundary--\r\n");
+    const plainClose = Buffer.concat([body.subarray(0, body.length - closing.length), Buffer.from("--Encrypted Boundary\r\n")]);
+    expect(decryptMessage(server, plainClose, ENCRYPTED_CONTENT_TYPE)).toEqual(Buffer.from("<y/>"));
+  });
+
   it("refuses a Length that does not match, a truncated body, a wrong content type, and a tampered byte", () => {
     const msg = Buffer.from("<s:Envelope>secret-ish body</s:Envelope>");
     const lengthLie = () => {

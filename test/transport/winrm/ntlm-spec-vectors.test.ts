@@ -19,6 +19,7 @@ import {
   ntowfv2,
   sealKey,
   signKey,
+  windowsUpperCase,
 } from "../../../src/transport/winrm/ntlm/keys.js";
 import {
   AvId,
@@ -92,6 +93,11 @@ describe("MS-NLMP 4.2.4 NTLMv2 computations", () => {
     expect(sealKey(RANDOM_SESSION_KEY, SPEC_FLAGS, "client-to-server").toString("hex")).toBe(
       "59f600973cc4960a25480a7c196e4c58",
     );
+  });
+
+  it("upper-cases the user name one UTF-16 unit at a time, as Windows does", () => {
+    expect(windowsUpperCase("straße-ǆ-é")).toBe("STRAßE-Ǆ-É");
+    expect(ntowfv2("Password", "user", "Domain")).toEqual(responseKey);
   });
 
   it("time zero in the example is FILETIME 0 (1601-01-01)", () => {

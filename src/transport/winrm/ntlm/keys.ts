@@ -23,9 +23,23 @@ export function ntHash(password: string): Buffer {
   return md4(Buffer.from(password, "utf16le"));
 }
 
+/**
+ * Upper case as Windows does it (RtlUpcaseUnicodeString): one UTF-16 unit for one, so a letter
+ * whose full upper case is longer ("ß" -> "SS") stays as it is.
+ */
+export function windowsUpperCase(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const unit = text[i]!;
+    const upper = unit.toUpperCase();
+    out += upper.length === 1 ? upper : unit;
+  }
+  return out;
+}
+
 /** NTOWFv2 = HMAC_MD5(MD4(UNICODE(password)), UNICODE(Uppercase(user) + domain)). */
 export function ntowfv2(password: string, user: string, domain: string): Buffer {
-  return hmacMd5(ntHash(password), Buffer.from(user.toUpperCase() + domain, "utf16le"));
+  return hmacMd5(ntHash(password), Buffer.from(windowsUpperCase(user) + domain, "utf16le"));
 }
 
 /** Windows FILETIME: 100 ns intervals since 1601-01-01, 8 bytes little-endian. */
