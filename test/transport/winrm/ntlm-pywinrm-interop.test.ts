@@ -5,11 +5,13 @@
  * test/fixtures/winrm/ntlm_auth_peer.py. Skipped (and said so) when no Python has pywinrm.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { createHash, X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createInterface, type Interface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { decryptMessage, encryptMessage, ENCRYPTED_CONTENT_TYPE } from "../../../src/transport/winrm/encryption.js";
-import { NtlmAcceptor } from "../../../src/transport/winrm/ntlm/index.js";
+import { certificateBindingHash, NtlmAcceptor, tlsServerEndPointBindings } from "../../../src/transport/winrm/ntlm/index.js";
 import { decodeAuthenticate, decodeNegotiate, MIC_OFFSET } from "../../../src/transport/winrm/ntlm/messages.js";
 
 const PEER = fileURLToPath(new URL("../../fixtures/winrm/ntlm_auth_peer.py", import.meta.url));
@@ -53,10 +55,13 @@ const PASSWORD = "Intero9-Pass";
 let peer: Peer | undefined;
 afterEach(() => peer?.close());
 
-async function logOn(password: string, user = "svc-cert", domain = "WIN-01") {
+async function logOn(password: string, opts: { certificateHash?: string; channelBindings?: Buffer } = {}) {
   peer = new Peer();
-  const acceptor = new NtlmAcceptor((u, d) => (u === "svc-cert" && d === "WIN-01" ? PASSWORD : undefined), { computerName: "WIN-01" });
-  const negotiate = b64((await peer.ask({ user, password, domain })).negotiate!);
+  const acceptor = new NtlmAcceptor((u, d) => (u === "svc-cert" && d === "WIN-01" ? PASSWORD : undefined), {
+    computerName: "WIN-01",
+    ...(opts.channelBindings ? { channelBindings: opts.channelBindings } : {}),
+  });
+  const negotiate = b64((await peer.ask({ user: "svc-cert", password, domain: "WIN-01", certificate_hash: opts.certificateHash })).negotiate!);
   const challenge = acceptor.challenge(negotiate);
   const authenticate = b64((await peer.ask({ challenge: challenge.toString("base64") })).authenticate!);
   return { peer, acceptor, negotiate, authenticate };
@@ -91,6 +96,19 @@ describe.skipIf(PYTHON === undefined)("pywinrm 0.3 (ntlm-auth) as the client", (
     body[body.length - 30]! ^= 1;
     const answer = await peer.ask({ op: "decrypt", body: body.toString("base64") });
     expect(answer.error).toMatch(/signature|checksum/i);
+  });
+
+  it("channel binding over HTTPS: pywinrm's binding for the server's certificate is accepted, for another refused", async () => {
+    const der = (name: string): Buffer => new X509Certificate(readFileSync(new URL(`../../fixtures/winrm/cbt/${name}`, import.meta.url))).raw;
+    const mine = der("rsa-sha384.pem");
+    const certificateHash = createHash(certificateBindingHash(mine)).update(mine).digest("hex").toUpperCase();
+
+    const good = await logOn(PASSWORD, { certificateHash, channelBindings: tlsServerEndPointBindings(mine) });
+    expect(() => good.acceptor.accept(good.authenticate)).not.toThrow();
+    good.peer.close();
+
+    const relayed = await logOn(PASSWORD, { certificateHash, channelBindings: tlsServerEndPointBindings(der("rsa-sha256.pem")) });
+    expect(() => relayed.acceptor.accept(relayed.authenticate)).toThrow(expect.objectContaining({ failure: "refused" }));
   });
 
   it("a wrong password is refused", async () => {

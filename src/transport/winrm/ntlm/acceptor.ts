@@ -39,6 +39,12 @@ export interface NtlmAcceptorOptions {
   readonly dnsDomainName?: string;
   readonly now?: () => Date;
   readonly random?: (n: number) => Buffer;
+  /**
+   * Over HTTPS: `tlsServerEndPointBindings(<own certificate, DER>)`. A client that sends
+   * channel bindings must send these (Windows' CbtHardeningLevel "Relaxed", its default for
+   * WinRM); a client that sends none or zeros is still accepted.
+   */
+  readonly channelBindings?: Buffer;
 }
 
 /** Flags the server grants when the client asks for them. */
@@ -67,7 +73,8 @@ const REFUSED = "the user name or password is incorrect (NTLMv2 response does no
 
 export class NtlmAcceptor {
   readonly #lookup: PasswordLookup;
-  readonly #opts: Required<Omit<NtlmAcceptorOptions, "now" | "random">>;
+  readonly #opts: Required<Omit<NtlmAcceptorOptions, "now" | "random" | "channelBindings">>;
+  readonly #channelBindings: Buffer | undefined;
   readonly #now: () => Date;
   readonly #random: (n: number) => Buffer;
   #negotiate?: Buffer;
@@ -88,6 +95,10 @@ export class NtlmAcceptor {
     };
     this.#now = opts.now ?? (() => new Date());
     this.#random = opts.random ?? randomBytes;
+    if (opts.channelBindings !== undefined && opts.channelBindings.length !== 16) {
+      throw new RangeError("channel bindings are a 16-byte MD5");
+    }
+    this.#channelBindings = opts.channelBindings;
   }
 
   /** The CHALLENGE message (type 2) answering the client's NEGOTIATE (type 1). */
@@ -169,6 +180,16 @@ export class NtlmAcceptor {
       const expected = hmacMd5(exportedSessionKey, this.#negotiate, this.#challenge, zeroed);
       if (!timingSafeEqual(expected, mic)) {
         throw new NtlmError("integrity", "the NTLM message integrity code (MIC) does not verify: the exchange was altered");
+      }
+    }
+
+    const bindings = findAvPair(clientPairs, AvId.CHANNEL_BINDINGS);
+    if (bindings !== undefined && !bindings.equals(Buffer.alloc(16)) && this.#channelBindings !== undefined) {
+      if (bindings.length !== 16 || !timingSafeEqual(bindings, this.#channelBindings)) {
+        throw new NtlmError(
+          "refused",
+          "the NTLM channel binding does not match this server's TLS certificate (Extended Protection): the client is talking to another endpoint, or through a TLS-terminating proxy",
+        );
       }
     }
 

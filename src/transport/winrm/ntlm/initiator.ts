@@ -42,6 +42,11 @@ export interface NtlmInitiatorOptions {
   readonly now?: () => Date;
   /** Source of the client challenge and the exported session key. */
   readonly random?: (n: number) => Buffer;
+  /**
+   * Over HTTPS: `tlsServerEndPointBindings(<the server's certificate, DER>)`, so a server that
+   * enforces Extended Protection accepts the logon. Default: 16 zero bytes (no binding).
+   */
+  readonly channelBindings?: Buffer;
 }
 
 /**
@@ -60,6 +65,7 @@ export class NtlmInitiator {
   readonly #workstation: string;
   readonly #now: () => Date;
   readonly #random: (n: number) => Buffer;
+  readonly #channelBindings: Buffer;
   #negotiate?: Buffer;
   #session?: NtlmSession;
 
@@ -68,6 +74,10 @@ export class NtlmInitiator {
     this.#workstation = opts.workstation ?? "";
     this.#now = opts.now ?? (() => new Date());
     this.#random = opts.random ?? randomBytes;
+    if (opts.channelBindings !== undefined && opts.channelBindings.length !== 16) {
+      throw new RangeError("channel bindings are a 16-byte MD5");
+    }
+    this.#channelBindings = opts.channelBindings ?? Buffer.alloc(16);
   }
 
   /** The NEGOTIATE message (type 1). */
@@ -100,7 +110,7 @@ export class NtlmInitiator {
     const serverTime = findAvPair(challenge.targetInfo, AvId.TIMESTAMP);
     const timestamp = serverTime ?? fileTime(this.#now());
     const clientChallenge = this.#random(8);
-    const pairs = clientAvPairs(challenge.targetInfo, serverTime !== undefined);
+    const pairs = clientAvPairs(challenge.targetInfo, serverTime !== undefined, this.#channelBindings);
     const { username, domain, password } = this.#creds;
     const responseKey = ntowfv2(password, username, domain);
     const blob = ntlmv2Blob(timestamp, clientChallenge, encodeAvPairs(pairs));
@@ -137,10 +147,10 @@ export class NtlmInitiator {
 
 /**
  * The AV pairs the client puts in its blob: the server's, with MsvAvFlags' MIC bit when the
- * server sent a timestamp, and an all-zero MsvAvChannelBindings (no channel binding over HTTP),
+ * server sent a timestamp, and MsvAvChannelBindings (all zero when there is no TLS to bind to),
  * as Windows clients do.
  */
-function clientAvPairs(serverPairs: readonly AvPair[], micPresent: boolean): AvPair[] {
+function clientAvPairs(serverPairs: readonly AvPair[], micPresent: boolean, channelBindings: Buffer): AvPair[] {
   const pairs = serverPairs.filter((p) => p.id !== AvId.FLAGS && p.id !== AvId.CHANNEL_BINDINGS);
   const serverFlags = findAvPair(serverPairs, AvId.FLAGS);
   let avFlags = serverFlags && serverFlags.length === 4 ? serverFlags.readUInt32LE(0) : 0;
@@ -150,6 +160,6 @@ function clientAvPairs(serverPairs: readonly AvPair[], micPresent: boolean): AvP
     value.writeUInt32LE(avFlags);
     pairs.push({ id: AvId.FLAGS, value });
   }
-  pairs.push({ id: AvId.CHANNEL_BINDINGS, value: Buffer.alloc(16) });
+  pairs.push({ id: AvId.CHANNEL_BINDINGS, value: channelBindings });
   return pairs;
 }
