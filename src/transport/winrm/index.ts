@@ -64,7 +64,7 @@ export async function connectWinrm(host: ResolvedHost, options: ConnectWinrmOpti
   const conn = new HttpConnection(endpoint);
   try {
     const channel = await logOn(conn, creds, requestTimeoutMs(timings));
-    return await WinrmTransport.open(host.name, conn, channel, endpointUrl(endpoint), timings);
+    return await WinrmTransport.open(host.name, conn, channel, endpointUrl(endpoint), timings, `${endpointUrl(endpoint)} ${creds.domain}\\${creds.username}`);
   } catch (err) {
     conn.close();
     throw toCertfleetError(host.name, err, `opening a WinRM shell on ${endpointUrl(endpoint)}`);

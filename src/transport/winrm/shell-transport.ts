@@ -63,6 +63,12 @@ export function toCertfleetError(host: string, err: unknown, what: string): Cert
   return new CertfleetError("unreachable", `${what}: ${(err as Error)?.message ?? String(err)}`, host, undefined, { cause: err });
 }
 
+/**
+ * Shells whose connection dropped, per endpoint and user: Windows keeps such a shell (and counts
+ * it against MaxShellsPerUser) until its idle timeout, so the next connection deletes it.
+ */
+const orphanedShells = new Map<string, Set<string>>();
+
 export class WinrmTransport implements Transport {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -76,12 +82,29 @@ export class WinrmTransport implements Transport {
     readonly shellId: string,
   ) {}
 
-  /** Creates the visit's shell on an authenticated channel. */
-  static async open(host: string, conn: HttpConnection, channel: AuthenticatedChannel, to: string, timings: WinrmTimings): Promise<WinrmTransport> {
+  /** Creates the visit's shell on an authenticated channel; `owner` (endpoint and user) keys orphans. */
+  static async open(
+    host: string,
+    conn: HttpConnection,
+    channel: AuthenticatedChannel,
+    to: string,
+    timings: WinrmTimings,
+    owner = `${to} ${host}`,
+  ): Promise<WinrmTransport> {
     const ctx: EnvelopeContext = { to, operationTimeoutS: timings.operationTimeoutS };
+    const orphans = orphanedShells.get(owner);
+    for (const id of orphans ?? []) {
+      // Best effort: the server may already have dropped it.
+      await channel.send(deleteShellEnvelope(ctx, id).xml, requestTimeoutMs(timings)).then(parseEmptyResponse).catch(() => undefined);
+      orphans?.delete(id);
+    }
     const reply = await channel.send(createShellEnvelope(ctx).xml, requestTimeoutMs(timings));
-    return new WinrmTransport(host, conn, channel, ctx, timings, parseCreateResponse(reply));
+    const t = new WinrmTransport(host, conn, channel, ctx, timings, parseCreateResponse(reply));
+    t.owner = owner;
+    return t;
   }
+
+  private owner = "";
 
   /** Runs `op` after every earlier request on this connection finished. */
   private serial<T>(op: () => Promise<T>): Promise<T> {
@@ -171,7 +194,11 @@ export class WinrmTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.conn.lost === undefined) {
+    if (this.conn.lost !== undefined) {
+      const set = orphanedShells.get(this.owner) ?? new Set<string>();
+      set.add(this.shellId);
+      orphanedShells.set(this.owner, set);
+    } else {
       const deleting = this.serial(async () => parseEmptyResponse(await this.call(deleteShellEnvelope(this.ctx, this.shellId).xml)));
       // A command still held by the server must not keep the run open.
       await Promise.race([deleting.catch(() => undefined), new Promise((r) => setTimeout(r, 5_000).unref())]);
