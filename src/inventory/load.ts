@@ -200,6 +200,9 @@ function winrmKeys(
   const domain = h.domain ?? defaults.domain;
   const caFile = h.caFile ?? defaults.caFile;
   const certThumbprint = h.certThumbprint ?? defaults.certThumbprint;
+  if (h.shell === "powershell") {
+    fail(file, ["hosts", name, "shell"], "WinRM runs commands under cmd.exe (the WinRS cmd shell): shell must be cmd or auto for a WinRM host");
+  }
   if (https !== true && (h.caFile !== undefined || h.certThumbprint !== undefined)) {
     fail(file, ["hosts", name, h.caFile !== undefined ? "caFile" : "certThumbprint"], "caFile and certThumbprint apply to WinRM over HTTPS only: set https: true");
   }
@@ -269,7 +272,8 @@ function resolve(data: InventoryFile, file: string, home: string): Inventory {
       ...(identityFile !== undefined ? { identityFile: expandHome(identityFile, home) } : {}),
       ...(passwordEnv !== undefined ? { passwordEnv } : {}),
       knownHostsFile: expandHome(h.knownHostsFile ?? defaults.knownHostsFile ?? "~/.ssh/known_hosts", home),
-      shell: h.shell ?? defaults.shell ?? "auto",
+      // WinRS runs every command under cmd.exe; `shell` names the OpenSSH default shell.
+      shell: transport === "winrm" ? "cmd" : (h.shell ?? defaults.shell ?? "auto"),
       ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
       ...(commandTimeoutMs !== undefined ? { commandTimeoutMs } : {}),
       groups: membership.get(name) ?? [],

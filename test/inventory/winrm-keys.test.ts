@@ -17,20 +17,23 @@ hosts:
     const [ssh1, win1, win2, win3] = inv.hosts;
     expect(ssh1).not.toHaveProperty("transport");
     expect(ssh1!.port).toBe(22);
-    expect(win1).toMatchObject({ transport: "winrm", port: 5985, https: false });
+    expect(win1).toMatchObject({ transport: "winrm", port: 5985, https: false, shell: "cmd" });
     expect(win2).toMatchObject({ transport: "winrm", port: 5986, https: true, certThumbprint: "9f3a5100112233445566778899aabbccddeeff00" });
     expect(win3).toMatchObject({ transport: "winrm", port: 15985, domain: "CORP" });
   });
 
   it("a WinRM default fleet with one SSH host", () => {
     const inv = parse(`
-defaults: { user: certadmin, transport: winrm, https: true, caFile: ~/ca.pem, passwordEnv: PW }
+defaults: { user: certadmin, transport: winrm, https: true, caFile: ~/ca.pem, passwordEnv: PW, shell: powershell }
 hosts:
   win1: { address: 10.0.0.2 }
   ssh1: { address: 10.0.0.1, transport: ssh }
 `);
     expect(inv.hosts[0]).toMatchObject({ transport: "winrm", port: 5986, caFile: "/home/op/ca.pem" });
     expect(inv.hosts[1]!.port).toBe(22);
+    // defaults.shell describes the OpenSSH hosts; a WinRM host always runs cmd
+    expect(inv.hosts[0]!.shell).toBe("cmd");
+    expect(inv.hosts[1]!.shell).toBe("powershell");
     expect(inv.hosts[1]).not.toHaveProperty("caFile");
   });
 
@@ -41,5 +44,6 @@ hosts:
     expect(() => parse(`hosts: { w: { address: 10.0.0.2, user: a, transport: telnet } }`)).toThrow(/expected one of ssh, winrm, got "telnet"/);
     expect(() => parse(`hosts: { w: { address: 10.0.0.2, user: a, transport: winrm, https: true, certThumbprint: abc } }`)).toThrow(/SHA-1 thumbprint/);
     expect(() => parse(`hosts: { w: { address: 10.0.0.2, user: a, transport: winrm, password: x } }`)).toThrow(InputError);
+    expect(() => parse(`hosts: { w: { address: 10.0.0.2, user: a, transport: winrm, shell: powershell } }`)).toThrow(/hosts\.w\.shell: WinRM runs commands under cmd\.exe/);
   });
 });

@@ -95,6 +95,11 @@ export function createShellEnvelope(ctx: EnvelopeContext, codePage = SHELL_CODE_
 
 /** The whole command line goes in rsp:Command; the shell runs it under `cmd /c` as typed. */
 export function commandEnvelope(ctx: EnvelopeContext, shellId: string, commandLine: string): Envelope {
+  // XML 1.0 cannot carry these at all, escaped or not.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.test(commandLine)) {
+    throw new RangeError("a command line with control characters cannot be sent over WS-Management");
+  }
   return envelope(ctx, ACTION.command, `<rsp:CommandLine><rsp:Command>${escapeXml(commandLine)}</rsp:Command></rsp:CommandLine>`, {
     shellId,
     options: { WINRS_CONSOLEMODE_STDIN: "TRUE", WINRS_SKIP_CMD_SHELL: "FALSE" },

@@ -130,6 +130,11 @@ describe("envelopes", () => {
     expect(find(env, NS.w, "Selector")?.attrs.Name).toBe("ShellId");
   });
 
+  it("Command refuses control characters XML cannot carry", () => {
+    expect(() => commandEnvelope(ctx, "S", "echo a\u0007b")).toThrow(/control characters/);
+    expect(() => commandEnvelope(ctx, "S", "echo a\tb")).not.toThrow();
+  });
+
   it("Send, Receive and Signal reference the command", () => {
     const send = parseXml(sendEnvelope(ctx, "S", "C", Buffer.from([0, 1, 2, 255]), true).xml);
     const stream = find(send, NS.rsp, "Stream")!;
