@@ -65,8 +65,13 @@ interface ConnState {
 
 interface SimCommand {
   id: string;
+  line: string;
+  /** what Send delivered so far; `stdinEnded` once a Stream had End="true" */
+  stdin: Buffer[];
+  stdinEnded: boolean;
   result?: WinrmExecReply;
-  settled: Promise<WinrmExecReply>;
+  /** set when the command starts: at its first Receive, after any stdin the client sent */
+  settled?: Promise<WinrmExecReply>;
   delivered: boolean;
 }
 
@@ -110,6 +115,8 @@ export class WinrmListener {
   port = 0;
   /** every Authorization header value received, in order (tests check no password went out) */
   readonly authorizationLog: string[] = [];
+  /** each command's complete stdin (Send), by command line, when it had any */
+  readonly stdinLog: Array<{ command: string; stdin: Buffer }> = [];
 
   constructor(private readonly opts: WinrmServerOptions) {
     const handler = (req: IncomingMessage, res: ServerResponse): void => {
@@ -293,7 +300,7 @@ export class WinrmListener {
         case `${SHELL}/Command`:
           return this.ok(messageId, `${SHELL}/CommandResponse`, this.command(this.shellOf(shellId), body));
         case `${SHELL}/Send`:
-          this.shellOf(shellId);
+          this.send(this.shellOf(shellId), body);
           return this.ok(messageId, `${SHELL}/SendResponse`, `<rsp:SendResponse/>`);
         case `${SHELL}/Receive`: {
           const r = await this.receive(this.shellOf(shellId), body, operationTimeoutMs, socket);
@@ -358,18 +365,37 @@ export class WinrmListener {
     if (line === undefined) throw new Fault("s:Sender", "w:SchemaValidationError", "The command line is missing.", 2150858817);
     const full = [line.trim(), ...args].join(" ");
     const id = randomUUID().toUpperCase();
-    const cmd: SimCommand = { id, delivered: false, settled: this.opts.handler.exec(full, shell.codePage) };
-    void cmd.settled.then((r) => {
-      cmd.result = r;
-    });
-    shell.commands.set(id, cmd);
+    shell.commands.set(id, { id, line: full, stdin: [], stdinEnded: false, delivered: false });
     return `<rsp:CommandResponse><rsp:CommandId>${id}</rsp:CommandId></rsp:CommandResponse>`;
+  }
+
+  private send(shell: SimShell, body: XmlElement | undefined): void {
+    for (const stream of body ? descendants(body, NS.rsp, "Stream") : []) {
+      const cmd = shell.commands.get(stream.attrs.CommandId ?? "");
+      if (!cmd || stream.attrs.Name !== "stdin" || cmd.stdinEnded || cmd.settled) {
+        throw new Fault("s:Sender", "w:InvalidParameter", "The parameter is incorrect.", 2150858771);
+      }
+      cmd.stdin.push(Buffer.from(stream.text.trim(), "base64"));
+      if (stream.attrs.End === "true") cmd.stdinEnded = true;
+    }
+  }
+
+  private start(shell: SimShell, cmd: SimCommand): Promise<WinrmExecReply> {
+    if (!cmd.settled) {
+      if (cmd.stdin.length > 0) this.stdinLog.push({ command: cmd.line, stdin: Buffer.concat(cmd.stdin) });
+      cmd.settled = this.opts.handler.exec(cmd.line, shell.codePage);
+      void cmd.settled.then((r) => {
+        cmd.result = r;
+      });
+    }
+    return cmd.settled;
   }
 
   private async receive(shell: SimShell, body: XmlElement | undefined, holdMs: number, socket: Socket): Promise<string | "drop"> {
     const id = body ? descendants(body, NS.rsp, "DesiredStream")[0]?.attrs.CommandId : undefined;
     const cmd = id ? shell.commands.get(id) : undefined;
     if (!cmd) throw new Fault("s:Sender", "w:InvalidParameter", "The parameter is incorrect.", 2150858771);
+    const settled = this.start(shell, cmd);
     if (this.opts.handler.takeOperationTimeout()) throw timedOut();
     let result = cmd.result;
     if (!result) {
@@ -378,7 +404,7 @@ export class WinrmListener {
         const timer = setTimeout(() => resolve(undefined), holdMs);
         const gone = (): void => resolve(undefined);
         socket.once("close", gone);
-        void cmd.settled.then((r) => {
+        void settled.then((r) => {
           clearTimeout(timer);
           socket.off("close", gone);
           resolve(r);

@@ -17,6 +17,7 @@ import {
   parseEmptyResponse,
   parseReceiveResponse,
   receiveEnvelope,
+  sendEnvelope,
   signalEnvelope,
   WsmanFault,
   WsmanProtocolError,
@@ -68,6 +69,9 @@ export function toCertfleetError(host: string, err: unknown, what: string): Cert
  * it against MaxShellsPerUser) until its idle timeout, so the next connection deletes it.
  */
 const orphanedShells = new Map<string, Set<string>>();
+
+/** Bytes of stdin per Send: 64 KiB, about 87 KB of base64, well inside the 150 KB envelope. */
+const STDIN_CHUNK = 64 * 1024;
 
 export class WinrmTransport implements Transport {
   private queue: Promise<unknown> = Promise.resolve();
@@ -132,7 +136,7 @@ export class WinrmTransport implements Transport {
           ),
         );
       }, timeoutMs);
-      this.serial(() => this.run(command, () => timedOut)).then(
+      this.serial(() => this.run(command, options.stdin, () => timedOut)).then(
         (result) => {
           clearTimeout(timer);
           if (!timedOut) resolve(result);
@@ -146,9 +150,18 @@ export class WinrmTransport implements Transport {
   }
 
   /** Command, then Receive until Done (a TimedOut fault only means "no output yet"). */
-  private async run(command: string, abandoned: () => boolean): Promise<ExecResult> {
+  private async run(command: string, stdin: Buffer | undefined, abandoned: () => boolean): Promise<ExecResult> {
     if (this.conn.lost !== undefined) throw new WinrmConnectionLostError(this.host, this.conn.lost);
-    const commandId = parseCommandResponse(await this.call(commandEnvelope(this.ctx, this.shellId, command).xml));
+    const commandId = parseCommandResponse(await this.call(commandEnvelope(this.ctx, this.shellId, command, stdin !== undefined).xml));
+    if (stdin !== undefined) {
+      // In pieces well inside MaxEnvelopeSize (base64 grows them by a third); the last one ends the stream.
+      for (let at = 0; at < stdin.length || at === 0; at += STDIN_CHUNK) {
+        const piece = stdin.subarray(at, at + STDIN_CHUNK);
+        const end = at + STDIN_CHUNK >= stdin.length;
+        parseEmptyResponse(await this.call(sendEnvelope(this.ctx, this.shellId, commandId, piece, end).xml));
+        if (end) break;
+      }
+    }
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     for (;;) {

@@ -94,7 +94,11 @@ export function createShellEnvelope(ctx: EnvelopeContext, codePage = SHELL_CODE_
 }
 
 /** The whole command line goes in rsp:Command; the shell runs it under `cmd /c` as typed. */
-export function commandEnvelope(ctx: EnvelopeContext, shellId: string, commandLine: string): Envelope {
+/**
+ * `pipedStdin`: the command's input comes from Send (WINRS_CONSOLEMODE_STDIN FALSE, a pipe, as
+ * winrs.exe does for redirected input); otherwise the console's.
+ */
+export function commandEnvelope(ctx: EnvelopeContext, shellId: string, commandLine: string, pipedStdin = false): Envelope {
   // XML 1.0 cannot carry these at all, escaped or not.
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.test(commandLine)) {
@@ -102,7 +106,7 @@ export function commandEnvelope(ctx: EnvelopeContext, shellId: string, commandLi
   }
   return envelope(ctx, ACTION.command, `<rsp:CommandLine><rsp:Command>${escapeXml(commandLine)}</rsp:Command></rsp:CommandLine>`, {
     shellId,
-    options: { WINRS_CONSOLEMODE_STDIN: "TRUE", WINRS_SKIP_CMD_SHELL: "FALSE" },
+    options: { WINRS_CONSOLEMODE_STDIN: pipedStdin ? "FALSE" : "TRUE", WINRS_SKIP_CMD_SHELL: "FALSE" },
   });
 }
 

@@ -79,6 +79,23 @@ describe("NTLM with message encryption over HTTP", () => {
     expect(host.winrm!.openShells).toBe(0);
   });
 
+  it("stdin goes through Send, sealed, in pieces, byte for byte (a secret never on a command line)", async () => {
+    const host = fleet.host("http-ntlm");
+    const t = await connectWinrm(target(host), { env });
+    try {
+      const secret = Buffer.alloc(150_000);
+      for (let i = 0; i < secret.length; i++) secret[i] = (i * 7 + (i >> 8)) & 0xff;
+      const r = await t.exec("hostname", { stdin: secret });
+      expect(r.stdout.toString()).toBe("HTTP-NTLM\r\n");
+      const got = host.winrm!.stdinLog.at(-1)!;
+      expect(got.command).toBe("hostname");
+      expect(got.stdin.equals(secret)).toBe(true);
+      expect(host.commandLog.at(-1)).toBe("hostname");
+    } finally {
+      await t.close();
+    }
+  });
+
   it("wrong credentials: kind auth, with the server's reason", async () => {
     const err = await caught(connectWinrm(target(fleet.host("http-ntlm"), { passwordEnv: "WRONG_PW" }), { env }));
     expect(err.kind).toBe("auth");
