@@ -16,7 +16,8 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from "node:https";
 import type { Socket } from "node:net";
 import { decryptMessage, encryptMessage, isEncryptedContentType } from "../../transport/winrm/encryption.js";
-import { NtlmAcceptor, type NtlmSession } from "../../transport/winrm/ntlm/index.js";
+import { X509Certificate } from "node:crypto";
+import { NtlmAcceptor, tlsServerEndPointBindings, type NtlmSession } from "../../transport/winrm/ntlm/index.js";
 import { parseXml, type XmlElement } from "../../transport/winrm/xml.js";
 
 export type WinrmExecReply =
@@ -112,6 +113,8 @@ export class WinrmListener {
   private readonly conns = new WeakMap<Socket, ConnState>();
   private readonly shells = new Map<string, SimShell>();
   private listening = false;
+  /** HTTPS: the channel binding of our certificate; a client binding to another one is refused */
+  private readonly channelBindings: Buffer | undefined;
   port = 0;
   /** every Authorization header value received, in order (tests check no password went out) */
   readonly authorizationLog: string[] = [];
@@ -125,6 +128,7 @@ export class WinrmListener {
         else res.destroy();
       });
     };
+    this.channelBindings = opts.tls ? tlsServerEndPointBindings(Buffer.from(new X509Certificate(opts.tls.certPem).raw)) : undefined;
     this.server = opts.tls ? createHttpsServer({ cert: opts.tls.certPem, key: opts.tls.keyPem }, handler) : createHttpServer(handler);
     this.server.keepAliveTimeout = 120_000;
     this.server.on("connection", (socket: Socket) => {
@@ -184,6 +188,7 @@ export class WinrmListener {
       if (type === 1) {
         conn.acceptor = new NtlmAcceptor((user) => (user.toLowerCase() === this.opts.user.toLowerCase() ? this.opts.password : undefined), {
           computerName: this.opts.computerName.toUpperCase(),
+          ...(this.channelBindings ? { channelBindings: this.channelBindings } : {}),
         });
         conn.session = undefined;
         let challenge: Buffer;
@@ -412,7 +417,19 @@ export class WinrmListener {
       });
       if (!result) throw timedOut();
     }
-    if (result.kind === "hang") throw timedOut();
+    if (result.kind === "hang") {
+      // A command that never ends: each Receive is held for OperationTimeout, then TimedOut.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, holdMs);
+        function done(): void {
+          clearTimeout(timer);
+          socket.off("close", done);
+          resolve();
+        }
+        socket.once("close", done);
+      });
+      throw timedOut();
+    }
     if (result.kind === "drop") return "drop";
     if (cmd.delivered) {
       return `<rsp:ReceiveResponse>${this.doneState(cmd.id, result.code)}</rsp:ReceiveResponse>`;

@@ -9,7 +9,7 @@
  * - Basic: over HTTPS only. A listener offering only Basic over plain HTTP is refused before the
  *   password leaves this process.
  */
-import { NtlmError, NtlmInitiator, type NtlmSession } from "./ntlm/index.js";
+import { NtlmError, NtlmInitiator, tlsServerEndPointBindings, type NtlmSession } from "./ntlm/index.js";
 import { ConnectionFailure, endpointUrl, type HttpConnection, type HttpReply } from "./connection.js";
 import { decryptMessage, encryptMessage, isEncryptedContentType } from "./encryption.js";
 
@@ -132,7 +132,13 @@ export async function logOn(
 
 async function negotiate(conn: HttpConnection, creds: WinrmCredentials, scheme: string, timeoutMs: number, where: string): Promise<AuthenticatedChannel> {
   const { https } = conn.endpoint;
-  const initiator = new NtlmInitiator({ username: creds.username, domain: creds.domain, password: creds.password });
+  // Over HTTPS, bind the logon to the listener's certificate (Extended Protection), as Windows
+  // clients and pywinrm do: a listener with CbtHardeningLevel=Strict requires it.
+  const der = https ? conn.peerCertificate : undefined;
+  const initiator = new NtlmInitiator(
+    { username: creds.username, domain: creds.domain, password: creds.password },
+    der !== undefined ? { channelBindings: tlsServerEndPointBindings(der) } : {},
+  );
   const first = await conn.post(Buffer.alloc(0), { "Content-Type": SOAP_CONTENT_TYPE, Authorization: `${scheme} ${initiator.negotiate().toString("base64")}` }, timeoutMs);
   const challenge = first.status === 401 ? tokenFor(first.headers["www-authenticate"], scheme) : undefined;
   if (!challenge) {
@@ -189,6 +195,8 @@ function channel(
     scheme,
     encrypted: protection !== undefined,
     async send(soap: string, timeoutMs: number): Promise<string> {
+      // Before sealing: a dropped session's RC4 state must not advance, nor anything be sent.
+      if (conn.lost !== undefined) throw new ConnectionFailure("lost", conn.lost, false);
       const plain = Buffer.from(soap, "utf8");
       const sealed = protection?.wrap(plain);
       const reply = sealed
@@ -208,7 +216,13 @@ function channel(
           // An unencrypted reply on an encrypted session: trust nothing in it.
           throw new WinrmHttpError(reply.status, `the WinRM listener at ${where} sent an unencrypted reply on an encrypted session (${serverReason(reply)})`);
         }
-        return protection.unwrap(reply.body, contentType).toString("utf8");
+        try {
+          return protection.unwrap(reply.body, contentType).toString("utf8");
+        } catch (err) {
+          // The RC4 streams may be out of step: this session can never be trusted again.
+          conn.abandon("a reply failed its integrity check");
+          throw new ConnectionFailure("lost", `the server's encrypted reply could not be opened (${(err as Error).message}); the session was dropped`, true, { cause: err });
+        }
       }
       if (reply.body.length === 0) throw new WinrmHttpError(reply.status, `the WinRM listener at ${where} answered ${serverReason(reply)} with no body`);
       return reply.body.toString("utf8");

@@ -59,6 +59,9 @@ type OnCreate = (err: Error | null, stream: Duplex) => void;
 
 /** An http.Agent whose sockets are opened (and, for TLS, verified) by us. */
 class VerifyingAgent extends Agent {
+  /** DER of the TLS listener's certificate, once connected (NTLM channel binding needs it) */
+  peerCertificate: Buffer | undefined;
+
   constructor(private readonly endpoint: HttpEndpoint) {
     super({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1, keepAliveMsecs: 15_000 });
   }
@@ -109,6 +112,7 @@ class VerifyingAgent extends Agent {
             return;
           }
         }
+        this.peerCertificate = tls.getPeerCertificate(false)?.raw;
         finish(null, tls);
       });
     }
@@ -136,6 +140,17 @@ export class HttpConnection {
   constructor(readonly endpoint: HttpEndpoint) {
     this.agent = new VerifyingAgent(endpoint);
     this.url = new URL(endpointUrl(endpoint));
+  }
+
+  /** The HTTPS listener's certificate (DER) after the first request; undefined over HTTP. */
+  get peerCertificate(): Buffer | undefined {
+    return this.agent.peerCertificate;
+  }
+
+  /** Gives up the connection (a broken security context): every later request fails. */
+  abandon(reason: string): void {
+    this.markLost(reason);
+    this.agent.destroy();
   }
 
   /** Set once the authenticated socket closed; every later request fails with it. */

@@ -6,7 +6,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { logOn, offeredSchemes, WinrmAuthError } from "../../../src/transport/winrm/auth.js";
-import { HttpConnection } from "../../../src/transport/winrm/connection.js";
+import { ConnectionFailure, HttpConnection } from "../../../src/transport/winrm/connection.js";
+import { encryptMessage } from "../../../src/transport/winrm/encryption.js";
+import type { NtlmSession } from "../../../src/transport/winrm/ntlm/index.js";
 import { NtlmAcceptor } from "../../../src/transport/winrm/ntlm/index.js";
 import { NegotiateFlag } from "../../../src/transport/winrm/ntlm/flags.js";
 import { decodeChallenge, encodeChallenge } from "../../../src/transport/winrm/ntlm/messages.js";
@@ -103,5 +105,44 @@ describe("logOn refusals", () => {
     expect(err.message).toMatch(/refused the credentials of certadmin/);
     expect(err.serverReason).toBe("HTTP 401 Unauthorized: Logon failure: unknown user name or bad password.");
     expect(err.message).not.toContain(creds.password);
+  });
+});
+
+describe("an encrypted reply that fails its integrity check", () => {
+  it("drops the session: that request and every later one fail as a lost connection", async () => {
+    const acceptor = new NtlmAcceptor(() => creds.password);
+    let session: NtlmSession | undefined;
+    const conn = await listen((req, res) => {
+      const auth = req.headers.authorization;
+      if (!auth && !session) return void res.writeHead(401, { "WWW-Authenticate": "Negotiate" }).end();
+      if (auth) {
+        const token = Buffer.from(auth.split(" ")[1]!, "base64");
+        if (token.readUInt32LE(8) === 1) {
+          return void res.writeHead(401, { "WWW-Authenticate": `Negotiate ${acceptor.challenge(token).toString("base64")}` }).end();
+        }
+        session = acceptor.accept(token);
+        return void res.writeHead(200, { "Content-Length": 0 }).end();
+      }
+      // a SOAP request: answer with a sealed body whose last byte was flipped on the way
+      const sealed = encryptMessage(session!, Buffer.from("<s:Envelope/>"));
+      const body = Buffer.from(sealed.body);
+      const at = body.indexOf("--Encrypted Boundary--") - 1;
+      body[at] = body[at]! ^ 0xff;
+      res.writeHead(200, { "Content-Type": sealed.contentType, "Content-Length": body.length }).end(body);
+    });
+    try {
+      const channel = await logOn(conn, creds, 5_000);
+      expect(channel.encrypted).toBe(true);
+      const first = await channel.send("<s:Envelope/>", 5_000).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(first).toBeInstanceOf(ConnectionFailure);
+      expect((first as ConnectionFailure).reason).toBe("lost");
+      expect(conn.lost).toBe("a reply failed its integrity check");
+      await expect(channel.send("<s:Envelope/>", 5_000)).rejects.toBeInstanceOf(ConnectionFailure);
+    } finally {
+      conn.close();
+    }
   });
 });
