@@ -89,9 +89,11 @@ describe("mixed SSH / WinRM-HTTP / WinRM-HTTPS fleet through the CLI", () => {
     const r = await report(out);
     for (const host of fleet.hosts) {
       const h = r.hosts.find((x) => x.name === host.name)!;
+      expect(h.transport, host.name).toBe(host.winrm ? "winrm" : "ssh");
       expect(h.status, `${host.name}: ${h.error?.message ?? ""}`).not.toBe("failed");
       expect(h.bindings.length, host.name).toBe(host.bindings.length);
     }
+    expect(await readFile(join(out, "report.md"), "utf8")).toContain("**Transport** WinRM");
     for (const host of fleet.hosts.filter((x) => x.winrm)) {
       expect(host.winrm!.authorizationLog.length, host.name).toBeGreaterThan(0);
       expect(host.winrm!.openShells, `${host.name}: shell deleted after the visit`).toBe(0);

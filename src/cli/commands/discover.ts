@@ -2,7 +2,7 @@ import { Command } from "commander";
 import { runDiscover } from "../../fleet/discover.js";
 import { renderDiscoverSummary } from "../../report/summary-text.js";
 import { openFleet, type Dialer, type FleetOptions } from "../context.js";
-import { exitCodeFor, outDirFor, publish } from "../output.js";
+import { exitCodeFor, outDirFor, publish, withTransports } from "../output.js";
 import { fleetOptions } from "./common.js";
 
 export function discoverCommand(dial?: Dialer): Command {
@@ -13,7 +13,7 @@ export function discoverCommand(dial?: Dialer): Command {
       const fleet = await openFleet(opts, dial);
       try {
         const report = await fleet.renderer.run(fleet.hosts.map((h) => h.name), () => runDiscover(fleet.hosts, fleet.concurrency, fleet.deps));
-        await publish(report, outDirFor(opts.out, "discover", new Date()));
+        await publish(withTransports(report, fleet.hosts), outDirFor(opts.out, "discover", new Date()));
         process.stdout.write(renderDiscoverSummary(report));
         process.exitCode = exitCodeFor(report);
       } finally {

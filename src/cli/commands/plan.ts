@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { runPlan } from "../../fleet/plan.js";
 import { openFleet, readTarget, type Dialer, type FleetOptions } from "../context.js";
-import { exitCodeFor, outDirFor, publish } from "../output.js";
+import { exitCodeFor, outDirFor, publish, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { certificateOptions, fleetOptions } from "./common.js";
 
@@ -23,7 +23,7 @@ export function planCommand(dial?: Dialer): Command {
       try {
         const run = await fleet.renderer.run(fleet.hosts.map((h) => h.name), () => runPlan(fleet.hosts, target, fleet.concurrency, fleet.deps));
         const dir = outDirFor(opts.out, "plan", new Date());
-        await publish(run.report, dir);
+        await publish(withTransports(run.report, fleet.hosts), dir);
         await writeFile(join(dir, "plan.json"), `${JSON.stringify({ target, hosts: run.plans }, null, 2)}\n`, { mode: 0o644 });
         process.stdout.write(renderRunSummary(run.report));
         process.exitCode = exitCodeFor(run.report);

@@ -3,7 +3,7 @@ import { journaledBindings, openJournal } from "../../rollout/journal.js";
 import { runRollback } from "../../rollout/run-rollback.js";
 import { confirm } from "../confirm.js";
 import { openFleet, type Dialer, type FleetOptions } from "../context.js";
-import { exitCodeFor, outDirFor, publish } from "../output.js";
+import { exitCodeFor, outDirFor, publish, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { fleetOptions, readJournalArgument } from "./common.js";
 
@@ -28,7 +28,7 @@ export function rollbackCommand(dial?: Dialer): Command {
         const journal = openJournal(opts.journal);
         try {
           const report = await fleet.renderer.run(names, () => runRollback(hosts, fleet.deps, { items, concurrency: fleet.concurrency, journal }));
-          await publish(report, outDirFor(opts.out, "rollback", new Date()));
+          await publish(withTransports(report, fleet.hosts), outDirFor(opts.out, "rollback", new Date()));
           process.stdout.write(renderRunSummary(report));
           process.exitCode = exitCodeFor(report);
         } finally {

@@ -6,7 +6,7 @@ import { runRollout } from "../../rollout/run-rollout.js";
 import { assembleWaves, failureBudget } from "../../rollout/waves.js";
 import { confirm, ensureConfirmable } from "../confirm.js";
 import { openFleet, positiveInt, readTarget, type Dialer, type FleetOptions } from "../context.js";
-import { exitCodeFor, outDirFor, publish } from "../output.js";
+import { exitCodeFor, outDirFor, publish, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { certificateOptions, fleetOptions, readJournalArgument, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
 import type { TargetCliOptions } from "./plan.js";
@@ -107,7 +107,7 @@ Examples:
               stopRequested: () => stopRequested,
             }),
           );
-          await publish(report, dir);
+          await publish(withTransports(report, fleet.hosts), dir);
           if (journal) process.stderr.write(`journal: ${journal.path}\n`);
           process.stdout.write(renderRunSummary(report));
           // 130: stopped by the operator (SIGINT), whatever else happened; see --help.

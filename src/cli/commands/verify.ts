@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { runVerify } from "../../fleet/verify.js";
 import { openFleet, readTarget, type Dialer, type FleetOptions } from "../context.js";
-import { exitCodeFor, outDirFor, publish } from "../output.js";
+import { exitCodeFor, outDirFor, publish, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { certificateOptions, fleetOptions, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
 
@@ -25,7 +25,7 @@ export function verifyCommand(dial?: Dialer): Command {
         const report = await fleet.renderer.run(fleet.hosts.map((h) => h.name), () =>
           runVerify(fleet.hosts, fleet.deps, { target, concurrency: fleet.concurrency, timing }),
         );
-        await publish(report, outDirFor(opts.out, "verify", new Date()));
+        await publish(withTransports(report, fleet.hosts), outDirFor(opts.out, "verify", new Date()));
         process.stdout.write(renderRunSummary(report));
         process.exitCode = exitCodeFor(report);
       } finally {
