@@ -56,7 +56,9 @@ export function toCertfleetError(host: string, err: unknown, what: string): Cert
   }
   if (err instanceof WinrmAuthError) return new CertfleetError("auth", err.message, host, err.serverReason, { cause: err });
   if (err instanceof WsmanFault) {
-    return new CertfleetError("unreachable", `${what}: ${err.message}`, host, err.reason, { cause: err });
+    // Logged on but not allowed (not an administrator, or remote shells disabled by policy).
+    const kind = /(^|:)AccessDenied$/.test(err.subcode ?? "") ? "auth" : "unreachable";
+    return new CertfleetError(kind, `${what}: ${err.message}`, host, err.reason, { cause: err });
   }
   if (err instanceof WinrmHttpError || err instanceof WsmanProtocolError) {
     return new CertfleetError("unreachable", `${what}: ${err.message}`, host, undefined, { cause: err });

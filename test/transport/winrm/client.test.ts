@@ -3,6 +3,9 @@
  * encryption over HTTP (a default Windows server), HTTPS with NTLM and with Basic, refusals,
  * faults.
  */
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ResolvedHost } from "../../../src/inventory/schema.js";
 import { CertfleetError } from "../../../src/model/errors.js";
@@ -123,6 +126,25 @@ describe("HTTPS", () => {
     } finally {
       await t.close();
     }
+  });
+
+  it("a CA file: the listener's certificate chains to it and names the host", async () => {
+    const host = fleet.host("https-ntlm");
+    const dir = await mkdtemp(join(tmpdir(), "certfleet-winrm-ca-"));
+    const ca = join(dir, "ca.pem");
+    await writeFile(ca, host.winrmCertificate!.certPem);
+    const t = await connectWinrm(target(host, { address: "localhost", caFile: ca, certThumbprint: undefined }), { env });
+    try {
+      expect((await t.exec("hostname")).stdout.toString()).toBe("HTTPS-NTLM\r\n");
+    } finally {
+      await t.close();
+    }
+    // by IP address the certificate (DNS names only) does not match: refused, nothing sent
+    const before = host.winrm!.authorizationLog.length;
+    const err = await caught(connectWinrm(target(host, { caFile: ca, certThumbprint: undefined }), { env }));
+    expect(err.kind).toBe("host-key");
+    expect(err.message).toMatch(/TLS with 127\.0\.0\.1 port \d+ failed/);
+    expect(host.winrm!.authorizationLog.length).toBe(before);
   });
 
   it("a listener certificate other than the pinned one is refused before any credential is sent", async () => {
