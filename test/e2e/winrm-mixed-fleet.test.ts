@@ -171,3 +171,36 @@ describe("a WinRM connection dropped after a delete (2012 R2: delete + add)", ()
     }
   });
 });
+
+describe("WinRM hosts that refuse or cannot be reached, in the report", () => {
+  it("refused credentials: kind auth with the server's reason; a closed listener: unreachable; the others fine", async () => {
+    const [a, b, c] = mixedFleetSpecs(3);
+    const f = await startFleet([
+      { ...a!, winrm: {}, faults: { badAuth: true } },
+      { ...b!, winrm: { https: true }, faults: { unreachable: true } },
+      { ...c!, winrm: {} },
+    ]);
+    const d = await mkdtemp(join(tmpdir(), "certfleet-winrm-refused-"));
+    const saved = process.env.REFUSED_TEST_PW;
+    process.env.REFUSED_TEST_PW = f.password;
+    try {
+      const { inventory: inv } = await f.writeFiles(d, { winrmPasswordEnv: "REFUSED_TEST_PW" });
+      const out = join(d, "discover");
+      expect(await cli(["discover", "-i", inv, "--plain", "--out", out])).toBe(1);
+      const r = await report(out);
+      const [refused, closed, fine] = r.hosts;
+      expect(refused!.error?.kind).toBe("auth");
+      expect(refused!.error?.message).toMatch(/refused the credentials of certadmin/);
+      expect(refused!.error?.remote).toBe("HTTP 401 Unauthorized: Access is denied.");
+      expect(closed!.error?.kind).toBe("unreachable");
+      expect(closed!.error?.message).toMatch(/ECONNREFUSED/);
+      expect(fine!.status).toBe("ok");
+      expect(r.hosts.map((h) => h.transport)).toEqual(["winrm", "winrm", "winrm"]);
+    } finally {
+      if (saved === undefined) delete process.env.REFUSED_TEST_PW;
+      else process.env.REFUSED_TEST_PW = saved;
+      await f.stop();
+      await rm(d, { recursive: true, force: true });
+    }
+  });
+});
