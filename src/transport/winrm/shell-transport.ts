@@ -86,6 +86,8 @@ export class WinrmTransport implements Transport {
     private readonly ctx: EnvelopeContext,
     private readonly timings: WinrmTimings,
     readonly shellId: string,
+    /** endpoint and user: whose orphaned shells the next connection deletes */
+    private readonly owner: string,
   ) {}
 
   /** Creates the visit's shell on an authenticated channel; `owner` (endpoint and user) keys orphans. */
@@ -105,12 +107,8 @@ export class WinrmTransport implements Transport {
       orphans?.delete(id);
     }
     const reply = await channel.send(createShellEnvelope(ctx).xml, requestTimeoutMs(timings));
-    const t = new WinrmTransport(host, conn, channel, ctx, timings, parseCreateResponse(reply));
-    t.owner = owner;
-    return t;
+    return new WinrmTransport(host, conn, channel, ctx, timings, parseCreateResponse(reply), owner);
   }
-
-  private owner = "";
 
   /** Runs `op` after every earlier request on this connection finished. */
   private serial<T>(op: () => Promise<T>): Promise<T> {
@@ -156,13 +154,14 @@ export class WinrmTransport implements Transport {
     if (this.conn.lost !== undefined) throw new WinrmConnectionLostError(this.host, this.conn.lost);
     const commandId = parseCommandResponse(await this.call(commandEnvelope(this.ctx, this.shellId, command, stdin !== undefined).xml));
     if (stdin !== undefined) {
-      // In pieces well inside MaxEnvelopeSize (base64 grows them by a third); the last one ends the stream.
-      for (let at = 0; at < stdin.length || at === 0; at += STDIN_CHUNK) {
+      // In pieces well inside MaxEnvelopeSize (base64 grows them by a third); the last one (an
+      // empty one for empty input) ends the stream.
+      let at = 0;
+      do {
         const piece = stdin.subarray(at, at + STDIN_CHUNK);
-        const end = at + STDIN_CHUNK >= stdin.length;
-        parseEmptyResponse(await this.call(sendEnvelope(this.ctx, this.shellId, commandId, piece, end).xml));
-        if (end) break;
-      }
+        at += piece.length;
+        parseEmptyResponse(await this.call(sendEnvelope(this.ctx, this.shellId, commandId, piece, at >= stdin.length).xml));
+      } while (at < stdin.length);
     }
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
@@ -171,13 +170,7 @@ export class WinrmTransport implements Transport {
         await this.terminate(commandId);
         return { stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), code: null };
       }
-      let reply: string;
-      try {
-        reply = await this.call(receiveEnvelope(this.ctx, this.shellId, commandId).xml);
-      } catch (err) {
-        if (err instanceof WsmanFault && err.isOperationTimeout) continue;
-        throw err;
-      }
+      const reply = await this.call(receiveEnvelope(this.ctx, this.shellId, commandId).xml);
       let chunk;
       try {
         chunk = parseReceiveResponse(reply);

@@ -94,6 +94,9 @@ describe("NTLM with message encryption over HTTP", () => {
       expect(got.command).toBe("hostname");
       expect(got.stdin.equals(secret)).toBe(true);
       expect(host.commandLog.at(-1)).toBe("hostname");
+      // empty input: one Send that only ends the stream
+      expect((await t.exec("whoami", { stdin: Buffer.alloc(0) })).code).toBe(0);
+      expect(host.winrm!.stdinLog.at(-1)).toEqual({ command: "whoami", stdin: Buffer.alloc(0) });
     } finally {
       await t.close();
     }
