@@ -139,6 +139,8 @@ async function negotiate(conn: HttpConnection, creds: WinrmCredentials, scheme: 
     { username: creds.username, domain: creds.domain, password: creds.password },
     der !== undefined ? { channelBindings: tlsServerEndPointBindings(der) } : {},
   );
+  // NTLM authenticates the TCP connection: from NEGOTIATE on, every request must use this socket.
+  conn.bindSession();
   const first = await conn.post(Buffer.alloc(0), { "Content-Type": SOAP_CONTENT_TYPE, Authorization: `${scheme} ${initiator.negotiate().toString("base64")}` }, timeoutMs);
   const challenge = first.status === 401 ? tokenFor(first.headers["www-authenticate"], scheme) : undefined;
   if (!challenge) {

@@ -133,7 +133,9 @@ class VerifyingAgent extends Agent {
 
 export class HttpConnection {
   private readonly agent: VerifyingAgent;
+  /** the socket an NTLM session lives on, once `bindSession` was called and a request used it */
   private socket: Socket | undefined;
+  private sessionBound = false;
   private lostReason: string | undefined;
   private readonly url: URL;
 
@@ -145,6 +147,16 @@ export class HttpConnection {
   /** The HTTPS listener's certificate (DER) after the first request; undefined over HTTP. */
   get peerCertificate(): Buffer | undefined {
     return this.agent.peerCertificate;
+  }
+
+  /**
+   * From the next request on, the socket it uses carries a security context (NTLM): if that
+   * socket closes or is replaced, the connection is lost for good. Before this, the server may
+   * close the socket between requests (after an anonymous 401, say) and a new one is opened.
+   */
+  bindSession(): void {
+    this.sessionBound = true;
+    this.socket = undefined;
   }
 
   /** Gives up the connection (a broken security context): every later request fails. */
@@ -189,6 +201,7 @@ export class HttpConnection {
         req.destroy();
       }, timeoutMs);
       req.on("socket", (socket: Socket) => {
+        if (!this.sessionBound) return;
         if (this.socket === undefined) {
           this.socket = socket;
           socket.once("close", () => this.markLost("the server closed the connection"));

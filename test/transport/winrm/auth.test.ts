@@ -146,3 +146,31 @@ describe("an encrypted reply that fails its integrity check", () => {
     }
   });
 });
+
+describe("sockets", () => {
+  it("a server that closes the connection after the anonymous 401: NTLM goes on a new one and stays on it", async () => {
+    const acceptor = new NtlmAcceptor(() => creds.password);
+    const ports: number[] = [];
+    const conn = await listen((req, res) => {
+      ports.push(req.socket.remotePort ?? 0);
+      const auth = req.headers.authorization;
+      if (!auth) return void res.writeHead(401, { "WWW-Authenticate": "Negotiate", Connection: "close" }).end();
+      const token = Buffer.from(auth.split(" ")[1]!, "base64");
+      if (token.readUInt32LE(8) === 1) {
+        return void res.writeHead(401, { "WWW-Authenticate": `Negotiate ${acceptor.challenge(token).toString("base64")}` }).end();
+      }
+      acceptor.accept(token);
+      res.writeHead(200, { "Content-Length": 0 }).end();
+    });
+    try {
+      const channel = await logOn(conn, creds, 5_000);
+      expect(channel.scheme).toBe("negotiate");
+      expect(ports).toHaveLength(3);
+      expect(ports[1]).not.toBe(ports[0]);
+      expect(ports[2]).toBe(ports[1]);
+      expect(conn.lost).toBeUndefined();
+    } finally {
+      conn.close();
+    }
+  });
+});
