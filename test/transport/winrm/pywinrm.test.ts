@@ -5,8 +5,6 @@
  * client.test.ts.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,25 +18,10 @@ const PASSWORD = "Py-Winrm-Pa55!";
 
 /**
  * NTLM needs MD4, which OpenSSL 3 keeps in its legacy provider (off by default): Python's
- * hashlib then has no md4 and ntlm-auth fails. Turn the provider on for the pywinrm process only.
+ * hashlib then has no md4 and ntlm-auth fails. This configuration turns the provider on for the
+ * pywinrm process only.
  */
-const OPENSSL_CONF = join(mkdtempSync(join(tmpdir(), "certfleet-pywinrm-")), "openssl.cnf");
-writeFileSync(
-  OPENSSL_CONF,
-  [
-    "openssl_conf = openssl_init",
-    "[openssl_init]",
-    "providers = provider_sect",
-    "[provider_sect]",
-    "default = default_sect",
-    "legacy = legacy_sect",
-    "[default_sect]",
-    "activate = 1",
-    "[legacy_sect]",
-    "activate = 1",
-    "",
-  ].join("\n"),
-);
+const OPENSSL_CONF = join(import.meta.dirname, "../../fixtures/winrm/openssl-legacy.cnf");
 const pyEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", OPENSSL_CONF };
 
 function pywinrmMissing(): string | undefined {
