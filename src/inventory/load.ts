@@ -188,6 +188,32 @@ function expandHome(path: string, home: string): string {
   return path;
 }
 
+/** The WinRM settings of one host; a CA file or pin on a plain-HTTP host is a mistake, said so. */
+function winrmKeys(
+  h: InventoryFile["hosts"][string],
+  defaults: NonNullable<InventoryFile["defaults"]>,
+  https: boolean | undefined,
+  file: string,
+  name: string,
+  home: string,
+): Pick<ResolvedHost, "https" | "domain" | "caFile" | "certThumbprint"> {
+  const domain = h.domain ?? defaults.domain;
+  const caFile = h.caFile ?? defaults.caFile;
+  const certThumbprint = h.certThumbprint ?? defaults.certThumbprint;
+  if (h.shell === "powershell") {
+    fail(file, ["hosts", name, "shell"], "WinRM runs commands under cmd.exe (the WinRS cmd shell): shell must be cmd or auto for a WinRM host");
+  }
+  if (https !== true && (h.caFile !== undefined || h.certThumbprint !== undefined)) {
+    fail(file, ["hosts", name, h.caFile !== undefined ? "caFile" : "certThumbprint"], "caFile and certThumbprint apply to WinRM over HTTPS only: set https: true");
+  }
+  return {
+    https: https === true,
+    ...(domain !== undefined ? { domain } : {}),
+    ...(https === true && caFile !== undefined ? { caFile: expandHome(caFile, home) } : {}),
+    ...(https === true && certThumbprint !== undefined ? { certThumbprint } : {}),
+  };
+}
+
 function resolve(data: InventoryFile, file: string, home: string): Inventory {
   const defaults = data.defaults ?? {};
   const hostNames = Object.keys(data.hosts);
@@ -230,20 +256,30 @@ function resolve(data: InventoryFile, file: string, home: string): Inventory {
     const passwordEnv = h.passwordEnv ?? defaults.passwordEnv;
     const connectTimeoutMs = h.connectTimeoutMs ?? defaults.connectTimeoutMs;
     const commandTimeoutMs = h.commandTimeoutMs ?? defaults.commandTimeoutMs;
+    const transport = h.transport ?? defaults.transport ?? "ssh";
+    const https = h.https ?? defaults.https;
+    const winrm = transport === "winrm" ? winrmKeys(h, defaults, https, file, name, home) : {};
+    // defaults.port belongs to the defaults' transport: in a mixed fleet `port: 22` must not
+    // send a WinRM host to the SSH port.
+    const defaultPort = transport === (defaults.transport ?? "ssh") ? defaults.port : undefined;
+    const port = h.port ?? defaultPort ?? (transport === "winrm" ? (https === true ? 5986 : 5985) : 22);
     return {
       name,
       address: h.address,
       ...(h.address6 !== undefined ? { address6: h.address6 } : {}),
-      port: h.port ?? defaults.port ?? 22,
+      port,
       user,
       ...(identityFile !== undefined ? { identityFile: expandHome(identityFile, home) } : {}),
       ...(passwordEnv !== undefined ? { passwordEnv } : {}),
       knownHostsFile: expandHome(h.knownHostsFile ?? defaults.knownHostsFile ?? "~/.ssh/known_hosts", home),
-      shell: h.shell ?? defaults.shell ?? "auto",
+      // WinRS runs every command under cmd.exe; `shell` names the OpenSSH default shell.
+      shell: transport === "winrm" ? "cmd" : (h.shell ?? defaults.shell ?? "auto"),
       ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
       ...(commandTimeoutMs !== undefined ? { commandTimeoutMs } : {}),
       groups: membership.get(name) ?? [],
       ...(h.tls !== undefined ? { tls: h.tls } : {}),
+      // absent means ssh (ResolvedHost.transport), so SSH-only inventories resolve as before
+      ...(transport === "winrm" ? { transport, ...winrm } : {}),
     };
   });
 

@@ -91,6 +91,17 @@ const NonEmpty = (what: string) =>
     // eslint-disable-next-line no-control-regex
     .regex(/^[^\s\u0000-\u001f\u007f-\u009f]+$/, { error: (iss) => `expected ${what} without spaces or control characters, got ${show(iss.input)}` });
 
+export const TransportKind = z.enum(["ssh", "winrm"], {
+  error: (iss) => `expected one of ssh, winrm, got ${show(iss.input)}`,
+});
+export type TransportKind = z.infer<typeof TransportKind>;
+
+/** A certificate thumbprint pin: 40 hex digits, spaces or colons allowed (as Windows shows it). */
+const Thumbprint = z
+  .string({ error: (iss) => `expected a SHA-1 thumbprint (40 hex digits), got ${show(iss.input)}` })
+  .transform((v) => v.replace(/[\s:\u200e]/g, "").toLowerCase())
+  .refine((v) => /^[0-9a-f]{40}$/.test(v), { error: (iss) => `expected a SHA-1 thumbprint (40 hex digits), got ${show(iss.input)}` });
+
 export const Shell = z.enum(["cmd", "powershell", "auto"], {
   error: (iss) => `expected one of cmd, powershell, auto, got ${show(iss.input)}`,
 });
@@ -119,6 +130,16 @@ const connectionKeys = {
   shell: Shell,
   connectTimeoutMs: TimeoutMs,
   commandTimeoutMs: TimeoutMs,
+  /** how to reach the host: OpenSSH (default) or WinRM (WS-Management). */
+  transport: TransportKind,
+  /** WinRM only: HTTPS (default port 5986) instead of HTTP with message encryption (5985). */
+  https: z.boolean({ error: (iss) => `expected true or false, got ${show(iss.input)}` }),
+  /** WinRM only: the NTLM domain of user (else the user's own `DOMAIN\\user` form, else none). */
+  domain: NonEmpty("a domain name"),
+  /** WinRM over HTTPS only: trust the listener certificate through this CA file (PEM). */
+  caFile: PathString,
+  /** WinRM over HTTPS only: accept exactly the listener certificate with this thumbprint. */
+  certThumbprint: Thumbprint,
 };
 
 const optionalConnectionKeys = {
@@ -130,6 +151,11 @@ const optionalConnectionKeys = {
   shell: connectionKeys.shell.optional(),
   connectTimeoutMs: connectionKeys.connectTimeoutMs.optional(),
   commandTimeoutMs: connectionKeys.commandTimeoutMs.optional(),
+  transport: connectionKeys.transport.optional(),
+  https: connectionKeys.https.optional(),
+  domain: connectionKeys.domain.optional(),
+  caFile: connectionKeys.caFile.optional(),
+  certThumbprint: connectionKeys.certThumbprint.optional(),
   password: NoPassword,
 };
 
@@ -188,6 +214,12 @@ export const ResolvedHost = z.object({
   shell: Shell,
   connectTimeoutMs: TimeoutMs.optional(),
   commandTimeoutMs: TimeoutMs.optional(),
+  /** set by the inventory loader; absent (hosts built in code) means ssh. */
+  transport: TransportKind.optional(),
+  https: z.boolean().optional(),
+  domain: connectionKeys.domain.optional(),
+  caFile: PathString.optional(),
+  certThumbprint: z.string().regex(/^[0-9a-f]{40}$/).optional(),
   /** the host's own `groups` and every top-level group listing it, in first-seen order. */
   groups: z.array(GroupName),
   tls: TlsOverride.optional(),

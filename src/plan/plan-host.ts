@@ -47,7 +47,7 @@ export function planHost(state: HostState, target: Target, now: Date): HostPlan 
 
   if (toChange.length > 0) {
     if (!state.elevated) {
-      findings.push({ code: "not-elevated", blocking: true, message: "the SSH session is not elevated (no High Mandatory Level): netsh would fail with error 5" });
+      findings.push({ code: "not-elevated", blocking: true, message: "the remote session is not elevated (no High Mandatory Level): netsh would fail with error 5" });
     }
     if (!inStore) {
       findings.push({ code: "new-cert-absent", blocking: true, message: `the new certificate ${newThumb} is not in LocalMachine\\My` });

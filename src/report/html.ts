@@ -163,7 +163,7 @@ function hostSection(h: ReportHost, columns: Columns): string {
   const wave = h.wave !== undefined ? `<span class="meta">wave ${h.wave}</span>` : "";
   parts.push(
     `<div class="host-head"><h3>${esc(h.name)}</h3>${pill(h.status)}<span class="meta mono">${esc(h.address)}</span>` +
-      `${wave}<span class="meta">${formatDuration(h.durationMs)}</span></div>`,
+      `${h.transport !== undefined ? `<span class="meta">${h.transport === "winrm" ? "WinRM" : "SSH"}</span>` : ""}${wave}<span class="meta">${formatDuration(h.durationMs)}</span></div>`,
   );
 
   if (h.error) {

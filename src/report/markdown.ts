@@ -66,6 +66,7 @@ function hostSection(h: ReportHost): string[] {
   const out: string[] = [];
   out.push(`<a id="${anchor(h.name)}"></a>`, "", `### ${md(h.name)} — ${statusBadge(h.status)}`, "");
   const facts = [`**Address** ${md(h.address)}`];
+  if (h.transport !== undefined) facts.push(`**Transport** ${h.transport === "winrm" ? "WinRM" : "SSH"}`);
   if (h.wave !== undefined) facts.push(`**Wave** ${h.wave}`);
   facts.push(`**Duration** ${formatDuration(h.durationMs)}`);
   out.push(facts.join(" · "), "");

@@ -53,6 +53,8 @@ export type ReportBinding = z.infer<typeof ReportBinding>;
 export const ReportHost = z.object({
   name: z.string(),
   address: z.string(),
+  /** how certfleet reached the host (absent in reports written before WinRM: ssh). */
+  transport: z.enum(["ssh", "winrm"]).optional(),
   status: HostStatus,
   wave: z.number().int().nonnegative().optional(),
   durationMs: z.number().nonnegative(),

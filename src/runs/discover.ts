@@ -10,7 +10,7 @@ export function discoverHost(host: ResolvedHost, deps: FleetDeps): Promise<HostO
     async (session, elapsed) => {
       deps.progress.hostStep?.(host.name, "reading certificates and bindings");
       const state = await session.discover();
-      const warnings = [...state.warnings, ...(state.elevated ? [] : ["the SSH session is not elevated: a rollout would fail with error 5"])];
+      const warnings = [...state.warnings, ...(state.elevated ? [] : ["the remote session is not elevated: a rollout would fail with error 5"])];
       return {
         name: host.name,
         address: host.address,

@@ -83,9 +83,17 @@ const ACTIVE_CP: Record<SimLanguage, (cp: number) => string> = {
   de: (cp) => `Aktive Codepage: ${cp}.`,
 };
 
+export interface ExecuteOptions {
+  /** the shell that interprets the line; default the host's OpenSSH default shell (WinRM: cmd) */
+  shell?: SimShell;
+  /** the console code page the programs start in; default the OEM code page (WinRM: WINRS_CODEPAGE) */
+  codePage?: number;
+}
+
 /** Runs `command` under the host's default shell; pure apart from mutating the host's bindings. */
-export function executeCommand(host: ExecHost, command: string): ExecOutput {
-  let codePage = oemCodePage(host);
+export function executeCommand(host: ExecHost, command: string, options: ExecuteOptions = {}): ExecOutput {
+  let codePage = options.codePage !== undefined && [437, 850, 65001].includes(options.codePage) ? options.codePage : oemCodePage(host);
+  const shell = options.shell ?? host.shell;
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const encode = (text: string): Buffer =>
@@ -143,6 +151,6 @@ export function executeCommand(host: ExecHost, command: string): ExecOutput {
       return p !== null && host.files.exists(p);
     },
   };
-  const code = host.shell === "cmd" ? runCmdLine(command, sh) : runPowerShellLine(command, sh);
+  const code = shell === "cmd" ? runCmdLine(command, sh) : runPowerShellLine(command, sh);
   return { stdout: Buffer.concat(out), stderr: Buffer.concat(err), code };
 }

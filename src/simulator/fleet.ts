@@ -25,6 +25,8 @@ export interface InventoryOptions {
   shell?: "auto" | "cmd" | "powershell";
   /** also write each host's real shell into its entry (skips the probe) */
   declareShells?: boolean;
+  /** passwordEnv of the hosts reached over WinRM (default `CERTFLEET_SIM_PASSWORD`) */
+  winrmPasswordEnv?: string;
 }
 
 export interface ClientKey {
@@ -82,11 +84,21 @@ export async function startFleet(specs: SimHostSpec[], opts: FleetOptions = {}):
     defaults.shell = o.shell ?? "auto";
     const entries: Record<string, unknown> = {};
     for (const h of hosts) {
+      // A host with a WinRM listener is reached over WinRM (pinned certificate over HTTPS).
+      const winrm = h.winrm
+        ? {
+            transport: "winrm",
+            port: h.winrm.port,
+            passwordEnv: o.winrmPasswordEnv ?? "CERTFLEET_SIM_PASSWORD",
+            ...(h.winrmCertificate ? { https: true, certThumbprint: h.winrmCertificate.thumbprint } : {}),
+          }
+        : undefined;
       entries[h.name] = {
         address: "127.0.0.1",
         port: h.sshPort,
         ...(h.groups.length > 0 ? { groups: [...h.groups] } : {}),
-        ...(o.declareShells ? { shell: h.shell } : {}),
+        ...(o.declareShells ? { shell: winrm ? "cmd" : h.shell } : {}),
+        ...winrm,
         tls: { endpoints: h.tlsEndpoints() },
       };
     }

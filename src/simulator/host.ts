@@ -5,7 +5,7 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import { RDP_VALUE, WMSVC_PORT, WMSVC_VALUE, listenersOf, seedRegistry, winrmBinding, SIM_SERVICES, type SimService } from "./consumers.js";
-import { executeCommand, type ExecHost } from "./exec.js";
+import { executeCommand, type ExecHost, type ExecuteOptions } from "./exec.js";
 import { SimFileSystem } from "./files.js";
 import { NETWORK_SERVICE, aclOf, canRead, type SimAce } from "./key-acl.js";
 import { completeParams } from "./netsh-fields.js";
@@ -30,6 +30,7 @@ import {
 } from "./state.js";
 import { TlsEndpoints, type HandshakeResolver, type ListenerId, type ServedCertificate } from "./tls.js";
 import type { SimWinrmListener } from "./winrm-listener.js";
+import { WinrmListener, type WinrmExecReply } from "./winrm/server.js";
 
 export interface SimHostAccess {
   user: string;
@@ -92,6 +93,10 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
   private selfSigned: SimCertificate | undefined;
   private readonly hostKey: HostKey;
   private readonly ssh: SshListener;
+  /** the WS-Management listener, when the spec asks for one */
+  readonly winrm: WinrmListener | undefined;
+  /** the HTTPS listener's self-signed certificate (WinRM over HTTPS only) */
+  readonly winrmCertificate: SimCertificate | undefined;
   private readonly tls: TlsEndpoints;
   private readonly stale = new Map<string, StaleServe>();
   private reachability: Promise<void> = Promise.resolve();
@@ -131,6 +136,38 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
         sftp: () => (this.faults.noSftp ? null : this),
       },
     });
+    if (spec.winrm && access.password !== undefined) {
+      const w = spec.winrm;
+      this.winrmCertificate = w.https
+        ? createCertificate({
+            subject: `CN=${spec.name}`,
+            dnsNames: [spec.name.toLowerCase(), "localhost"],
+            notBefore: new Date(Date.now() - 86_400_000),
+            notAfter: new Date(Date.now() + 365 * 86_400_000),
+          })
+        : undefined;
+      this.winrm = new WinrmListener({
+        user: access.user,
+        password: access.password,
+        computerName: spec.name,
+        ...(this.winrmCertificate ? { tls: { certPem: this.winrmCertificate.certPem, keyPem: this.winrmCertificate.keyPem } } : {}),
+        ...(w.negotiate !== undefined ? { negotiate: w.negotiate } : {}),
+        ...(w.basic !== undefined ? { basic: w.basic } : {}),
+        ...(w.allowUnencrypted !== undefined ? { allowUnencrypted: w.allowUnencrypted } : {}),
+        ...(w.maxShellsPerUser !== undefined ? { maxShellsPerUser: w.maxShellsPerUser } : {}),
+        handler: {
+          refuseAuth: () => this.faults.badAuth,
+          takeOperationTimeout: () => {
+            const n = this.faults.winrmOperationTimeouts ?? 0;
+            if (n <= 0) return false;
+            this.faults.winrmOperationTimeouts = n - 1;
+            return true;
+          },
+          // WinRS runs every command line under cmd.exe, whatever the OpenSSH default shell.
+          exec: (c, codePage): Promise<WinrmExecReply> => this.exec(c, { shell: "cmd", codePage }),
+        },
+      });
+    }
   }
 
   // --- ExecHost / NetshHost ---
@@ -283,11 +320,11 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
     return this.hostKey.fingerprint;
   }
 
-  private async exec(command: string): Promise<ExecReply> {
+  private async exec(command: string, options: ExecuteOptions = {}): Promise<ExecReply> {
     this.commandLog.push(command);
     if (this.faults.slowMs > 0) await delay(this.faults.slowMs);
     if (matches(this.faults.hangOn, command)) return { kind: "hang" };
-    const result = executeCommand(this, command);
+    const result = executeCommand(this, command, options);
     await this.tls.sync(this.bindings);
     if (matches(this.faults.dropAfter, command)) return { kind: "drop" };
     const nth = this.faults.dropEveryNth ?? 0;
@@ -298,8 +335,13 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
 
   private async applyReachability(): Promise<void> {
     await this.reachability;
-    if (this.faults.unreachable) await this.ssh.unlisten();
-    else await this.ssh.listen();
+    if (this.faults.unreachable) {
+      await this.ssh.unlisten();
+      await this.winrm?.unlisten();
+    } else {
+      await this.ssh.listen();
+      await this.winrm?.listen();
+    }
   }
 
   /** Sets faults and waits until they are in force (the listener closed or reopened). */
@@ -365,17 +407,22 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
   async start(): Promise<void> {
     await this.tls.sync(this.bindings);
     await this.rdp?.listen();
-    if (!this.faults.unreachable) await this.ssh.listen();
-    else {
+    if (!this.faults.unreachable) {
+      await this.ssh.listen();
+      await this.winrm?.listen();
+    } else {
       // reserve a port so the inventory has one; then close it: connection refused
       await this.ssh.listen();
       await this.ssh.unlisten();
+      await this.winrm?.listen();
+      await this.winrm?.unlisten();
     }
   }
 
   async stop(): Promise<void> {
     await this.reachability;
     await this.ssh.unlisten();
+    await this.winrm?.unlisten();
     await this.tls.close();
     await this.rdp?.close();
   }

@@ -88,6 +88,8 @@ export interface SimFaults {
    * a certificate imported without its key); the probe shows "Missing stored keyset"
    */
   importDropsKey?: boolean;
+  /** WinRM: the next this-many Receives answer the w:TimedOut fault (no output yet) */
+  winrmOperationTimeouts?: number;
 }
 
 export function defaultFaults(): SimFaults {
@@ -111,8 +113,23 @@ export interface SimBindingSpec {
   params?: Record<string, string>;
 }
 
+/** How the host's WinRM service is set up; absent: no WinRM listener. */
+export interface SimWinrmSpec {
+  /** an HTTPS listener with a self-signed certificate instead of HTTP */
+  https?: boolean;
+  /** winrm/config/service/auth Negotiate (default true) */
+  negotiate?: boolean;
+  /** winrm/config/service/auth Basic (default false) */
+  basic?: boolean;
+  /** winrm/config/service AllowUnencrypted (default false) */
+  allowUnencrypted?: boolean;
+  /** winrm/config/winrs MaxShellsPerUser (default 30) */
+  maxShellsPerUser?: number;
+}
+
 export interface SimHostSpec {
   name: string;
+  winrm?: SimWinrmSpec;
   profile?: Partial<SimProfile>;
   certificates?: SimCertificateSpec[];
   bindings?: SimBindingSpec[];

@@ -387,8 +387,9 @@ class SshTransport implements Transport {
               : resolve({ stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr), code }),
           );
         });
-        // No stdin: EOF at once, so a command that reads input does not wait for it.
-        ch.end();
+        // Then EOF, so a command that reads input does not wait for more (none given: at once).
+        if (options.stdin !== undefined && options.stdin.length > 0) ch.end(options.stdin);
+        else ch.end();
       };
 
       try {

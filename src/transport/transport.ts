@@ -15,6 +15,12 @@ export interface ExecResult {
 export interface ExecOptions {
   /** per-command timeout; on expiry the call rejects with a CertfleetError of kind "timeout". */
   timeoutMs?: number;
+  /**
+   * Bytes written to the command's standard input, which is then closed (SSH: the channel;
+   * WinRM: Send). How a secret (a PFX, its password) reaches a remote command without a file or
+   * a command line. Never logged. Absent: stdin is closed at once.
+   */
+  stdin?: Buffer;
 }
 
 export interface Transport {

@@ -21,8 +21,15 @@ export function demoCommand(run: (argv: string[]) => Promise<number>): Command {
     .action(async (opts: { hosts: string; discoverOnly?: boolean; out: string; plain?: boolean }) => {
       const n = positiveInt(opts.hosts, "--hosts", 24);
       const say = (s: string) => process.stderr.write(`\n### ${s}\n`);
-      say(`starting ${n} simulated Windows hosts (2012 R2 to 2025; English, French, German; cmd.exe and PowerShell)`);
-      const fleet = await startFleet(demoFleetSpecs(n));
+      say(
+        `starting ${n} simulated Windows hosts (2012 R2 to 2025; English, French, German; cmd.exe and PowerShell; ` +
+          `every fourth host without OpenSSH, reached over WinRM: HTTP with NTLM and message encryption, or HTTPS)`,
+      );
+      // web01 (the canary) stays on SSH; every fourth host speaks WinRM only, every eighth over HTTPS.
+      const specs = demoFleetSpecs(n).map((s, i) => (i % 4 === 3 ? { ...s, winrm: i % 8 === 7 ? { https: true } : {} } : s));
+      const fleet = await startFleet(specs);
+      // The simulated WinRM hosts take the fleet's password from the variable the inventory names.
+      process.env.CERTFLEET_SIM_PASSWORD = fleet.password;
       try {
         const files = await fleet.writeFiles(await mkdtemp(join(tmpdir(), "certfleet-demo-")));
         const { newCert, oldCert } = demoCertificates();

@@ -4,7 +4,7 @@ import { runDiscover } from "../../runs/discover.js";
 import { renderDiscoverSummary } from "../../report/summary-text.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
 import type { Dialer } from "../../transport/dial.js";
-import { exitCodeFor, outDirFor, publish } from "../output.js";
+import { exitCodeFor, outDirFor, publish, withTransports } from "../output.js";
 import { fleetOptions } from "./common.js";
 
 export function discoverCommand(dial?: Dialer): Command {
@@ -14,7 +14,7 @@ export function discoverCommand(dial?: Dialer): Command {
     .action(async (opts: FleetOptions & { out?: string }) => {
       const fleet = await openFleet(opts, dial);
       try {
-        const report = reportFromRun(await fleet.renderer.run(fleet.hosts.map((h) => h.name), () => runDiscover(fleet.hosts, fleet.concurrency, fleet.deps)));
+        const report = withTransports(reportFromRun(await fleet.renderer.run(fleet.hosts.map((h) => h.name), () => runDiscover(fleet.hosts, fleet.concurrency, fleet.deps))), fleet.hosts);
         await publish(report, outDirFor(opts.out, "discover", new Date()));
         process.stdout.write(renderDiscoverSummary(report));
         process.exitCode = exitCodeFor(report);

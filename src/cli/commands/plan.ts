@@ -6,7 +6,7 @@ import { runPlan } from "../../runs/plan.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
 import { readTarget } from "../options.js";
 import type { Dialer } from "../../transport/dial.js";
-import { exitCodeFor, outDirFor, publish } from "../output.js";
+import { exitCodeFor, outDirFor, publish, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { certificateOptions, fleetOptions } from "./common.js";
 
@@ -26,7 +26,7 @@ export function planCommand(dial?: Dialer): Command {
       try {
         const run = await fleet.renderer.run(fleet.hosts.map((h) => h.name), () => runPlan(fleet.hosts, target, fleet.concurrency, fleet.deps));
         const dir = outDirFor(opts.out, "plan", new Date());
-        const report = reportFromRun(run.run);
+        const report = withTransports(reportFromRun(run.run), fleet.hosts);
         await publish(report, dir);
         await writeFile(join(dir, "plan.json"), `${JSON.stringify({ target, hosts: run.plans }, null, 2)}\n`, { mode: 0o644 });
         process.stdout.write(renderRunSummary(report));

@@ -6,7 +6,7 @@ import { runRollback } from "../../runs/rollback.js";
 import { confirm } from "../confirm.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
 import type { Dialer } from "../../transport/dial.js";
-import { exitCodeFor, outDirFor, publish } from "../output.js";
+import { exitCodeFor, outDirFor, publish, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { fleetOptions, readJournalArgument } from "./common.js";
 
@@ -30,7 +30,7 @@ export function rollbackCommand(dial?: Dialer): Command {
         }
         const journal = openJournal(opts.journal);
         try {
-          const report = reportFromRun(await fleet.renderer.run(names, () => runRollback(hosts, fleet.deps, { items, concurrency: fleet.concurrency, journal })));
+          const report = withTransports(reportFromRun(await fleet.renderer.run(names, () => runRollback(hosts, fleet.deps, { items, concurrency: fleet.concurrency, journal }))), fleet.hosts);
           await publish(report, outDirFor(opts.out, "rollback", new Date()));
           process.stdout.write(renderRunSummary(report));
           process.exitCode = exitCodeFor(report);

@@ -10,7 +10,7 @@ import { confirm, ensureConfirmable } from "../confirm.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
 import { positiveInt, readTarget } from "../options.js";
 import type { Dialer } from "../../transport/dial.js";
-import { exitCodeFor, outDirFor, publish } from "../output.js";
+import { exitCodeFor, outDirFor, publish, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { certificateOptions, fleetOptions, readJournalArgument, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
 import type { TargetCliOptions } from "./plan.js";
@@ -75,7 +75,7 @@ Examples:
           const previewDeps = { ...fleet.deps, keepConnections: names.length <= MAX_KEPT_CONNECTIONS };
           const preview = await fleet.renderer.run(names, () => runPlan(fleet.hosts, target, fleet.concurrency, previewDeps));
           // The per-host summary, not every command: that is what `plan` and `--dry-run` are for.
-          process.stderr.write(renderRunSummary(reportFromRun(preview.run), { commands: false }));
+          process.stderr.write(renderRunSummary(withTransports(reportFromRun(preview.run), fleet.hosts), { commands: false }));
           const go = await confirm(`Roll ${target.newCert.thumbprint} out to ${names.length} host(s) in ${waves.filter((w) => w.length).length} wave(s)?`, opts.yes);
           if (!go) {
             process.stderr.write("nothing changed\n");
@@ -111,7 +111,7 @@ Examples:
               stopRequested: () => stopRequested,
             }),
           );
-          const report = reportFromRun(run);
+          const report = withTransports(reportFromRun(run), fleet.hosts);
           await publish(report, dir);
           if (journal) process.stderr.write(`journal: ${journal.path}\n`);
           process.stdout.write(renderRunSummary(report));

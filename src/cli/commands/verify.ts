@@ -4,7 +4,7 @@ import { runVerify } from "../../runs/verify.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
 import { readTarget } from "../options.js";
 import type { Dialer } from "../../transport/dial.js";
-import { exitCodeFor, outDirFor, publish } from "../output.js";
+import { exitCodeFor, outDirFor, publish, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { certificateOptions, fleetOptions, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
 
@@ -28,7 +28,7 @@ export function verifyCommand(dial?: Dialer): Command {
         const run = await fleet.renderer.run(fleet.hosts.map((h) => h.name), () =>
           runVerify(fleet.hosts, fleet.deps, { target, concurrency: fleet.concurrency, timing }),
         );
-        const report = reportFromRun(run);
+        const report = withTransports(reportFromRun(run), fleet.hosts);
         await publish(report, outDirFor(opts.out, "verify", new Date()));
         process.stdout.write(renderRunSummary(report));
         process.exitCode = exitCodeFor(report);
