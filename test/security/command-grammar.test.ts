@@ -20,9 +20,11 @@ import {
   showBindingCommand,
   updateBindingCommand,
 } from "../../src/windows/commands.js";
+import { discoverAnyShellCommand } from "../../src/windows/discover-any-shell.js";
 import {
   CONTROL_CHARS,
   EXPECTED_DISCOVER,
+  EXPECTED_DISCOVER_ANY_SHELL,
   EXPECTED_PROBE,
   PAYLOADS,
   anyBinding,
@@ -99,6 +101,7 @@ describe("command builders under hostile bindings", () => {
   it("the probe and discovery commands are the exact documented lines", () => {
     expect(SHELL_PROBE).toBe(EXPECTED_PROBE);
     for (const shell of SHELLS) expect(discoverCommand(shell)).toBe(EXPECTED_DISCOVER[shell]);
+    expect(discoverAnyShellCommand()).toBe(EXPECTED_DISCOVER_ANY_SHELL);
   });
 
   it("addParamsFor and the add builder agree: no unsafe value means the add builds, else it is refused", () => {
