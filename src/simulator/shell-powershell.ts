@@ -285,7 +285,9 @@ function evaluate(expr: string, sh: ShellHost, st: PsState): PsValue {
   let rest: string;
   if (e.startsWith("(")) {
     const end = closing(e, 0);
-    operand = subexpression(e.slice(1, end - 1), sh, st);
+    const inner = e.slice(1, end - 1).trim();
+    // `( ... )` holds a pipeline: one that starts with a value is an expression, else a command.
+    operand = /^[($'\d-]/.test(inner) ? evaluate(inner, sh, st) : subexpression(inner, sh, st);
     rest = e.slice(end).trim();
   } else {
     const m = /^(\$[A-Za-z_][A-Za-z0-9_]*|-?\d+|'[^']*')/.exec(e);

@@ -10,6 +10,7 @@ import type { RemoteShell } from "../model/host-state.js";
 import { CertfleetError } from "../model/errors.js";
 import { isSafeValue, printable, requireValue, shown, type ValueKind } from "./grammar.js";
 import { discoverAnyShellCommand } from "./discover-any-shell.js";
+import { isSendableCasBatch } from "./cas-batch-gate.js";
 
 export const SHELL_PROBE = "echo CFSHELL=%COMSPEC%";
 
@@ -223,11 +224,12 @@ const SENDABLE_NETSH: Record<RemoteShell, RegExp> = {
 /**
  * The last gate before bytes leave for a host: only the shell probe, a discovery line (for either
  * shell, or the one for a host whose shell is unknown), a netsh sslcert command made of
- * grammar-checked tokens. The builders already guarantee this; the gate makes it an invariant of the session rather than a
+ * grammar-checked tokens, or a compare-and-set batch of such commands (cas-batch-gate.ts). The
+ * builders already guarantee this; the gate makes it an invariant of the session rather than a
  * property of every caller.
  */
 export function isSendable(shell: RemoteShell | undefined, command: string): boolean {
   if (command === SHELL_PROBE || command === discoverAnyShellCommand()) return true;
   if (shell === undefined) return false;
-  return command === discoverCommand(shell) || SENDABLE_NETSH[shell].test(command);
+  return command === discoverCommand(shell) || SENDABLE_NETSH[shell].test(command) || isSendableCasBatch(shell, command);
 }

@@ -73,6 +73,9 @@ describe("simulated PowerShell 5.1", () => {
     const h = host();
     runPowerShellLine("if ((lines) -match ': AA11') { echo 'yes' } else { echo 'no' }; if (-not ((lines) -match 'zz')) { echo 'absent' }", h.sh);
     expect(h.out()).toBe("yes\r\nabsent\r\n");
+    const h2 = host();
+    runPowerShellLine("if (-not ((lines) -match ': aa11')) { echo 'refused'; exit 1 }; echo 'go'", h2.sh);
+    expect(h2.out()).toBe("go\r\n");
   });
 
   it("$LASTEXITCODE follows native commands; exit N ends the line with N", () => {
