@@ -178,6 +178,10 @@ export class SimHost implements ExecHost, HandshakeResolver {
   }
 
   // --- SSH ---
+  /** SSH (TCP) connections accepted so far */
+  get connectionsAccepted(): number {
+    return this.ssh.accepted;
+  }
   get sshPort(): number {
     return this.ssh.port;
   }
