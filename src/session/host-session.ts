@@ -18,7 +18,7 @@ import { splitMarkedSections } from "../windows/sections.js";
 import { discoverAnyShellCommand, shellOfDiscovery } from "../windows/discover-any-shell.js";
 
 export interface SessionOptions {
-  /** configured shell, or auto to probe once. */
+  /** configured shell, or auto: learnt from discovery's own line (probed once if something is read first). */
   shell: RemoteShell | "auto";
   commandTimeoutMs: number;
   /** how often a lost connection is re-opened before the host is given up. */
