@@ -1,48 +1,87 @@
 #!/usr/bin/env node
-// Benchmark (not a test): discover + rollout + verify over N simulated hosts with bounded
-// concurrency, reporting wall time and round trips per host. Speed goals are held here, not in
-// timed tests. Usage: npm run build && node scripts/bench.mjs [hosts=100] [concurrency=20] [ssh|winrm|winrm-https]
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { performance } from "node:perf_hooks";
-import { runCli } from "../dist/cli/program.js";
-import { demoCertificates, demoFleetSpecs, startFleet } from "../dist/simulator/index.js";
+// Benchmark (not a test): discover, rollout and verify over simulated fleets of each size, with
+// the fleet in one child process and the orchestrator (the certfleet CLI) in another, so that
+// each figure is the orchestrator's own: wall time, remote commands and SSH connections a host
+// (counted by the simulated servers), CPU a host and peak memory (of the orchestrator process).
+// Speed goals are held here, not in timed tests.
+//   npm run bench                       sizes 200 and 1000, -c 50
+//   npm run bench -- 200,1000 100       sizes, concurrency
+//   npm run bench -- 200 50 --json out.json
+import { fork, spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const hosts = Number(process.argv[2] ?? 100);
-const concurrency = Number(process.argv[3] ?? 20);
-// winrm: HTTP with NTLM and message encryption (a default Windows server); winrm-https: HTTPS + NTLM
-const transport = process.argv[4] ?? "ssh";
-if (!["ssh", "winrm", "winrm-https"].includes(transport)) throw new Error(`unknown transport ${transport}`);
-// Healthy hosts only: faults are measured by the tests, speed here.
-const specs = demoFleetSpecs(hosts).map((s) => ({ ...s, faults: {} }));
-specs.forEach((s, i) => { if (s.certificates) s.certificates = s.certificates.map((c) => ({ ...c, hasPrivateKey: true })); s.name = `${s.name}-${i}`; });
-if (transport !== "ssh") specs.forEach((s) => { s.winrm = transport === "winrm-https" ? { https: true } : {}; });
-const fleet = await startFleet(specs);
-process.env.CERTFLEET_SIM_PASSWORD = fleet.password;
-const dir = await mkdtemp(join(tmpdir(), "certfleet-bench-"));
-const files = await fleet.writeFiles(dir);
-const { newCert } = demoCertificates();
-const common = ["-i", files.inventory, "-c", String(concurrency), "--plain"];
-const silence = process.stderr.write.bind(process.stderr);
-const speak = process.stdout.write.bind(process.stdout);
-const rows = [];
-for (const [name, argv] of [
-  ["discover", ["discover", ...common, "--out", join(dir, "discover")]],
-  ["rollout", ["rollout", ...common, "--new", newCert.thumbprint, "--yes", "--batch", "50%", "--verify-window", "5", "--verify-interval", "0.1", "--out", join(dir, "rollout")]],
-  ["verify", ["verify", ...common, "--expect", newCert.thumbprint, "--verify-window", "1", "--out", join(dir, "verify")]],
-]) {
-  const before = fleet.hosts.reduce((n, h) => n + h.commandLog.length, 0);
-  process.stderr.write = () => true;
-  process.stdout.write = () => true;
-  const t0 = performance.now();
-  const code = await runCli(argv);
-  const ms = performance.now() - t0;
-  process.stderr.write = silence;
-  process.stdout.write = speak;
-  const cmds = fleet.hosts.reduce((n, h) => n + h.commandLog.length, 0) - before;
-  rows.push({ transport, step: name, exit: code, seconds: (ms / 1000).toFixed(2), "commands/host": (cmds / hosts).toFixed(1), "hosts/s": (hosts / (ms / 1000)).toFixed(1) });
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const jsonAt = args.indexOf("--json");
+const jsonFile = jsonAt >= 0 ? args.splice(jsonAt, 2)[1] : undefined;
+const sizes = (args[0] ?? "200,1000").split(",").map(Number);
+const concurrency = Number(args[1] ?? 50);
+
+function startFleet(hosts) {
+  const child = fork(join(here, "bench-fleet.mjs"), [String(hosts)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const ask = (type) =>
+    new Promise((resolve, reject) => {
+      child.once("message", resolve);
+      child.once("exit", (code) => reject(new Error(`fleet process exited (${code})`)));
+      child.send({ type });
+    });
+  const ready = new Promise((resolve, reject) => {
+    child.once("message", resolve);
+    child.once("exit", (code) => reject(new Error(`fleet process exited (${code}) before it was ready`)));
+  });
+  return { ready, stats: () => ask("stats"), stop: () => new Promise((r) => { child.once("exit", r); child.send({ type: "stop" }); }) };
 }
-await fleet.stop();
-console.log(`certfleet benchmark: ${hosts} simulated hosts over ${transport}, -c ${concurrency}, node ${process.version}`);
+
+function runOrchestrator(argv) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(here, "bench-run.mjs"), JSON.stringify(argv)], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      const line = out.trim().split("\n").pop() ?? "";
+      try {
+        resolve(JSON.parse(line));
+      } catch {
+        reject(new Error(`orchestrator exited ${code} without a result: ${out.slice(-500)}`));
+      }
+    });
+  });
+}
+
+const rows = [];
+for (const hosts of sizes) {
+  const fleet = startFleet(hosts);
+  const info = await fleet.ready;
+  const common = ["-i", info.inventory, "-c", String(concurrency), "--plain"];
+  const commands = [
+    ["discover", ["discover", ...common, "--out", join(info.dir, "discover")]],
+    ["rollout", ["rollout", ...common, "--new", info.newThumbprint, "--yes", "--batch", "50%", "--verify-window", "5", "--verify-interval", "0.1", "--out", join(info.dir, "rollout")]],
+    ["verify", ["verify", ...common, "--expect", info.newThumbprint, "--verify-window", "1", "--out", join(info.dir, "verify")]],
+  ];
+  for (const [name, argv] of commands) {
+    const before = await fleet.stats();
+    const r = await runOrchestrator(argv);
+    const after = await fleet.stats();
+    rows.push({
+      command: name,
+      hosts,
+      "-c": concurrency,
+      exit: r.exit,
+      "wall s": +(r.wallMs / 1000).toFixed(1),
+      "cmds/host": +((after.commands - before.commands) / hosts).toFixed(2),
+      "conns/host": +((after.connections - before.connections) / hosts).toFixed(2),
+      "CPU ms/host": +(r.cpuMs / hosts).toFixed(1),
+      "peak RSS MB": Math.round(r.peakRssMB),
+      "max RSS MB": Math.round(r.maxRssMB),
+      "peak heap MB": Math.round(r.peakHeapMB),
+    });
+    process.stderr.write(`${name} ${hosts} hosts: ${(r.wallMs / 1000).toFixed(1)} s\n`);
+  }
+  await fleet.stop();
+}
+console.log(`certfleet benchmark: node ${process.version}, simulated fleet and orchestrator in separate processes`);
 console.table(rows);
+if (jsonFile) await writeFile(jsonFile, JSON.stringify(rows, null, 2));

@@ -17,9 +17,10 @@ import { decodeWindowsOutput, parseActiveCodePage } from "../windows/decode.js";
 import { parseElevation, parseShellProbe } from "../windows/elevation.js";
 import { parseNetshShowSslcert } from "../windows/netsh-parse.js";
 import { splitMarkedSections } from "../windows/sections.js";
+import { discoverAnyShellCommand, shellOfDiscovery } from "../windows/discover-any-shell.js";
 
 export interface SessionOptions {
-  /** configured shell, or auto to probe once. */
+  /** configured shell, or auto: learnt from discovery's own line (probed once if something is read first). */
   shell: RemoteShell | "auto";
   commandTimeoutMs: number;
   /** how many times a lost connection is re-opened in a row before the host is given up. */
@@ -124,12 +125,17 @@ export class HostSession implements ChangeSession {
    */
   async open(): Promise<void> {
     this.transport = await this.connect();
-    if (this.options.shell !== "auto") {
-      this.resolvedShell = this.options.shell;
-    } else if (!this.resolvedShell) {
+    // Under `auto` the shell is learnt by discovery's own line (no extra round trip), or by the
+    // probe when something is read before discovery (resume, rollback).
+    if (this.options.shell !== "auto") this.resolvedShell = this.options.shell;
+  }
+
+  private async ensureShell(): Promise<RemoteShell> {
+    if (!this.resolvedShell) {
       const out = await this.read(SHELL_PROBE);
-      this.resolvedShell = parseShellProbe(out.text);
+      this.resolvedShell = parseShellProbe(out.text, this.host);
     }
+    return this.resolvedShell;
   }
 
   /**
@@ -209,9 +215,12 @@ export class HostSession implements ChangeSession {
 
   /** One round trip: elevation, the My store and every http.sys binding. */
   async discover(): Promise<HostState> {
-    const { bytes, code } = await this.readBytes(discoverCommand(this.shell));
-    // The chcp section is ASCII whatever the code page: read it first, then decode everything with it.
-    const chcp = splitMarkedSections(bytes.toString("latin1")).get("chcp");
+    const { bytes, code } = await this.readBytes(this.resolvedShell ? discoverCommand(this.resolvedShell) : discoverAnyShellCommand());
+    // The chcp section and the shell line are ASCII whatever the code page: read them first, then
+    // decode everything with the code page.
+    const ascii = splitMarkedSections(bytes.toString("latin1"));
+    this.resolvedShell ??= shellOfDiscovery(ascii.get("") ?? "", this.host);
+    const chcp = ascii.get("chcp");
     this.codePage = (chcp !== undefined ? parseActiveCodePage(chcp) : undefined) ?? this.codePage;
     const out = { text: decodeWindowsOutput(bytes, this.codePage), code };
     const sections = splitMarkedSections(out.text);
@@ -238,7 +247,7 @@ export class HostSession implements ChangeSession {
 
   /** Reads one binding back; null when http.sys has none for that key. */
   async readBinding(ref: Pick<Binding, "kind" | "endpoint">): Promise<Binding | null> {
-    const out = await this.read(showBindingCommand(this.shell, ref, this.host));
+    const out = await this.read(showBindingCommand(await this.ensureShell(), ref, this.host));
     const parsed = parseNetshShowSslcert(out.text);
     const key = bindingKey(ref);
     const found = parsed.bindings.find((b) => bindingKey(b) === key);

@@ -77,6 +77,34 @@ function whoami(host: ExecHost, argv: string[]): ProgramResult {
   return { stdout: "", stderr: lines(`ERROR: Invalid argument/option - '${argv[0] ?? ""}'.`, "Type \"WHOAMI /?\" for usage."), code: 1 };
 }
 
+/**
+ * findstr over its stdin (certfleet never names files): `/i` (any case), `/l` (literal), `/v`
+ * (lines that do not match), `/c:"text"` (one literal string, spaces included) and bare words
+ * (any of them). Prints the matching lines; exit code 0 when a line matched, 1 when none did,
+ * 2 for a switch it does not know.
+ */
+function findstr(argv: string[], stdin: string): ProgramResult {
+  let ignoreCase = false;
+  let invert = false;
+  const needles: string[] = [];
+  for (const a of argv) {
+    const c = /^[/-]c:(.*)$/is.exec(a);
+    if (c) needles.push(c[1] ?? "");
+    else if (/^[/-]i$/i.test(a)) ignoreCase = true;
+    else if (/^[/-]l$/i.test(a)) continue;
+    else if (/^[/-]v$/i.test(a)) invert = true;
+    else if (/^[/-]/.test(a)) return { stdout: "", stderr: lines(`FINDSTR: /${a.slice(1)} ignored`, "FINDSTR: Bad command line"), code: 2 };
+    else needles.push(...a.split(" ").filter(Boolean));
+  }
+  if (needles.length === 0) return { stdout: "", stderr: lines("FINDSTR: Bad command line"), code: 2 };
+  const fold = (t: string): string => (ignoreCase ? t.toLowerCase() : t);
+  const found = stdin
+    .split(/(?<=\n)/)
+    .filter((l) => l !== "")
+    .filter((l) => needles.some((n) => fold(l.replace(/\r?\n$/, "")).includes(fold(n))) !== invert);
+  return { stdout: found.map((l) => (l.endsWith("\n") ? l : `${l}\r\n`)).join(""), stderr: "", code: found.length > 0 ? 0 : 1 };
+}
+
 const ACTIVE_CP: Record<SimLanguage, (cp: number) => string> = {
   en: (cp) => `Active code page: ${cp}`,
   fr: (cp) => `Page de codes active : ${cp}`,
@@ -100,8 +128,10 @@ export function executeCommand(host: ExecHost, command: string, options: Execute
     codePage === 65001 ? Buffer.from(text, "utf8") : iconv.encode(text, `cp${codePage}`);
   const env = environment(host);
 
-  const program = (name: string, argv: string[], runner: "cmd" | "powershell"): ProgramResult | null => {
+  const program = (name: string, argv: string[], runner: "cmd" | "powershell", stdin = ""): ProgramResult | null => {
     switch (name) {
+      case "findstr":
+        return findstr(argv, stdin);
       case "netsh":
         return runNetsh(host, argv);
       case "certutil":

@@ -39,6 +39,9 @@ export interface SimHostAccess {
   authorizedKey?: string;
 }
 
+/** Thrown out of a command when the dropAfterChanges fault cuts the connection mid-command. */
+class ConnectionCut extends Error {}
+
 interface StaleServe {
   cert: SimCertificate;
   remaining: number;
@@ -100,6 +103,8 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
   private readonly tls: TlsEndpoints;
   private readonly stale = new Map<string, StaleServe>();
   private reachability: Promise<void> = Promise.resolve();
+  /** binding changes made by the command now running (for dropAfterChanges) */
+  private changesThisCommand = 0;
 
   constructor(spec: SimHostSpec, access: SimHostAccess) {
     this.name = spec.name;
@@ -196,6 +201,13 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
   }
 
   bindingChanged(key: string, before: SimBinding | undefined, after: SimBinding | undefined): void {
+    this.trackStale(key, before, after);
+    this.changesThisCommand += 1;
+    const cut = this.faults.dropAfterChanges;
+    if (cut !== undefined && this.changesThisCommand >= cut) throw new ConnectionCut();
+  }
+
+  private trackStale(key: string, before: SimBinding | undefined, after: SimBinding | undefined): void {
     const n = this.faults.staleHandshakes;
     if (after && this.stale.get(key)?.cert.thumbprint === after.certHash) this.stale.delete(key);
     if (n <= 0 || !before || before.certHash === after?.certHash) return;
@@ -308,6 +320,10 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
   }
 
   // --- SSH ---
+  /** SSH (TCP) connections accepted so far */
+  get connectionsAccepted(): number {
+    return this.ssh.accepted;
+  }
   get sshPort(): number {
     return this.ssh.port;
   }
@@ -324,7 +340,15 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
     this.commandLog.push(command);
     if (this.faults.slowMs > 0) await delay(this.faults.slowMs);
     if (matches(this.faults.hangOn, command)) return { kind: "hang" };
-    const result = executeCommand(this, command, options);
+    this.changesThisCommand = 0;
+    let result: ReturnType<typeof executeCommand>;
+    try {
+      result = executeCommand(this, command, options);
+    } catch (err) {
+      if (!(err instanceof ConnectionCut)) throw err;
+      await this.tls.sync(this.bindings);
+      return { kind: "drop" };
+    }
     await this.tls.sync(this.bindings);
     if (matches(this.faults.dropAfter, command)) return { kind: "drop" };
     const nth = this.faults.dropEveryNth ?? 0;
@@ -385,7 +409,7 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
     const before = i >= 0 ? this.bindings[i] : undefined;
     if (i >= 0) this.bindings.splice(i, 1, next);
     else this.bindings.push(next);
-    this.bindingChanged(key, before ? cloneBinding(before) : undefined, cloneBinding(next));
+    this.trackStale(key, before ? cloneBinding(before) : undefined, cloneBinding(next));
     await this.tls.sync(this.bindings);
   }
 

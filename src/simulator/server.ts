@@ -72,6 +72,8 @@ export class SshListener {
   private readonly sockets = new Set<Socket>();
   private readonly allowed: ParsedKey | undefined;
   port = 0;
+  /** TCP connections accepted since start (the benchmark's connections a host) */
+  accepted = 0;
   private listening = false;
 
   constructor(
@@ -84,6 +86,7 @@ export class SshListener {
     );
     this.ssh.on("error", () => undefined);
     this.net = createServer((socket) => {
+      this.accepted += 1;
       this.sockets.add(socket);
       socket.setNoDelay(true); // small exec replies must not wait for delayed ACKs
       socket.on("close", () => this.sockets.delete(socket));

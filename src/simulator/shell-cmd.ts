@@ -1,11 +1,15 @@
 /**
- * How cmd.exe /c runs one command line: `%VAR%` expansion first, then splitting on `&`, `&&`,
- * `||` and `|` outside double quotes (with `^` escaping the next character), simple redirections
- * (`>nul`, `2>&1`), `echo` printing its raw rest of line (trailing spaces before `&` included,
- * quotes kept), and every other program receiving the argv the MSVCRT rules give.
+ * How cmd.exe /c runs one command line: `%VAR%` expansion first (ERRORLEVEL as it was when the line
+ * started), then the line is parsed into commands joined by `|` (tightest), `&&` / `||` (left to
+ * right) and `&` (loosest), with `( ... )` blocks where a command may start, double quotes hiding
+ * every special character and `^` escaping the next one outside quotes. A `rem` command makes the
+ * rest of the line a remark. Simple redirections (`>nul`, `2>nul`, `2>&1`); `echo` prints its raw
+ * rest of line (trailing spaces before `&` included, quotes kept); `exit [/b] [N]` ends the line;
+ * `call` expands `%VAR%` a second time (the current ERRORLEVEL included) before running its
+ * command; a pipe feeds the left side's output to the right side's stdin; every other program
+ * receives the argv the MSVCRT rules give. ERRORLEVEL is set by programs, not by `echo`.
  */
 import type { ProgramResult } from "./netsh.js";
-import { parseCmdIf, unwrapGroup } from "./shell-blocks.js";
 import type { SimLanguage } from "./state.js";
 
 export interface ShellHost {
@@ -13,17 +17,21 @@ export interface ShellHost {
   env: Record<string, string>;
   out(text: string): void;
   err(text: string): void;
-  /** runs a program; null when no such program exists */
-  program(name: string, argv: string[], runner: "cmd" | "powershell"): ProgramResult | null;
+  /** runs a program (stdin: what a pipe fed it); null when no such program exists */
+  program(name: string, argv: string[], runner: "cmd" | "powershell", stdin?: string): ProgramResult | null;
   /** the other shell, for `cmd /c` under PowerShell and `powershell -c` under cmd */
   runOther(shell: "cmd" | "powershell", line: string): number;
   /** whether a file or folder exists (`if exist`, `Test-Path`); nothing exists when absent */
   exists?(path: string): boolean;
 }
 
-/** %NAME% -> value (case-insensitive); unknown names stay as typed, as on a cmd /c line. */
-export function expandPercent(line: string, env: Record<string, string>): string {
+/**
+ * %NAME% -> value (case-insensitive); unknown names stay as typed, as on a cmd /c line. ERRORLEVEL
+ * is a dynamic variable: its value unless the environment defines the name.
+ */
+export function expandPercent(line: string, env: Record<string, string>, errorlevel = 0): string {
   const lower = new Map(Object.entries(env).map(([k, v]) => [k.toLowerCase(), v]));
+  if (!lower.has("errorlevel")) lower.set("errorlevel", String(errorlevel));
   return line.replace(/%([^%\s]+)%/g, (whole, name: string) => lower.get(name.toLowerCase()) ?? whole);
 }
 
@@ -143,32 +151,193 @@ const NOT_RECOGNIZED: Record<SimLanguage, (name: string) => string> = {
 
 const ECHO_ON: Record<SimLanguage, string> = { en: "ECHO is on.", fr: "Commande ECHO activée.", de: "ECHO ist eingeschaltet (ON)." };
 
-function runSegment(text: string, sh: ShellHost, piped: boolean): number {
-  const r = stripRedirections(text);
-  if (piped) r.dropOut = true;
-  const body = r.text.replace(/^[\s@]+/, "");
-  // `(a)`: a block; `if exist P (a) else (b)`: the branch that applies, each run as a line.
-  const group = unwrapGroup(body);
-  if (group !== null) return runCmdLine(group, sh);
-  const cond = /^if(?=\s)/i.test(body) ? parseCmdIf(body.slice(2)) : null;
-  if (cond) {
-    const exists = sh.exists?.(cond.path) ?? false;
-    const branch = exists !== cond.negate ? cond.then : cond.otherwise;
-    return branch === undefined ? 0 : runCmdLine(branch, sh);
+/** Where a command's output goes: the session, a pipe, or nowhere. */
+interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  stdin?: string;
+}
+
+interface LineState {
+  /** ERRORLEVEL: set by programs (and exit), left alone by echo, rem and skipped commands */
+  errorlevel: number;
+}
+
+/** `exit`: unwinds the whole line. */
+class ExitLine {
+  constructor(readonly code: number) {}
+}
+
+export type CmdNode =
+  | { type: "simple"; text: string }
+  | { type: "if"; negate: boolean; path: string; then: CmdNode | null; otherwise: CmdNode | null }
+  | { type: "block"; body: CmdNode | null }
+  | { type: "op"; op: Op; left: CmdNode; right: CmdNode };
+
+/** Thrown for a line cmd.exe itself refuses to parse (an unbalanced `)` block, say). */
+export class CmdSyntaxError extends Error {}
+
+/**
+ * Parses one (already %-expanded) line. `(` opens a block only where a command starts; inside a
+ * block an unquoted, unescaped `)` closes it; `rem` at a command start swallows the rest.
+ */
+export function parseCmd(line: string): CmdNode | null {
+  let i = 0;
+  const atEnd = (): boolean => i >= line.length;
+  const skipBlanks = (): void => {
+    while (line[i] === " " || line[i] === "\t" || line[i] === "@") i++;
+  };
+
+  const simple = (depth: number): CmdNode | null => {
+    skipBlanks();
+    if (atEnd()) return null;
+    if (line[i] === "(") {
+      i++;
+      const body = sequence(depth + 1);
+      if (line[i] !== ")") throw new CmdSyntaxError("unbalanced ( block");
+      i++;
+      // `(...) >nul` and the like: only blanks are supported after a block.
+      while (line[i] === " " || line[i] === "\t") i++;
+      return { type: "block", body };
+    }
+    // `if [not] exist PATH command [else command]`: IF is parsed by cmd.exe itself. A command that is
+    // a `( block )` ends at its `)`; a plain one takes the rest of the line (its `&` chain too).
+    const ifm = /^if\s+(not\s+)?exist\s+("[^"]*"|[^\s()&|]+)\s+/i.exec(line.slice(i));
+    if (ifm) {
+      i += ifm[0].length;
+      const branch = (): CmdNode | null => {
+        skipBlanks();
+        return line[i] === "(" ? simple(depth) : sequence(depth);
+      };
+      const then = branch();
+      let otherwise: CmdNode | null = null;
+      if (then?.type === "block") {
+        skipBlanks();
+        if (/^else(?=[\s(])/i.test(line.slice(i))) {
+          i += 4;
+          otherwise = branch();
+        }
+      }
+      return { type: "if", negate: ifm[1] !== undefined, path: ifm[2]!.replace(/"/g, ""), then, otherwise };
+    }
+    if (/^rem(?=[\s]|$)/i.test(line.slice(i))) {
+      const text = line.slice(i);
+      i = line.length;
+      return { type: "simple", text };
+    }
+    let text = "";
+    let quoted = false;
+    for (; i < line.length; i++) {
+      const c = line[i] as string;
+      if (c === '"') {
+        quoted = !quoted;
+        text += c;
+      } else if (quoted) {
+        text += c;
+      } else if (c === "^") {
+        i++;
+        if (i < line.length) text += line[i];
+      } else if (c === "&" && text.endsWith(">")) {
+        text += c; // 2>&1
+      } else if (c === "&" || c === "|" || (c === ")" && depth > 0)) {
+        break;
+      } else {
+        text += c;
+      }
+    }
+    return { type: "simple", text };
+  };
+
+  const pipeline = (depth: number): CmdNode | null => {
+    let left = simple(depth);
+    while (!atEnd() && line[i] === "|" && line[i + 1] !== "|") {
+      i++;
+      const right = simple(depth);
+      if (!left || !right) throw new CmdSyntaxError("| was unexpected at this time.");
+      left = { type: "op", op: "|", left, right };
+    }
+    return left;
+  };
+
+  const andOr = (depth: number): CmdNode | null => {
+    let left = pipeline(depth);
+    while (!atEnd() && ((line[i] === "&" && line[i + 1] === "&") || (line[i] === "|" && line[i + 1] === "|"))) {
+      const op = (line[i] === "&" ? "&&" : "||") as Op;
+      i += 2;
+      const right = pipeline(depth);
+      if (!left || !right) throw new CmdSyntaxError(`${op} was unexpected at this time.`);
+      left = { type: "op", op, left, right };
+    }
+    return left;
+  };
+
+  const sequence = (depth: number): CmdNode | null => {
+    let left = andOr(depth);
+    while (!atEnd() && line[i] === "&") {
+      i++;
+      const right = andOr(depth);
+      if (!left) left = right;
+      else if (right) left = { type: "op", op: "&", left, right };
+    }
+    return left;
+  };
+
+  const tree = sequence(0);
+  if (!atEnd()) throw new CmdSyntaxError(`${line[i]} was unexpected at this time.`);
+  return tree;
+}
+
+function runNode(node: CmdNode | null, sh: ShellHost, io: Io, st: LineState): number {
+  if (node === null) return 0;
+  if (node.type === "simple") return runSimple(node.text, sh, io, st);
+  if (node.type === "block") return runNode(node.body, sh, io, st);
+  if (node.type === "if") {
+    const exists = sh.exists?.(node.path) ?? false;
+    return runNode(exists !== node.negate ? node.then : node.otherwise, sh, io, st);
   }
+  switch (node.op) {
+    case "&":
+      runNode(node.left, sh, io, st);
+      return runNode(node.right, sh, io, st);
+    case "&&": {
+      const code = runNode(node.left, sh, io, st);
+      return code === 0 ? runNode(node.right, sh, io, st) : code;
+    }
+    case "||": {
+      const code = runNode(node.left, sh, io, st);
+      return code !== 0 ? runNode(node.right, sh, io, st) : code;
+    }
+    case "|": {
+      let piped = "";
+      // Each side of a pipe runs in its own cmd.exe: an `exit` on the left ends only that side.
+      try {
+        runNode(node.left, sh, { out: (t) => (piped += t), err: io.err }, st);
+      } catch (e) {
+        if (!(e instanceof ExitLine)) throw e;
+      }
+      return runNode(node.right, sh, { ...io, stdin: piped }, st);
+    }
+  }
+}
+
+function runSimple(text: string, sh: ShellHost, io: Io, st: LineState): number {
+  const r = stripRedirections(text);
+  const body = r.text.replace(/^[\s@]+/, "");
   const out = (t: string): void => {
-    if (!r.dropOut) sh.out(t);
+    if (!r.dropOut) io.out(t);
   };
   const err = (t: string): void => {
     if (r.errToOut) out(t);
-    else if (!r.dropErr) sh.err(t);
+    else if (!r.dropErr) io.err(t);
   };
   const nameMatch = /^("[^"]*"|[^\s/.(]+(\.[a-z0-9]+)?)/i.exec(body);
   if (!nameMatch || body === "") return 0;
   const rawName = nameMatch[0];
   const name = rawName.replace(/"/g, "");
   const rest = body.slice(rawName.length);
-  if (name.toLowerCase() === "echo") {
+  const lower = name.toLowerCase();
+  if (lower === "rem") return 0;
+  if (lower === "echo") {
     if (/^[.(]/.test(rest)) {
       out(`${rest.slice(1)}\r\n`);
       return 0;
@@ -177,36 +346,51 @@ function runSegment(text: string, sh: ShellHost, piped: boolean): number {
     out(msg.trim() === "" ? `${ECHO_ON[sh.language]}\r\n` : `${msg}\r\n`);
     return 0;
   }
+  if (lower === "exit") {
+    const args = rest.trim().split(/\s+/).filter((a) => !/^\/b$/i.test(a));
+    const code = args[0] !== undefined && /^-?\d+$/.test(args[0]) ? Number(args[0]) : st.errorlevel;
+    st.errorlevel = code;
+    throw new ExitLine(code);
+  }
+  if (lower === "call") {
+    // CALL's second expansion sees the ERRORLEVEL of now: `call echo %^errorlevel%`.
+    return runSimple(expandPercent(rest.trimStart(), sh.env, st.errorlevel), sh, io, st);
+  }
   const argv = msvcrtArgv(rest);
   const base = (name.split(/[\\/]/).pop() ?? name).toLowerCase().replace(/\.(exe|com)$/, "");
   if (base === "powershell") {
     const i = argv.findIndex((a) => /^-(c|command)$/i.test(a));
-    if (i >= 0) return sh.runOther("powershell", argv.slice(i + 1).join(" "));
+    if (i >= 0) return (st.errorlevel = sh.runOther("powershell", argv.slice(i + 1).join(" ")));
   }
   if (base === "cmd") {
     const i = argv.findIndex((a) => /^\/[ck]$/i.test(a));
-    if (i >= 0) return sh.runOther("cmd", rest.slice(rest.search(/\/[ck]/i) + 2).trim().replace(/^"(.*)"$/, "$1"));
+    if (i >= 0) return (st.errorlevel = sh.runOther("cmd", rest.slice(rest.search(/\/[ck]/i) + 2).trim().replace(/^"(.*)"$/, "$1")));
   }
-  const result = sh.program(base, argv, "cmd");
+  const result = sh.program(base, argv, "cmd", io.stdin);
   if (result === null) {
     err(NOT_RECOGNIZED[sh.language](name));
-    return 9009;
+    return (st.errorlevel = 9009);
   }
   out(result.stdout);
   err(result.stderr);
-  return result.code;
+  return (st.errorlevel = result.code);
 }
 
 /** Runs a command line as `cmd.exe /c line`; returns the exit code (the last errorlevel). */
 export function runCmdLine(line: string, sh: ShellHost): number {
-  const segments = splitCmd(expandPercent(line, sh.env));
-  let code = 0;
-  for (const [i, seg] of segments.entries()) {
-    // A skipped command leaves the errorlevel as it was: `a && b || c` runs c when a fails.
-    if (seg.op === "&&" && code !== 0) continue;
-    if (seg.op === "||" && code === 0) continue;
-    // `a | b`: a's output goes to b's stdin; no simulated program reads stdin, so it is lost.
-    code = runSegment(seg.text, sh, segments[i + 1]?.op === "|");
+  const st: LineState = { errorlevel: 0 };
+  let tree: CmdNode | null;
+  try {
+    tree = parseCmd(expandPercent(line, sh.env, st.errorlevel));
+  } catch (e) {
+    if (!(e instanceof CmdSyntaxError)) throw e;
+    sh.err(`${e.message}\r\n`);
+    return 255;
   }
-  return code;
+  try {
+    return runNode(tree, sh, { out: (t) => sh.out(t), err: (t) => sh.err(t) }, st);
+  } catch (e) {
+    if (e instanceof ExitLine) return e.code;
+    throw e;
+  }
 }

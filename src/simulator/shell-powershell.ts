@@ -4,8 +4,13 @@
  * runs, statements split on `;`, '...' literal and "..." expanding strings, `$var` / `$env:NAME`
  * expansion, and an unquoted `{...}` being a script block: a native program gets its inner text
  * as a separate argument (so `appid={GUID}` reaches netsh as `appid=` plus the bare GUID).
+ * Statements: native commands and echo, `exit [N]`, and `if (cond) { ... } [elseif (cond) { ... }]
+ * [else { ... }]` whose condition is `-not` / `-match` / `-eq` / `-ne` over `(pipeline)` (the
+ * native command's output lines: a one-line output is a string, several an array, none $null;
+ * `-match` on an array keeps the matching lines, case-insensitively), `$LASTEXITCODE`, integers
+ * and quoted strings. `$LASTEXITCODE` is set by every native command. Anything else in a condition
+ * throws: the simulator refuses to guess what PowerShell would do.
  */
-import { parsePsIf } from "./shell-blocks.js";
 import type { ShellHost } from "./shell-cmd.js";
 
 interface ParseError {
@@ -109,7 +114,9 @@ function splitStatements(line: string): Array<{ text: string; offset: number }> 
   return out.filter((s) => s.text.trim() !== "");
 }
 
-function lookupVar(name: string, env: Record<string, string>): string {
+function lookupVar(name: string, env: Record<string, string>, vars: Record<string, string> = {}): string {
+  const own = Object.keys(vars).find((k) => k.toLowerCase() === name.toLowerCase());
+  if (own !== undefined) return vars[own] ?? "";
   const m = /^env:(.+)$/i.exec(name);
   if (m) {
     const key = Object.keys(env).find((k) => k.toLowerCase() === (m[1] ?? "").toLowerCase());
@@ -121,20 +128,20 @@ function lookupVar(name: string, env: Record<string, string>): string {
 }
 
 /** Reads `$name` / `$env:name` / `${name}` at `line[i]` (the `$`); returns [value, next index]. */
-function readVariable(line: string, i: number, env: Record<string, string>): [string, number] {
+function readVariable(line: string, i: number, env: Record<string, string>, vars: Record<string, string> = {}): [string, number] {
   if (line[i + 1] === "{") {
     const end = line.indexOf("}", i + 2);
-    if (end > 0) return [lookupVar(line.slice(i + 2, end), env), end + 1];
+    if (end > 0) return [lookupVar(line.slice(i + 2, end), env, vars), end + 1];
   }
   const m = /^\$((?:env:)?[A-Za-z_][A-Za-z0-9_]*)/i.exec(line.slice(i));
   if (!m) return ["$", i + 1];
-  return [lookupVar(m[1] ?? "", env), i + (m[0]?.length ?? 1)];
+  return [lookupVar(m[1] ?? "", env, vars), i + (m[0]?.length ?? 1)];
 }
 
 const BACKTICK: Record<string, string> = { n: "\n", r: "\r", t: "\t", "0": "\0", a: "\x07", b: "\b", f: "\f", v: "\v" };
 
 /** Command-mode argument tokens with PowerShell's quoting and expansion applied. */
-export function psArguments(statement: string, env: Record<string, string>): string[] {
+export function psArguments(statement: string, env: Record<string, string>, vars: Record<string, string> = {}): string[] {
   const args: string[] = [];
   let i = 0;
   const s = statement;
@@ -194,7 +201,7 @@ export function psArguments(statement: string, env: Record<string, string>): str
             arg += BACKTICK[e] ?? e;
             i += 2;
           } else if (d === "$") {
-            const [value, next] = readVariable(s, i, env);
+            const [value, next] = readVariable(s, i, env, vars);
             arg += value;
             i = next;
           } else {
@@ -207,7 +214,7 @@ export function psArguments(statement: string, env: Record<string, string>): str
         arg += s[i + 1];
         i += 2;
       } else if (c === "$") {
-        const [value, next] = readVariable(s, i, env);
+        const [value, next] = readVariable(s, i, env, vars);
         arg += value;
         i = next;
       } else if (c === "{") {
@@ -235,73 +242,201 @@ function notRecognized(name: string, statement: string, offset: number): string 
   ].join("\r\n");
 }
 
-/** Runs a line as `powershell.exe -c line`; exit code 0 when the last statement succeeded, else 1. */
-export function runPowerShellLine(line: string, sh: ShellHost): number {
-  const errors = parseErrors(line);
-  if (errors.length > 0) {
-    sh.err(formatParseErrors(line, errors));
-    return 1;
+/** `exit`: unwinds the whole line. */
+class ExitLine {
+  constructor(readonly code: number) {}
+}
+
+interface PsState {
+  vars: Record<string, string>;
+  /** whether the last statement succeeded ($?) */
+  lastOk: boolean;
+}
+
+interface PsIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/** Index just past the bracket that closes the one at `open` (quotes respected). */
+function closing(text: string, open: number): number {
+  const pair: Record<string, string> = { "(": ")", "{": "}" };
+  const o = text[open] as string;
+  const c = pair[o];
+  let depth = 0;
+  let quote: "'" | '"' | null = null;
+  for (let i = open; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (quote) {
+      if (ch === quote) quote = null;
+      else if (ch === "`" && quote === '"') i++;
+      continue;
+    }
+    if (ch === "'" || ch === '"') quote = ch;
+    else if (ch === o) depth++;
+    else if (ch === c && --depth === 0) return i + 1;
   }
-  let lastOk = true;
-  for (const st of splitStatements(line)) {
-    let text = st.text;
-    let offset = st.offset + (text.length - text.trimStart().length);
+  throw new Error(`simulated PowerShell: no closing ${c} in ${text}`);
+}
+
+type PsValue = string | string[] | number | boolean | null;
+
+function truthy(v: PsValue): boolean {
+  if (Array.isArray(v)) return v.length > 1 || (v.length === 1 && truthy(v[0] ?? null));
+  if (typeof v === "string") return v !== "";
+  if (typeof v === "number") return v !== 0;
+  return v === true;
+}
+
+/** Evaluates the few condition forms certfleet's commands use; refuses anything else. */
+function evaluate(expr: string, sh: ShellHost, st: PsState): PsValue {
+  const e = expr.trim();
+  const not = /^-not\s+/i.exec(e);
+  if (not) return !truthy(evaluate(e.slice(not[0].length), sh, st));
+  // operand [operator operand]
+  let operand: PsValue;
+  let rest: string;
+  if (e.startsWith("(")) {
+    const end = closing(e, 0);
+    const inner = e.slice(1, end - 1).trim();
+    // `( ... )` holds a pipeline: one that starts with a value is an expression, else a command.
+    operand = /^[($'\d-]/.test(inner) ? evaluate(inner, sh, st) : subexpression(inner, sh, st);
+    rest = e.slice(end).trim();
+  } else if (/^[A-Za-z][\w-]*(\s|$)/.test(e)) {
+    // A bare pipeline (`if (Test-Path -LiteralPath 'C:\x') {...}`): its output is the value. Test-Path
+    // returns a [bool]; the simulated cmdlet prints it as True/False, read back as the boolean.
+    const out = subexpression(e, sh, st);
+    return /^test-path\b/i.test(e) && typeof out === "string" ? out.trim() === "True" : out;
+  } else {
+    const m = /^(\$[A-Za-z_][A-Za-z0-9_]*|-?\d+|'[^']*')/.exec(e);
+    if (!m) throw new Error(`simulated PowerShell: unsupported expression ${e}`);
+    const tok = m[0];
+    operand = tok.startsWith("$") ? lookupVar(tok.slice(1), sh.env, st.vars) : tok.startsWith("'") ? tok.slice(1, -1) : Number(tok);
+    if (tok.startsWith("$") && /^-?\d+$/.test(operand as string)) operand = Number(operand);
+    rest = e.slice(tok.length).trim();
+  }
+  if (rest === "") return operand;
+  const op = /^-(match|eq|ne)\s+('[^']*'|-?\d+)$/i.exec(rest);
+  if (!op) throw new Error(`simulated PowerShell: unsupported operator in ${e}`);
+  const rhs = (op[2] ?? "").startsWith("'") ? (op[2] ?? "").slice(1, -1) : Number(op[2]);
+  const kind = (op[1] ?? "").toLowerCase();
+  if (kind === "match") {
+    const re = new RegExp(String(rhs), "i");
+    if (Array.isArray(operand)) return operand.filter((l) => re.test(l));
+    return operand === null ? false : re.test(String(operand));
+  }
+  const eq = (a: PsValue): boolean => (typeof rhs === "number" ? Number(a) === rhs : String(a).toLowerCase() === rhs.toLowerCase());
+  if (Array.isArray(operand)) return operand.filter((l) => eq(l) === (kind === "eq"));
+  return eq(operand) === (kind === "eq");
+}
+
+/** `(native command)`: its output lines (one: a string; none: $null); errors still reach the host. */
+function subexpression(text: string, sh: ShellHost, st: PsState): PsValue {
+  let captured = "";
+  runStatements(text, sh, st, { out: (t) => (captured += t), err: (t) => sh.err(t) });
+  const lines = captured.split(/\r?\n/);
+  if (lines[lines.length - 1] === "") lines.pop();
+  return lines.length === 0 ? null : lines.length === 1 ? (lines[0] as string) : lines;
+}
+
+function runIf(text: string, sh: ShellHost, st: PsState, io: PsIo): void {
+  let rest = text;
+  for (;;) {
+    const head = /^(?:if|elseif)\s*/i.exec(rest);
+    if (!head) throw new Error(`simulated PowerShell: malformed if: ${text}`);
+    rest = rest.slice(head[0].length);
+    const condEnd = closing(rest, 0);
+    const cond = rest.slice(1, condEnd - 1);
+    rest = rest.slice(condEnd).trimStart();
+    const bodyEnd = closing(rest, 0);
+    const body = rest.slice(1, bodyEnd - 1);
+    rest = rest.slice(bodyEnd).trimStart();
+    if (truthy(evaluate(cond, sh, st))) {
+      runStatements(body, sh, st, io);
+      return;
+    }
+    if (/^elseif\b/i.test(rest)) continue;
+    const els = /^else\s*/i.exec(rest);
+    if (els) {
+      rest = rest.slice(els[0].length);
+      const end = closing(rest, 0);
+      runStatements(rest.slice(1, end - 1), sh, st, io);
+      rest = rest.slice(end).trim();
+    }
+    if (rest.trim() !== "") throw new Error(`simulated PowerShell: text after if: ${rest}`);
+    return;
+  }
+}
+
+function runStatements(line: string, sh: ShellHost, st: PsState, io: PsIo): void {
+  for (const stmt of splitStatements(line)) {
+    let text = stmt.text;
+    let offset = stmt.offset + (text.length - text.trimStart().length);
     text = text.trim();
+    if (/^if\s*\(/i.test(text)) {
+      runIf(text, sh, st, io);
+      continue;
+    }
+    // A statement that is a single-quoted string is output as it is (`{ 'CF-STAGED:gone' }`).
+    const literal = /^'([^']*)'$/.exec(text);
+    if (literal) {
+      io.out(`${literal[1]}\r\n`);
+      st.lastOk = true;
+      continue;
+    }
+    const exit = /^exit(?:\s+(-?\d+))?$/i.exec(text);
+    if (exit) throw new ExitLine(exit[1] !== undefined ? Number(exit[1]) : st.lastOk ? 0 : 1);
     if (text.startsWith("&")) {
       text = text.slice(1).trimStart();
       offset += 1;
     }
-    const cond = parsePsIf(text);
-    if (cond) {
-      lastOk = runPsIf(cond.condition, cond.then, cond.otherwise, sh);
-      continue;
-    }
-    const args = psArguments(text, sh.env);
+    const args = psArguments(text, sh.env, st.vars);
     const [command, ...rest] = args;
     if (command === undefined) continue;
     const lower = command.toLowerCase();
     if (lower === "echo" || lower === "write-output" || lower === "write-host") {
       const body = lower === "write-host" ? [rest.join(" ")] : rest;
-      for (const a of body) sh.out(`${a}\r\n`);
-      lastOk = true;
+      for (const a of body) io.out(`${a}\r\n`);
+      st.lastOk = true;
       continue;
     }
     const base = (command.split(/[\\/]/).pop() ?? command).toLowerCase().replace(/\.(exe|com)$/, "");
     if (base === "cmd") {
       const i = rest.findIndex((a) => /^\/[ck]$/i.test(a));
       if (i >= 0) {
-        lastOk = sh.runOther("cmd", rest.slice(i + 1).join(" ")) === 0;
+        const code = sh.runOther("cmd", rest.slice(i + 1).join(" "));
+        st.vars.LASTEXITCODE = String(code);
+        st.lastOk = code === 0;
         continue;
       }
     }
     const result = sh.program(base, rest, "powershell");
     if (result === null) {
-      sh.err(notRecognized(command, text, offset));
-      lastOk = false;
+      io.err(notRecognized(command, text, offset));
+      st.lastOk = false;
       continue;
     }
-    sh.out(result.stdout);
-    sh.err(result.stderr);
-    lastOk = result.code === 0;
+    io.out(result.stdout);
+    io.err(result.stderr);
+    st.vars.LASTEXITCODE = String(result.code);
+    st.lastOk = result.code === 0;
   }
-  return lastOk ? 0 : 1;
 }
 
-/** One expression or statement of an if branch: a quoted string is output, anything else runs. */
-function runPsBranch(body: string, sh: ShellHost): boolean {
-  const literal = /^'([^']*)'$/.exec(body.trim());
-  if (literal) {
-    sh.out(`${literal[1]}\r\n`);
-    return true;
+/** Runs a line as `powershell.exe -c line`; `exit N` gives N, else 0 when the last statement succeeded, else 1. */
+export function runPowerShellLine(line: string, sh: ShellHost): number {
+  const errors = parseErrors(line);
+  if (errors.length > 0) {
+    sh.err(formatParseErrors(line, errors));
+    return 1;
   }
-  return body.trim() === "" || runPowerShellLine(body, sh) === 0;
+  const st: PsState = { vars: {}, lastOk: true };
+  try {
+    runStatements(line, sh, st, { out: (t) => sh.out(t), err: (t) => sh.err(t) });
+  } catch (e) {
+    if (e instanceof ExitLine) return e.code;
+    throw e;
+  }
+  return st.lastOk ? 0 : 1;
 }
 
-/** `if (Test-Path ...) { A } else { B }`: the condition is a command whose output is True or False. */
-function runPsIf(condition: string, then: string, otherwise: string | undefined, sh: ShellHost): boolean {
-  const [command, ...rest] = psArguments(condition, sh.env);
-  const result = command === undefined ? null : sh.program(command.toLowerCase(), rest, "powershell");
-  const truthy = result !== null && result.stdout.trim() === "True";
-  if (truthy) return runPsBranch(then, sh);
-  return otherwise === undefined ? true : runPsBranch(otherwise, sh);
-}

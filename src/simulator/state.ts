@@ -75,6 +75,11 @@ export interface SimFaults {
    * 5 models a host that drops 20% of its sessions. 0 or absent: never.
    */
   dropEveryNth?: number;
+  /**
+   * the connection is cut right after the Nth binding change made by one command (a batch): the
+   * change is in place, the rest of that command never runs and no reply is sent
+   */
+  dropAfterChanges?: number;
   /** a command matching this returns truncated output followed by junk bytes */
   garbageOn?: RegExp;
   /** after a binding changes, the TLS endpoint keeps serving the previous certificate this often */

@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { mkdir, open, readFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { mkdir, open, readFile, stat } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { CertfleetError } from "../model/errors.js";
 
 /**
@@ -206,14 +206,38 @@ export function knownKeyTypes(entries: readonly KnownHostEntry[], host: string, 
   return [...new Set(types)];
 }
 
-/** A missing file is an empty one: every key is then "unknown". */
-export async function readKnownHosts(file: string): Promise<KnownHostEntry[]> {
+/**
+ * Parsed files, by absolute path, with the stat they were read at. Every connection checks its
+ * host key against the file: without this, a fleet of N hosts sharing one known_hosts file of N
+ * lines parsed it N times (N² line parses, and each connection's parse kept alive through its
+ * handshake, which is what made the orchestrator's heap grow with the fleet). The file is still
+ * stat'ed for every connection, so an edit during the run (a revoked key) is seen.
+ */
+const parsedFiles = new Map<string, { signature: string; entries: Promise<readonly KnownHostEntry[]> }>();
+
+/** A missing file is an empty one: every key is then "unknown". The result is shared: read-only. */
+export async function readKnownHosts(file: string): Promise<readonly KnownHostEntry[]> {
+  const path = resolve(file);
+  let signature: string;
   try {
-    return parseKnownHosts(await readFile(file, "utf8"));
+    const st = await stat(path, { bigint: true });
+    signature = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw err;
   }
+  const cached = parsedFiles.get(path);
+  if (cached?.signature === signature) return cached.entries;
+  const entries = readFile(path, "utf8").then(
+    (text) => Object.freeze(parseKnownHosts(text)),
+    (err: NodeJS.ErrnoException) => {
+      parsedFiles.delete(path);
+      if (err.code === "ENOENT") return Object.freeze([]) as readonly KnownHostEntry[];
+      throw err;
+    },
+  );
+  parsedFiles.set(path, { signature, entries });
+  return entries;
 }
 
 /**
@@ -228,6 +252,7 @@ export async function appendKnownHost(file: string, host: string, port: number, 
     throw new CertfleetError("host-key", `not a public key line: ${JSON.stringify(keyLine.slice(0, 80))}`, host);
   }
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  parsedFiles.delete(resolve(file));
   // O_APPEND|O_CREAT with 0600: never truncates, and a new file is private from the start.
   const fh = await open(file, "a+", 0o600);
   try {
@@ -246,5 +271,6 @@ export async function appendKnownHost(file: string, host: string, port: number, 
     await fh.sync();
   } finally {
     await fh.close();
+    parsedFiles.delete(resolve(file));
   }
 }

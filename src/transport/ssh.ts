@@ -221,7 +221,7 @@ export async function connectSsh(host: ResolvedHost, options: ConnectSshOptions 
   const connectTimeoutMs = host.connectTimeoutMs ?? options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const commandTimeoutMs = host.commandTimeoutMs ?? options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
 
-  let entries: KnownHostEntry[];
+  let entries: readonly KnownHostEntry[];
   try {
     entries = await readKnownHosts(host.knownHostsFile);
   } catch (err) {

@@ -11,6 +11,8 @@ import { CertfleetError } from "../model/errors.js";
 import { isSendableConsumerCommand } from "./consumer-commands.js";
 import { isSafeValue, printable, requireValue, shown, type ValueKind } from "./grammar.js";
 import { EXTENDED_DEFAULTS, SETTING_BY_NAME, SETTINGS } from "./netsh/fields.js";
+import { discoverAnyShellCommand } from "./discover-any-shell.js";
+import { isSendableCasBatch } from "./cas-batch-gate.js";
 
 export const SHELL_PROBE = "echo CFSHELL=%COMSPEC%";
 
@@ -180,13 +182,20 @@ const SENDABLE_NETSH: Record<RemoteShell, RegExp> = {
 };
 
 /**
- * The last gate before bytes leave for a host: only the shell probe, the discovery line, a
- * netsh sslcert command made of grammar-checked tokens, or a consumer command (winrm, reg,
- * certutil, icacls: src/windows/consumer-commands.ts). The builders already guarantee this; the
- * gate makes it an invariant of the session rather than a property of every caller.
+ * The last gate before bytes leave for a host: only the shell probe, a discovery line (for either
+ * shell, or the one for a host whose shell is unknown), a netsh sslcert command made of
+ * grammar-checked tokens, a compare-and-set batch of such commands (cas-batch-gate.ts), or a
+ * consumer command (winrm, reg, certutil, icacls: src/windows/consumer-commands.ts). The builders
+ * already guarantee this; the gate makes it an invariant of the session rather than a property
+ * of every caller.
  */
 export function isSendable(shell: RemoteShell | undefined, command: string): boolean {
-  if (command === SHELL_PROBE) return true;
+  if (command === SHELL_PROBE || command === discoverAnyShellCommand()) return true;
   if (shell === undefined) return false;
-  return command === discoverCommand(shell) || SENDABLE_NETSH[shell].test(command) || isSendableConsumerCommand(shell, command);
+  return (
+    command === discoverCommand(shell) ||
+    SENDABLE_NETSH[shell].test(command) ||
+    isSendableCasBatch(shell, command) ||
+    isSendableConsumerCommand(shell, command)
+  );
 }

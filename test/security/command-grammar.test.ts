@@ -20,9 +20,13 @@ import {
   showBindingCommand,
   updateBindingCommand,
 } from "../../src/windows/commands.js";
+import { discoverAnyShellCommand } from "../../src/windows/discover-any-shell.js";
+import { casBatchCommands, type CasMode } from "../../src/windows/cas-batch.js";
+import { isSendable } from "../../src/windows/commands.js";
 import {
   CONTROL_CHARS,
   EXPECTED_DISCOVER,
+  EXPECTED_DISCOVER_ANY_SHELL,
   EXPECTED_PROBE,
   PAYLOADS,
   anyBinding,
@@ -99,6 +103,7 @@ describe("command builders under hostile bindings", () => {
   it("the probe and discovery commands are the exact documented lines", () => {
     expect(SHELL_PROBE).toBe(EXPECTED_PROBE);
     for (const shell of SHELLS) expect(discoverCommand(shell)).toBe(EXPECTED_DISCOVER[shell]);
+    expect(discoverAnyShellCommand()).toBe(EXPECTED_DISCOVER_ANY_SHELL);
   });
 
   it("addParamsFor and the add builder agree: no unsafe value means the add builds, else it is refused", () => {
@@ -157,4 +162,71 @@ describe("command builders under hostile bindings", () => {
       { numRuns: Math.ceil(RUNS / 3), seed: 13 },
     );
   });
+});
+
+/**
+ * The batched compare-and-set (issue 12), held to a skeleton written here: every netsh command in
+ * a batch line is grammatical on its own, and what is left once those commands, the 40-hex
+ * hashes and the indexes are taken out is exactly the fixed text of the documented fragments.
+ */
+const CAS_SKELETON: Record<RemoteShell, Record<CasMode, string> & { join: string; end: string }> = {
+  cmd: {
+    update:
+      'N | findstr /i /l /c:": H" >nul || (echo ==CFCAS:i:refused== & exit 1) & N && echo ==CFCAS:i:changed== || (call echo ==CFCAS:i:failed:%^errorlevel%== & exit 1)',
+    "delete-add":
+      'N | findstr /i /l /c:": H" >nul || (echo ==CFCAS:i:refused== & exit 1) & N && echo ==CFCAS:i:deleted== || (call echo ==CFCAS:i:failed:%^errorlevel%== & exit 1) & N && echo ==CFCAS:i:changed== || (call echo ==CFCAS:i:failed:%^errorlevel%== & (N && echo ==CFCAS:i:putback:0== || call echo ==CFCAS:i:putback:%^errorlevel%==) & exit 1)',
+    join: " & ",
+    end: "echo ==CFCAS:end==",
+  },
+  powershell: {
+    update:
+      "if (-not ((N) -match ': H')) { echo '==CFCAS:i:refused=='; exit 1 }; N; if ($LASTEXITCODE -ne 0) { echo \"==CFCAS:i:failed:$LASTEXITCODE==\"; exit 1 }; echo '==CFCAS:i:changed=='",
+    "delete-add":
+      "if (-not ((N) -match ': H')) { echo '==CFCAS:i:refused=='; exit 1 }; N; if ($LASTEXITCODE -ne 0) { echo \"==CFCAS:i:failed:$LASTEXITCODE==\"; exit 1 }; echo '==CFCAS:i:deleted=='; N; if ($LASTEXITCODE -ne 0) { echo \"==CFCAS:i:failed:$LASTEXITCODE==\"; N; echo \"==CFCAS:i:putback:$LASTEXITCODE==\"; exit 1 }; echo '==CFCAS:i:changed=='",
+    join: "; ",
+    end: "echo '==CFCAS:end=='",
+  },
+};
+
+const NETSH_IN_BATCH = /netsh http (?:show|update|delete|add) sslcert(?: [^ );|&]+)+(?= \| | && |\)|; |$)/g;
+
+describe("batched compare-and-set lines under hostile bindings", () => {
+  for (const shell of SHELLS) {
+    for (const mode of ["update", "delete-add"] as const) {
+      it(`a batch is refused whole, or every line is sendable, made of grammatical netsh commands in the fixed skeleton (${shell}, ${mode})`, () => {
+        let built = 0;
+        let refused = 0;
+        fc.assert(
+          fc.property(fc.array(anyBinding, { minLength: 1, maxLength: 4 }), hex40, (bindings, newHash) => {
+            const changes = bindings.map((b) => ({ from: b, to: { ...b, certHash: newHash } }));
+            const out = attempt(() => casBatchCommands(shell, changes, { mode, host: "web01" }).map((l) => l.command).join("\n"));
+            if (!out.ok) {
+              expect(out.error).toBeInstanceOf(CertfleetError);
+              expect((out.error as CertfleetError).kind).toBe("precondition");
+              expect((out.error as CertfleetError).message).not.toMatch(CONTROL_CHARS);
+              refused++;
+              return;
+            }
+            built++;
+            const lines = out.command.split("\n");
+            let seen = 0;
+            for (const line of lines) {
+              expect(isSendable(shell, line), line).toBe(true);
+              const netsh = line.match(NETSH_IN_BATCH) ?? [];
+              for (const c of netsh) expect(isGrammatical(shell, c), c).toBe(true);
+              const skeleton = line.replace(NETSH_IN_BATCH, "N").replace(/[0-9a-f]{40}/g, "H").replace(/CFCAS:\d+:/g, "CFCAS:i:");
+              const n = (skeleton.length - CAS_SKELETON[shell].end.length) / (CAS_SKELETON[shell][mode].length + CAS_SKELETON[shell].join.length);
+              expect(Number.isInteger(n) && n > 0, skeleton).toBe(true);
+              expect(skeleton).toBe([...Array.from({ length: n }, () => CAS_SKELETON[shell][mode]), CAS_SKELETON[shell].end].join(CAS_SKELETON[shell].join));
+              seen += n;
+            }
+            expect(seen).toBe(bindings.length);
+          }),
+          { numRuns: Math.ceil(RUNS / 3), seed: 12 },
+        );
+        expect(built).toBeGreaterThan(0);
+        expect(refused).toBeGreaterThan(0);
+      });
+    }
+  }
 });

@@ -1,23 +1,53 @@
 import { describe, expect, it } from "vitest";
 import { normalizeWindowsPath, SimFileSystem } from "../../src/simulator/files.js";
-import { parseCmdIf, parsePsIf, unwrapGroup } from "../../src/simulator/shell-blocks.js";
+import { runCmdLine, type ShellHost } from "../../src/simulator/shell-cmd.js";
+import { runPowerShellLine } from "../../src/simulator/shell-powershell.js";
 import { sftpPathOfWindows, windowsPathOfSftp } from "../../src/simulator/sftp.js";
 
 describe("cmd.exe and PowerShell conditionals (simulator parsing)", () => {
-  it("cmd groups and if exist", () => {
-    expect(unwrapGroup(" (echo a) ")).toBe("echo a");
-    expect(unwrapGroup("(echo a) & (echo b)")).toBeNull();
-    expect(parseCmdIf(" not exist C:\\x mkdir C:\\x")).toEqual({ negate: true, path: "C:\\x", then: "mkdir C:\\x" });
-    expect(parseCmdIf(' exist "C:\\a b" (echo yes) else (echo no)')).toEqual({ negate: false, path: "C:\\a b", then: "echo yes", otherwise: "echo no" });
-    expect(parseCmdIf(" exist C:\\x (echo yes) junk")).toBeNull();
-    expect(parseCmdIf(" errorlevel 1 echo x")).toBeNull();
+  it("cmd groups and if [not] exist, with and without else, nested in blocks", () => {
+    const run = (line: string, existing: string[]) => {
+      let out = "";
+      const ran: string[] = [];
+      const sh: ShellHost = {
+        language: "en",
+        env: {},
+        out: (t) => (out += t),
+        err: (t) => (out += t),
+        program: (name, argv) => (ran.push([name, ...argv].join(" ")), { stdout: "", stderr: "", code: 0 }),
+        runOther: () => 1,
+        exists: (p) => existing.includes(p),
+      };
+      return { code: runCmdLine(line, sh), out, ran };
+    };
+    const proof = "(if exist C:\\x rmdir /s /q C:\\x) & (if exist C:\\x (echo present) else (echo gone))";
+    expect(run(proof, ["C:\\x"])).toEqual({ code: 0, out: "present\r\n", ran: ["rmdir /s /q C:\\x"] });
+    expect(run(proof, [])).toEqual({ code: 0, out: "gone\r\n", ran: [] });
+    expect(run("(if not exist C:\\x mkdir C:\\x) && echo next", []).ran).toEqual(["mkdir C:\\x"]);
+    expect(run("(if not exist C:\\x mkdir C:\\x) && echo next", ["C:\\x"])).toEqual({ code: 0, out: "next\r\n", ran: [] });
+    // A plain (unbracketed) IF body takes the rest of the line, & chain included, as cmd.exe does.
+    expect(run('if exist "C:\\a b" echo one & echo two', [])).toEqual({ code: 0, out: "", ran: [] });
+    expect(run('if exist "C:\\a b" echo one & echo two', ["C:\\a b"]).out).toBe("one \r\ntwo\r\n");
   });
 
-  it("PowerShell if/else with braces inside quotes", () => {
-    expect(parsePsIf("if (Test-Path -LiteralPath 'C:\\x') { 'A}' } else { 'B' }")).toEqual({ condition: "Test-Path -LiteralPath 'C:\\x'", then: "'A}'", otherwise: "'B'" });
-    expect(parsePsIf("if (x) { 'A' }")).toEqual({ condition: "x", then: "'A'" });
-    expect(parsePsIf("iff (x) { }")).toBeNull();
-    expect(parsePsIf("if (x) { 'A' } else { 'B' } extra")).toBeNull();
+  it("PowerShell if (Test-Path ...) { 'A' } else { 'B' }, braces inside quotes included", () => {
+    const run = (line: string, existing: string[]) => {
+      let out = "";
+      const sh: ShellHost = {
+        language: "en",
+        env: {},
+        out: (t) => (out += t),
+        err: (t) => (out += t),
+        // Test-Path as the simulated cmdlet prints it: True or False.
+        program: (name, argv) => (name === "test-path" ? { stdout: `${existing.includes(argv[argv.length - 1]!) ? "True" : "False"}\r\n`, stderr: "", code: 0 } : null),
+        runOther: () => 1,
+      };
+      return { code: runPowerShellLine(line, sh), out };
+    };
+    const line = "if (Test-Path -LiteralPath 'C:\\x') { 'A}' } else { 'B' }";
+    expect(run(line, ["C:\\x"])).toEqual({ code: 0, out: "A}\r\n" });
+    expect(run(line, [])).toEqual({ code: 0, out: "B\r\n" });
+    expect(run("if (Test-Path -LiteralPath 'C:\\x') { 'A' }", [])).toEqual({ code: 0, out: "" });
   });
 });
 

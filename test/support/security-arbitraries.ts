@@ -179,12 +179,17 @@ export const EXPECTED_DISCOVER: Record<RemoteShell, string> = {
     "echo '==CF:chcp=='; chcp; echo '==CF:whoami=='; whoami /groups; echo '==CF:certutil=='; certutil -store My; echo '==CF:certutil-webhosting=='; certutil -store WebHosting; echo '==CF:netsh=='; netsh http show sslcert; echo '==CF:end=='",
 };
 
+/** The one discovery line for a host whose shell is unknown: cmd.exe and PowerShell both run it. */
+export const EXPECTED_DISCOVER_ANY_SHELL =
+  "echo CFSHELL=%COMSPEC% ' & echo ==CF^:chcp== & chcp & echo ==CF^:whoami== & whoami /groups & echo ==CF^:certutil== & certutil -store My & echo ==CF^:certutil-webhosting== & certutil -store WebHosting & echo ==CF^:netsh== & netsh http show sslcert & echo ==CF^:end== & rem '; " +
+  EXPECTED_DISCOVER.powershell;
+
 /**
  * Whether `command` is one certfleet may send under `shell`: the probe, the discovery line, or a
  * netsh sslcert command whose every token matches the grammar. Ports are range-checked too.
  */
 export function isGrammatical(shell: RemoteShell, command: string): boolean {
-  if (command === EXPECTED_PROBE || command === EXPECTED_DISCOVER[shell]) return true;
+  if (command === EXPECTED_PROBE || command === EXPECTED_DISCOVER[shell] || command === EXPECTED_DISCOVER_ANY_SHELL) return true;
   const g = commandGrammar(shell);
   if (!g.showOrDelete.test(command) && !g.addOrUpdate.test(command)) return false;
   const [key] = tokensOf(shell, command);

@@ -14,6 +14,7 @@ import {
   keyTypeFromBlob,
   knownKeyTypes,
   parseKnownHosts,
+  readKnownHosts,
 } from "../../src/transport/known-hosts.js";
 import { CertfleetError } from "../../src/model/errors.js";
 
@@ -170,5 +171,41 @@ describe("appendKnownHost", () => {
     await appendKnownHost(file, "h", 22, ed.line);
     expect(await readFile(file, "utf8")).toBe(`other ${rsa.line}\nh ${ed.line}\n`);
     await expect(appendKnownHost(file, "h", 22, "ssh-ed25519 not-base64!")).rejects.toThrow("not a public key line");
+  });
+});
+
+describe("readKnownHosts (one parse a run, every change seen)", () => {
+  it("an unchanged file is parsed once and shared (read-only); a missing file is empty", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "certfleet-kh-"));
+    const file = join(dir, "known_hosts");
+    expect(await readKnownHosts(file)).toEqual([]);
+    await writeFile(file, `h ${ed.line}\nother ${rsa.line}\n`);
+    const [a, b] = await Promise.all([readKnownHosts(file), readKnownHosts(file)]);
+    const c = await readKnownHosts(join(dir, ".", "known_hosts"));
+    expect(a).toBe(b);
+    expect(c).toBe(a);
+    expect(Object.isFrozen(a)).toBe(true);
+    expect(checkHostKey(a, "h", 22, "ssh-ed25519", ed.blob)).toBe("match");
+  });
+
+  it("a file rewritten during the run is read again: a key revoked meanwhile is refused", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "certfleet-kh-"));
+    const file = join(dir, "known_hosts");
+    await writeFile(file, `h ${ed.line}\n`);
+    const before = await readKnownHosts(file);
+    expect(checkHostKey(before, "h", 22, "ssh-ed25519", ed.blob)).toBe("match");
+    await writeFile(file, `h ${ed.line}\n@revoked h ${ed.line}\n`);
+    const after = await readKnownHosts(file);
+    expect(after).not.toBe(before);
+    expect(checkHostKey(after, "h", 22, "ssh-ed25519", ed.blob)).toBe("revoked");
+  });
+
+  it("a key appended with --accept-new-host-keys is known to the next connection", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "certfleet-kh-"));
+    const file = join(dir, "known_hosts");
+    await writeFile(file, `other ${rsa.line}\n`);
+    expect(checkHostKey(await readKnownHosts(file), "h", 22, "ssh-ed25519", ed.blob)).toBe("unknown");
+    await appendKnownHost(file, "h", 22, ed.line);
+    expect(checkHostKey(await readKnownHosts(file), "h", 22, "ssh-ed25519", ed.blob)).toBe("match");
   });
 });

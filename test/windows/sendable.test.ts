@@ -10,6 +10,7 @@ import {
   showBindingCommand,
   updateBindingCommand,
 } from "../../src/windows/commands.js";
+import { discoverAnyShellCommand } from "../../src/windows/discover-any-shell.js";
 
 const binding: Binding = {
   kind: "ipport",
@@ -33,6 +34,8 @@ describe("the session's last gate (isSendable)", () => {
         expect(isSendable(shell, cmd), cmd).toBe(true);
       }
       expect(isSendable(undefined, SHELL_PROBE)).toBe(true);
+      expect(isSendable(undefined, discoverAnyShellCommand())).toBe(true);
+      expect(isSendable(shell, discoverAnyShellCommand())).toBe(true);
     }
   });
 

@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// Where the orchestrator's memory goes as the fleet grows (not a test): runs discover over a
+// simulated fleet (in its own process) through the library API, and prints the heap retained by
+// the per-host results, the size of the report they make, and the heap each report writer needs
+// at its peak. Run with --expose-gc for retained sizes:
+//   npm run build && node --expose-gc scripts/bench-memory.mjs 200,1000 50
+import { fork } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadInventory } from "../dist/inventory/load.js";
+import { runDiscover } from "../dist/fleet/discover.js";
+import { ConnectionPool } from "../dist/transport/pool.js";
+import { connectSsh } from "../dist/transport/ssh.js";
+import { renderHtml } from "../dist/report/html.js";
+import { renderJson } from "../dist/report/json.js";
+import { renderJunit } from "../dist/report/junit.js";
+import { renderMarkdown } from "../dist/report/markdown.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const sizes = (process.argv[2] ?? "200,1000").split(",").map(Number);
+const concurrency = Number(process.argv[3] ?? 50);
+const gc = globalThis.gc ?? (() => undefined);
+const MB = 2 ** 20;
+const heap = () => {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+};
+
+function peakDuring(fn) {
+  gc();
+  const start = process.memoryUsage().heapUsed;
+  const out = fn();
+  const after = process.memoryUsage().heapUsed; // before any GC: what the render allocated and kept live
+  return { out, grewMB: (after - start) / MB };
+}
+
+for (const hosts of sizes) {
+  const child = fork(join(here, "bench-fleet.mjs"), [String(hosts)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const info = await new Promise((resolve) => child.once("message", resolve));
+  const inventory = await loadInventory(info.inventory);
+  const pool = new ConnectionPool((h) => connectSsh(h, { commandTimeoutMs: 60_000, connectTimeoutMs: 30_000 }));
+  const deps = { connect: (h) => pool.connect(h), release: (h) => pool.release(h), now: () => new Date(), progress: {}, commandTimeoutMs: 60_000 };
+  const base = heap();
+  const report = await runDiscover(inventory.hosts, concurrency, deps);
+  await pool.closeAll();
+  const retained = heap() - base;
+  const json = JSON.stringify(report);
+  const rows = { hosts, "results retained (heap MB)": +(retained / MB).toFixed(1), "per host KB": +(retained / hosts / 1024).toFixed(1), "report JSON MB": +(json.length / MB).toFixed(1) };
+  for (const [name, render] of [["json", renderJson], ["md", renderMarkdown], ["html", renderHtml], ["junit", renderJunit]]) {
+    const { out, grewMB } = peakDuring(() => render(report));
+    rows[`${name} (MB out / heap grew)`] = `${(out.length / MB).toFixed(1)} / ${grewMB.toFixed(0)}`;
+  }
+  console.log(JSON.stringify(rows));
+  child.send({ type: "stop" });
+  await new Promise((r) => child.once("exit", r));
+}
