@@ -8,6 +8,7 @@ import { rollbackCommand } from "./commands/rollback.js";
 import { rolloutCommand } from "./commands/rollout.js";
 import { verifyCommand } from "./commands/verify.js";
 import { demoCommand } from "./commands/demo.js";
+import { EXIT_INTERRUPTED, installInterruptHandler, OperatorAbort } from "./interrupt.js";
 
 export const VERSION = "0.1.0";
 
@@ -57,10 +58,15 @@ Exit codes: 0 all hosts fine; 1 a host failed or a verification mismatched;
 export async function runCli(argv: string[], dial?: Dialer): Promise<number> {
   const program = buildProgram(dial);
   process.exitCode = 0;
+  const uninstall = installInterruptHandler();
   try {
     await program.parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
+    if (err instanceof OperatorAbort) {
+      process.stderr.write(`certfleet: ${err.message}\n`);
+      return EXIT_INTERRUPTED;
+    }
     if (err instanceof CommanderError) {
       if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return 0;
       return 2;
@@ -75,5 +81,7 @@ export async function runCli(argv: string[], dial?: Dialer): Promise<number> {
     }
     process.stderr.write(`certfleet: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return 1;
+  } finally {
+    uninstall();
   }
 }

@@ -100,7 +100,8 @@ export function listrRenderer(): ProgressRenderer {
             if (e.status === "halted") task.skip(task.title);
           },
         })),
-        { concurrent: true, exitOnError: false, rendererOptions: { collapseErrors: false } } as never,
+        // registerSignalListeners off: listr2's own SIGINT handler exits 127 mid-host; Ctrl-C is ours (interrupt.ts)
+        { concurrent: true, exitOnError: false, registerSignalListeners: false, rendererOptions: { collapseErrors: false } } as never,
       );
       const shown = list.run().catch(() => undefined);
       try {

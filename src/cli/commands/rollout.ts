@@ -5,6 +5,7 @@ import { openJournal, type JournalRecord } from "../../rollout/journal.js";
 import { runRollout } from "../../rollout/run-rollout.js";
 import { assembleWaves, failureBudget } from "../../rollout/waves.js";
 import { confirm, ensureConfirmable } from "../confirm.js";
+import { drainOnInterrupt, EXIT_INTERRUPTED } from "../interrupt.js";
 import { openFleet, positiveInt, readTarget, type Dialer, type FleetOptions } from "../context.js";
 import { exitCodeFor, outDirFor, publish } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
@@ -82,17 +83,12 @@ Examples:
         const journal = opts.dryRun ? undefined : openJournal(opts.resume ?? join(dir, "journal.jsonl"));
         // Ctrl-C once: start no new host, let the hosts in progress end fully rebound or restored.
         // Ctrl-C twice: exit now; the journal then serves `rollback --journal` or `rollout --resume`.
-        let stopRequested = false;
-        const onSigint = () => {
-          if (stopRequested) process.exit(130);
-          stopRequested = true;
-          process.stderr.write(
-            `\ncertfleet: stopping: no new host starts; hosts in progress finish safely. Ctrl-C again to abort now` +
-              (journal ? ` (then: certfleet rollback --journal ${journal.path}, or rollout --resume ${journal.path})` : "") +
-              "\n",
-          );
-        };
-        process.on("SIGINT", onSigint);
+        const howToGoOn = journal ? `\n  then: certfleet rollback --journal ${journal.path}\n    or: certfleet rollout --resume ${journal.path} --new ${opts.new}` : "";
+        const stop = drainOnInterrupt(
+          () => process.stderr.write(`\ncertfleet: stopping: no new host starts; hosts in progress finish safely (Ctrl-C again to abort at once)\n`),
+          howToGoOn,
+        );
+        const stopRequested = () => stop.requested;
         try {
           const { report, halted } = await fleet.renderer.run(names, () =>
             runRollout(fleet.hosts, fleet.deps, {
@@ -104,16 +100,16 @@ Examples:
               journal,
               verify: { enabled: opts.verify, timing },
               ...(resumeFrom ? { resumeFrom } : {}),
-              stopRequested: () => stopRequested,
+              stopRequested,
             }),
           );
           await publish(report, dir);
           if (journal) process.stderr.write(`journal: ${journal.path}\n`);
           process.stdout.write(renderRunSummary(report));
           // 130: stopped by the operator (SIGINT), whatever else happened; see --help.
-          process.exitCode = stopRequested ? 130 : exitCodeFor(report, halted);
+          if (stop.requested) process.stderr.write(`certfleet: stopped by Ctrl-C; hosts not started are "halted".${howToGoOn}\n`);
+          process.exitCode = stop.requested ? EXIT_INTERRUPTED : exitCodeFor(report, halted);
         } finally {
-          process.off("SIGINT", onSigint);
           journal?.close();
         }
       } finally {

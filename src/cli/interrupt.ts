@@ -1,0 +1,81 @@
+/**
+ * Ctrl-C, one policy for every renderer (listr2 on a terminal, plain lines in CI). listr2's own
+ * SIGINT handler exits 127 mid-host, so the renderer is created with it off and SIGINT lands here.
+ *
+ * While a command only reads (discover, plan, the confirmation preview), the first Ctrl-C ends it
+ * at once: "aborted, nothing changed", exit 130. While hosts change, the command sets a drain
+ * policy: the first Ctrl-C only asks the runner to start no new host, so the hosts in progress end
+ * whole and the report and journal are written; the second Ctrl-C exits at once.
+ */
+
+/** The operator stopped a command before it changed anything (Ctrl-C at a prompt or preview). */
+export class OperatorAbort extends Error {
+  constructor(message = "aborted, nothing changed") {
+    super(message);
+    this.name = "OperatorAbort";
+  }
+}
+
+export const EXIT_INTERRUPTED = 130;
+
+type Policy = () => void;
+
+const policies: Policy[] = [];
+let presses = 0;
+/** what a second Ctrl-C adds to its message: how to go on from the journal */
+let afterAbort = "";
+
+/** The terminal as the user should get it back: listr2 hides the cursor while it draws. */
+function restoreTerminal(): void {
+  if (process.stderr.isTTY) process.stderr.write("\x1b[?25h");
+  if (process.stdout.isTTY) process.stdout.write("\x1b[?25h");
+}
+
+function exitNow(message: string): never {
+  restoreTerminal();
+  process.stderr.write(`\ncertfleet: ${message}\n`);
+  process.exit(EXIT_INTERRUPTED);
+}
+
+const abortNothingChanged: Policy = () => exitNow("aborted, nothing changed");
+
+function onSigint(): void {
+  presses++;
+  if (presses > 1) exitNow(`aborted at once (second Ctrl-C)${afterAbort}`);
+  (policies.at(-1) ?? abortNothingChanged)();
+}
+
+/** Installed by the CLI for the life of one command; returns the uninstaller. */
+export function installInterruptHandler(): () => void {
+  presses = 0;
+  afterAbort = "";
+  policies.length = 0;
+  process.on("SIGINT", onSigint);
+  return () => {
+    process.off("SIGINT", onSigint);
+    policies.length = 0;
+  };
+}
+
+export interface StopSwitch {
+  /** true once the operator pressed Ctrl-C */
+  readonly requested: boolean;
+}
+
+/**
+ * While hosts change (until the command ends): the first Ctrl-C calls `onFirst` (say what happens
+ * next) and sets `requested`; a second one exits 130 at once, its message followed by `howToGoOn`.
+ */
+export function drainOnInterrupt(onFirst: () => void, howToGoOn = ""): StopSwitch {
+  let requested = false;
+  afterAbort = howToGoOn;
+  policies.push(() => {
+    requested = true;
+    onFirst();
+  });
+  return {
+    get requested() {
+      return requested;
+    },
+  };
+}
