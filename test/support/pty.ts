@@ -46,7 +46,7 @@ export interface PtyRun {
 }
 
 export function runInPty(argv: string[], opts: { cols?: number; rows?: number; env?: NodeJS.ProcessEnv } = {}): PtyRun {
-  const env = { ...process.env, TERM: "xterm-256color", ...opts.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, TERM: "xterm-256color", ...opts.env };
   // A terminal session, not a CI log: the renderer must be listr2's.
   delete env.CI;
   delete env.NO_COLOR;
