@@ -26,6 +26,23 @@ export function defaultOldThumbprints(store: readonly Certificate[], newCert: Ne
     .map((c) => c.thumbprint);
 }
 
+/**
+ * A certificate in the store with the new one's subject (and SANs) that expires LATER than it:
+ * the sign that the operator passed an old certificate as --new. Only when --old is not given.
+ */
+export function newerOfSameName(store: readonly Certificate[], newCert: NewCertificate): Certificate | undefined {
+  const self = store.find((c) => c.thumbprint === newCert.thumbprint);
+  const subject = newCert.subject ?? self?.subject;
+  const notAfter = newCert.notAfter ?? self?.notAfter;
+  if (subject === undefined || notAfter === undefined) return undefined;
+  const names = nameSet(newCert.dnsNames ?? self?.dnsNames);
+  return store
+    .filter((c) => c.thumbprint !== newCert.thumbprint && norm(c.subject) === norm(subject))
+    .filter((c) => names === undefined || nameSet(c.dnsNames) === undefined || nameSet(c.dnsNames) === names)
+    .filter((c) => c.notAfter !== undefined && c.notAfter > notAfter)
+    .sort((a, b) => (a.notAfter! < b.notAfter! ? 1 : -1))[0];
+}
+
 /** DNS names a certificate answers for: its SANs, else the CN of its subject. */
 export function namesOf(subject: string | undefined, dnsNames: readonly string[] | undefined): string[] {
   if (dnsNames && dnsNames.length > 0) return [...dnsNames];

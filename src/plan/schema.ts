@@ -24,6 +24,7 @@ export type Target = z.infer<typeof Target>;
 export const FindingCode = z.enum([
   "not-elevated",
   "new-cert-absent",
+  "new-cert-superseded",
   "new-cert-no-private-key",
   "new-cert-private-key-unknown",
   "new-cert-expired",
