@@ -6,6 +6,7 @@
 import { loadInventory } from "../inventory/load.js";
 import type { ResolvedHost } from "../inventory/schema.js";
 import { selectHosts } from "../inventory/select.js";
+import { checkIdentityFiles } from "../inventory/check-files.js";
 import { InputError } from "../model/errors.js";
 import { normalizeThumbprint } from "../model/thumbprint.js";
 import type { Target } from "../plan/schema.js";
@@ -64,6 +65,7 @@ export const sshDialer: Dialer = (host, o) => connectSsh(host, o);
 export async function openFleet(opts: FleetOptions, dial: Dialer = sshDialer): Promise<FleetContext> {
   const inventory = await loadInventory(opts.inventory);
   const hosts = selectHosts(inventory, opts.limit);
+  checkIdentityFiles(inventory.file, hosts);
   const concurrency = positiveInt(opts.concurrency, "-c/--concurrency", 10);
   const commandTimeoutMs = secondsToMs(opts.commandTimeout, "--command-timeout", DEFAULT_COMMAND_TIMEOUT_MS, 1);
   const connectTimeoutMs = opts.connectTimeout === undefined ? undefined : secondsToMs(opts.connectTimeout, "--connect-timeout", 20_000);

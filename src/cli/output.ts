@@ -1,9 +1,23 @@
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { InputError } from "../model/errors.js";
 import type { Report } from "../report/schema.js";
 import { defaultOutDir, writeReports } from "../report/write.js";
 
 export function outDirFor(out: string | undefined, command: string, now: Date): string {
   return resolve(out ?? defaultOutDir(command, now));
+}
+
+/**
+ * The report folder for this run, checked before any host is contacted: a folder that already
+ * holds a report is refused, so an earlier run's evidence is never overwritten in silence.
+ */
+export function claimOutDir(out: string | undefined, command: string, now: Date): string {
+  const dir = outDirFor(out, command, now);
+  if (existsSync(join(dir, "report.json"))) {
+    throw new InputError(`--out ${dir} already holds a report from an earlier run: choose another folder, or remove that one first`, dir, "--out");
+  }
+  return dir;
 }
 
 export async function publish(report: Report, dir: string, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<void> {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { Command } from "commander";
 import { runPlan } from "../../fleet/plan.js";
 import { openFleet, readTarget, type Dialer, type FleetOptions } from "../context.js";
-import { exitCodeFor, outDirFor, publish } from "../output.js";
+import { claimOutDir, exitCodeFor, publish } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { certificateOptions, fleetOptions } from "./common.js";
 
@@ -19,10 +19,10 @@ export function planCommand(dial?: Dialer): Command {
     .addHelpText("after", "\nExample:\n  certfleet plan --new 'a9 09 50 2d d8 2a e4 14 33 e6 f8 38 86 b0 0d 42 77 a3 2a 7b' -l web\n")
     .action(async (opts: FleetOptions & TargetCliOptions & { out?: string }) => {
       const target = readTarget(opts.new, opts.old, opts.pfxPasswordEnv);
+      const dir = claimOutDir(opts.out, "plan", new Date());
       const fleet = await openFleet(opts, dial);
       try {
         const run = await fleet.renderer.run(fleet.hosts.map((h) => h.name), () => runPlan(fleet.hosts, target, fleet.concurrency, fleet.deps));
-        const dir = outDirFor(opts.out, "plan", new Date());
         await publish(run.report, dir);
         await writeFile(join(dir, "plan.json"), `${JSON.stringify({ target, hosts: run.plans }, null, 2)}\n`, { mode: 0o644 });
         process.stdout.write(renderRunSummary(run.report));

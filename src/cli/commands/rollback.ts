@@ -3,7 +3,7 @@ import { journaledBindings, openJournal } from "../../rollout/journal.js";
 import { runRollback } from "../../rollout/run-rollback.js";
 import { confirm } from "../confirm.js";
 import { openFleet, type Dialer, type FleetOptions } from "../context.js";
-import { exitCodeFor, outDirFor, publish } from "../output.js";
+import { claimOutDir, exitCodeFor, publish } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { fleetOptions, readJournalArgument } from "./common.js";
 
@@ -16,6 +16,7 @@ export function rollbackCommand(dial?: Dialer): Command {
     .action(async (opts: FleetOptions & { journal: string; yes?: boolean; out?: string }) => {
       const contents = readJournalArgument(opts.journal, "--journal");
       const items = journaledBindings(contents.records);
+      const dir = claimOutDir(opts.out, "rollback", new Date());
       const fleet = await openFleet(opts, dial);
       try {
         const names = [...new Set(items.map((i) => i.host))];
@@ -28,7 +29,7 @@ export function rollbackCommand(dial?: Dialer): Command {
         const journal = openJournal(opts.journal);
         try {
           const report = await fleet.renderer.run(names, () => runRollback(hosts, fleet.deps, { items, concurrency: fleet.concurrency, journal }));
-          await publish(report, outDirFor(opts.out, "rollback", new Date()));
+          await publish(report, dir);
           process.stdout.write(renderRunSummary(report));
           process.exitCode = exitCodeFor(report);
         } finally {

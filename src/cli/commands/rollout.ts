@@ -4,10 +4,11 @@ import { runPlan } from "../../fleet/plan.js";
 import { openJournal, type JournalRecord } from "../../rollout/journal.js";
 import { runRollout } from "../../rollout/run-rollout.js";
 import { assembleWaves, failureBudget } from "../../rollout/waves.js";
+import { InputError } from "../../model/errors.js";
 import { confirm, ensureConfirmable } from "../confirm.js";
 import { drainOnInterrupt, EXIT_INTERRUPTED } from "../interrupt.js";
 import { openFleet, positiveInt, readTarget, type Dialer, type FleetOptions } from "../context.js";
-import { exitCodeFor, outDirFor, publish } from "../output.js";
+import { claimOutDir, exitCodeFor, publish } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { certificateOptions, fleetOptions, readJournalArgument, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
 import type { TargetCliOptions } from "./plan.js";
@@ -59,13 +60,15 @@ Examples:
       const target = readTarget(opts.new, opts.old, opts.pfxPasswordEnv);
       const timing = verifyTimingFrom(opts);
       const resumeFrom: JournalRecord[] | undefined = opts.resume ? readJournalArgument(opts.resume, "--resume").records : undefined;
+      if (resumeFrom) checkResumeTarget(resumeFrom, target.newCert.thumbprint, opts.resume!);
+      checkCanary(opts.canary);
       if (!opts.dryRun) ensureConfirmable(opts.yes);
+      const dir = claimOutDir(opts.out, opts.dryRun ? "rollout-dry-run" : "rollout", new Date());
       const fleet = await openFleet(opts, dial);
       const names = fleet.hosts.map((h) => h.name);
       const { waves } = assembleWaves(names, opts.canary, opts.batch);
       const maxFailures = failureBudget(opts.maxFailures, names.length);
       positiveInt(opts.concurrency, "-c/--concurrency", 10);
-      const dir = outDirFor(opts.out, opts.dryRun ? "rollout-dry-run" : "rollout", new Date());
       try {
         if (!opts.dryRun && !opts.yes) {
           // The rollout visits the same hosts right after: keep their connections (within reason).
@@ -116,4 +119,20 @@ Examples:
         await fleet.close();
       }
     });
+}
+
+/** `--canary 0` would silently skip the one wave that proves the change on a single host first. */
+function checkCanary(spec: string): void {
+  if (/^\s*0+\s*$/.test(spec)) {
+    throw new InputError("--canary 0 would skip the canary: give at least 1 host, or name the canary hosts (--canary web01,web02)", undefined, "--canary");
+  }
+}
+
+/** A resumed run finishes what the journal's run started: the same new certificate, or nothing. */
+function checkResumeTarget(records: readonly JournalRecord[], newThumbprint: string, file: string): void {
+  const runs = records.filter((r): r is JournalRecord & { type: "run" } => r.type === "run" && r.command === "rollout");
+  const other = runs.map((r) => r.newThumbprint).find((t) => t !== undefined && t !== newThumbprint);
+  if (other) {
+    throw new InputError(`--resume ${file}: that run rolled out ${other}, not ${newThumbprint}: resume with --new ${other}, or roll it back first (certfleet rollback --journal ${file})`, file, "--resume");
+  }
 }

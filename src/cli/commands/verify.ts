@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { runVerify } from "../../fleet/verify.js";
 import { openFleet, readTarget, type Dialer, type FleetOptions } from "../context.js";
-import { exitCodeFor, outDirFor, publish } from "../output.js";
+import { claimOutDir, exitCodeFor, publish } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { certificateOptions, fleetOptions, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
 
@@ -20,12 +20,13 @@ export function verifyCommand(dial?: Dialer): Command {
     .action(async (opts: VerifyCliOptions) => {
       const target = readTarget(opts.expect, opts.old, opts.pfxPasswordEnv);
       const timing = verifyTimingFrom(opts);
+      const dir = claimOutDir(opts.out, "verify", new Date());
       const fleet = await openFleet(opts, dial);
       try {
         const report = await fleet.renderer.run(fleet.hosts.map((h) => h.name), () =>
           runVerify(fleet.hosts, fleet.deps, { target, concurrency: fleet.concurrency, timing }),
         );
-        await publish(report, outDirFor(opts.out, "verify", new Date()));
+        await publish(report, dir);
         process.stdout.write(renderRunSummary(report));
         process.exitCode = exitCodeFor(report);
       } finally {
