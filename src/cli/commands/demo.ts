@@ -1,6 +1,7 @@
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import { defaultOutDir } from "../../report/write.js";
 import { Command } from "commander";
 import { demoCertificates, demoFleetSpecs, startFleet } from "../../simulator/index.js";
 import { positiveInt } from "../context.js";
@@ -23,17 +24,21 @@ export function demoCommand(): Command {
       const say = (s: string) => process.stderr.write(`\n### ${s}\n`);
       say(`starting ${n} simulated Windows hosts (2012 R2 to 2025; English, French, German; cmd.exe and PowerShell)`);
       const fleet = await startFleet(demoFleetSpecs(n));
+      // The inventory and the fleet's private key live only as long as the fleet does.
+      const scratch = await mkdtemp(join(tmpdir(), "certfleet-demo-"));
+      // One folder per demo run: a run never overwrites an earlier run's reports.
+      const out = join(opts.out, basename(defaultOutDir("demo", new Date())));
       try {
-        const files = await fleet.writeFiles(await mkdtemp(join(tmpdir(), "certfleet-demo-")));
+        const files = await fleet.writeFiles(scratch);
         const { newCert, oldCert } = demoCertificates();
         process.stderr.write(`inventory: ${files.inventory}\nold *.example.com: ${oldCert.thumbprint}\nnew *.example.com: ${newCert.thumbprint}\n`);
         const common = ["-i", files.inventory, "-c", "5", ...(opts.plain ? ["--plain"] : [])];
-        const steps: Array<[string, string[]]> = [["certfleet discover", ["discover", ...common, "--out", join(opts.out, "discover")]]];
+        const steps: Array<[string, string[]]> = [["certfleet discover", ["discover", ...common, "--out", join(out, "discover")]]];
         if (!opts.discoverOnly) {
           steps.push(
-            ["certfleet rollout --dry-run (the exact commands; nothing changes)", ["rollout", ...common, "--new", newCert.thumbprint, "--dry-run", "-l", "web01,web02,adfs01", "--out", join(opts.out, "dry-run")]],
-            ["certfleet rollout: canary web01, then batches of 50%, at most 4 failed hosts", ["rollout", ...common, "--new", newCert.thumbprint, "--canary", "web01", "--batch", "50%", "--max-failures", "4", "--verify-window", "5", "--verify-interval", "0.2", "--yes", "--out", join(opts.out, "rollout")]],
-            ["certfleet verify: the post-rollout report", ["verify", ...common, "--expect", newCert.thumbprint, "--verify-window", "2", "--verify-interval", "0.2", "--out", join(opts.out, "verify")]],
+            ["certfleet rollout --dry-run (the exact commands; nothing changes)", ["rollout", ...common, "--new", newCert.thumbprint, "--dry-run", "-l", "web01,web02,adfs01", "--out", join(out, "dry-run")]],
+            ["certfleet rollout: canary web01, then batches of 50%, at most 4 failed hosts", ["rollout", ...common, "--new", newCert.thumbprint, "--canary", "web01", "--batch", "50%", "--max-failures", "4", "--verify-window", "5", "--verify-interval", "0.2", "--yes", "--out", join(out, "rollout")]],
+            ["certfleet verify: the post-rollout report", ["verify", ...common, "--expect", newCert.thumbprint, "--verify-window", "2", "--verify-interval", "0.2", "--out", join(out, "verify")]],
           );
         }
         for (const [title, argv] of steps) {
@@ -41,10 +46,11 @@ export function demoCommand(): Command {
           const code = await runCli(argv);
           process.stderr.write(`(exit code ${code})\n`);
         }
-        say(`done: reports in ${opts.out}/*/report.html; the simulated fleet keeps its deliberate faults (unreachable, not elevated, a key missing)`);
+        say(`done: reports in ${out}/*/report.html; the simulated fleet keeps its deliberate faults (unreachable, not elevated, a key missing)`);
         process.exitCode = 0;
       } finally {
         await fleet.stop();
+        await rm(scratch, { recursive: true, force: true });
       }
     });
 }

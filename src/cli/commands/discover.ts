@@ -4,6 +4,7 @@ import { renderDiscoverSummary } from "../../report/summary-text.js";
 import { openFleet, type Dialer, type FleetOptions } from "../context.js";
 import { claimOutDir, exitCodeFor, publish } from "../output.js";
 import { fleetOptions } from "./common.js";
+import { renderRemedies } from "../run-summary.js";
 
 export function discoverCommand(dial?: Dialer): Command {
   return fleetOptions(new Command("discover"))
@@ -15,7 +16,7 @@ export function discoverCommand(dial?: Dialer): Command {
       try {
         const report = await fleet.renderer.run(fleet.hosts.map((h) => h.name), () => runDiscover(fleet.hosts, fleet.concurrency, fleet.deps));
         await publish(report, dir);
-        process.stdout.write(renderDiscoverSummary(report));
+        process.stdout.write(renderDiscoverSummary(report) + renderRemedies(report));
         process.exitCode = exitCodeFor(report);
       } finally {
         await fleet.close();

@@ -25,7 +25,7 @@ export function planCommand(dial?: Dialer): Command {
         const run = await fleet.renderer.run(fleet.hosts.map((h) => h.name), () => runPlan(fleet.hosts, target, fleet.concurrency, fleet.deps));
         await publish(run.report, dir);
         await writeFile(join(dir, "plan.json"), `${JSON.stringify({ target, hosts: run.plans }, null, 2)}\n`, { mode: 0o644 });
-        process.stdout.write(renderRunSummary(run.report));
+        process.stdout.write(renderRunSummary(run.report, { certificate: opts.new }));
         process.exitCode = exitCodeFor(run.report);
       } finally {
         await fleet.close();

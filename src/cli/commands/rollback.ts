@@ -30,7 +30,7 @@ export function rollbackCommand(dial?: Dialer): Command {
         try {
           const report = await fleet.renderer.run(names, () => runRollback(hosts, fleet.deps, { items, concurrency: fleet.concurrency, journal }));
           await publish(report, dir);
-          process.stdout.write(renderRunSummary(report));
+          process.stdout.write(renderRunSummary(report, { journal: opts.journal }));
           process.exitCode = exitCodeFor(report);
         } finally {
           journal.close();

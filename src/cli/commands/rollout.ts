@@ -75,7 +75,7 @@ Examples:
           const previewDeps = { ...fleet.deps, keepConnections: names.length <= MAX_KEPT_CONNECTIONS };
           const preview = await fleet.renderer.run(names, () => runPlan(fleet.hosts, target, fleet.concurrency, previewDeps));
           // The per-host summary, not every command: that is what `plan` and `--dry-run` are for.
-          process.stderr.write(renderRunSummary(preview.report, { commands: false }));
+          process.stderr.write(renderRunSummary(preview.report, { commands: false, next: false }));
           const go = await confirm(`Roll ${target.newCert.thumbprint} out to ${names.length} host(s) in ${waves.filter((w) => w.length).length} wave(s)?`, opts.yes);
           if (!go) {
             process.stderr.write("nothing changed\n");
@@ -108,7 +108,7 @@ Examples:
           );
           await publish(report, dir);
           if (journal) process.stderr.write(`journal: ${journal.path}\n`);
-          process.stdout.write(renderRunSummary(report));
+          process.stdout.write(renderRunSummary(report, { certificate: opts.new, ...(journal ? { journal: journal.path } : {}) }));
           // 130: stopped by the operator (SIGINT), whatever else happened; see --help.
           if (stop.requested) process.stderr.write(`certfleet: stopped by Ctrl-C; hosts not started are "halted".${howToGoOn}\n`);
           process.exitCode = stop.requested ? EXIT_INTERRUPTED : exitCodeFor(report, halted);

@@ -27,7 +27,7 @@ export function verifyCommand(dial?: Dialer): Command {
           runVerify(fleet.hosts, fleet.deps, { target, concurrency: fleet.concurrency, timing }),
         );
         await publish(report, dir);
-        process.stdout.write(renderRunSummary(report));
+        process.stdout.write(renderRunSummary(report, { certificate: opts.expect }));
         process.exitCode = exitCodeFor(report);
       } finally {
         await fleet.close();
