@@ -79,3 +79,10 @@ export function drainOnInterrupt(onFirst: () => void, howToGoOn = ""): StopSwitc
     },
   };
 }
+
+/** A command that runs until Ctrl-C (the rehearsal fleet): the first Ctrl-C calls `onFirst`. */
+export function untilInterrupt(): Promise<void> {
+  return new Promise((resolve) => {
+    policies.push(() => resolve());
+  });
+}

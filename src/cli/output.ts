@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { InputError } from "../model/errors.js";
 import type { Report } from "../report/schema.js";
 import { defaultOutDir, writeReports } from "../report/write.js";
@@ -29,4 +29,10 @@ export async function publish(report: Report, dir: string, log: (line: string) =
 export function exitCodeFor(report: Report, halted = false): number {
   if (halted) return 3;
   return report.hosts.some((h) => h.status === "failed" || h.status === "needs-attention") ? 1 : 0;
+}
+
+/** A path as the operator would type it from here: relative below the working folder. */
+export function shownPath(path: string, cwd = process.cwd()): string {
+  const r = relative(cwd, path);
+  return r !== "" && !r.startsWith("..") && !isAbsolute(r) ? r : path;
 }

@@ -8,6 +8,7 @@ import { rollbackCommand } from "./commands/rollback.js";
 import { rolloutCommand } from "./commands/rollout.js";
 import { verifyCommand } from "./commands/verify.js";
 import { demoCommand } from "./commands/demo.js";
+import { labCommand } from "./commands/lab.js";
 import { EXIT_INTERRUPTED, installInterruptHandler, OperatorAbort } from "./interrupt.js";
 
 export const VERSION = "0.1.0";
@@ -31,6 +32,7 @@ A typical night:
   certfleet rollout --new new-wildcard.cer --canary 1 --batch 25% --max-failures 2
   certfleet verify  --expect new-wildcard.cer         # the report for the change record
   certfleet demo                                      # try it all on a simulated fleet
+  certfleet lab --dir lab                             # a simulated fleet to rehearse on, until Ctrl-C
 
 Exit codes: 0 all hosts fine; 1 a host failed or a verification mismatched;
             2 bad input or usage (no host contacted); 3 rollout halted by --max-failures;
@@ -46,6 +48,7 @@ Exit codes: 0 all hosts fine; 1 a host failed or a verification mismatched;
     rollbackCommand(dial),
     parseCommand(),
     demoCommand(),
+    labCommand(),
   ]) {
     program.addCommand(cmd);
   }

@@ -115,24 +115,35 @@ export function remedyFor(f: FailureFacts): Remedy {
   return REMEDIES[causeOf(f)];
 }
 
+export interface NextStep {
+  /** when to take this step, in words */
+  when: string;
+  /** the command, ready to paste */
+  run: string;
+}
+
 /** What to run next once the causes are fixed: re-run the failed hosts, resume, or roll back. */
-export function nextCommands(ctx: RemedyContext): string[] {
+export function nextCommands(ctx: RemedyContext): NextStep[] {
   if (ctx.failedHosts.length === 0) return [];
   const l = `-l ${ctx.failedHosts.join(",")}`;
   const cert = ctx.certificate ?? "<certificate>";
+  const fixed = `once the failed host(s) are fixed`;
   switch (ctx.command) {
     case "rollout":
       return ctx.journal
-        ? [`certfleet rollout --resume ${ctx.journal} --new ${cert} ${l}`, `certfleet rollback --journal ${ctx.journal}   (to put every changed binding back instead)`]
-        : [`certfleet rollout --new ${cert} ${l}`];
+        ? [
+            { when: fixed, run: `certfleet rollout --resume ${ctx.journal} --new ${cert} ${l}` },
+            { when: "or, to put every changed binding back", run: `certfleet rollback --journal ${ctx.journal}` },
+          ]
+        : [{ when: fixed, run: `certfleet rollout --new ${cert} ${l}` }];
     case "rollback":
-      return [`certfleet rollback --journal ${ctx.journal ?? "<journal>"} ${l}   (safe to run again)`];
+      return [{ when: `${fixed} (a rollback is safe to run again)`, run: `certfleet rollback --journal ${ctx.journal ?? "<journal>"} ${l}` }];
     case "verify":
-      return [`certfleet verify --expect ${cert} ${l}`];
+      return [{ when: fixed, run: `certfleet verify --expect ${cert} ${l}` }];
     case "plan":
-      return [`certfleet plan --new ${cert} ${l}`];
+      return [{ when: fixed, run: `certfleet plan --new ${cert} ${l}` }];
     case "discover":
-      return [`certfleet discover ${l}`];
+      return [{ when: fixed, run: `certfleet discover ${l}` }];
     default:
       return [];
   }

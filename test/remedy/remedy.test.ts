@@ -40,9 +40,9 @@ describe("remedyFor: a typed failure -> the likely cause and the fix", () => {
 
   it("names the next command: resume, -l the failed hosts, or roll back", () => {
     const next = nextCommands({ command: "rollout", failedHosts: ["web03", "web07"], journal: "out/journal.jsonl", certificate: "new.cer" });
-    expect(next[0]).toBe("certfleet rollout --resume out/journal.jsonl --new new.cer -l web03,web07");
-    expect(next[1]).toContain("certfleet rollback --journal out/journal.jsonl");
-    expect(nextCommands({ command: "verify", failedHosts: ["web03"], certificate: "new.cer" })).toEqual(["certfleet verify --expect new.cer -l web03"]);
+    expect(next.map((s) => s.run)).toEqual(["certfleet rollout --resume out/journal.jsonl --new new.cer -l web03,web07", "certfleet rollback --journal out/journal.jsonl"]);
+    expect(next[1]!.when).toBe("or, to put every changed binding back");
+    expect(nextCommands({ command: "verify", failedHosts: ["web03"], certificate: "new.cer" }).map((s) => s.run)).toEqual(["certfleet verify --expect new.cer -l web03"]);
     expect(nextCommands({ command: "rollout", failedHosts: [] })).toEqual([]);
   });
 });
@@ -64,9 +64,11 @@ describe("the end summary shows the remedy for every failed host", () => {
     const text = renderRunSummary(report, { journal: "out/journal.jsonl", certificate: "new.cer" });
     const lines = text.split("\n");
     const at = lines.findIndex((l) => l.startsWith("  web02"));
-    expect(lines[at + 1]).toMatch(/^\s+why: the new certificate has no usable private key on this host/);
-    expect(lines[at + 2]).toMatch(/^\s+fix: import it with its key/);
-    expect(text).toMatch(/web03 .*ECONNREFUSED\n\s+why: nothing accepts SSH/);
-    expect(text).toContain("then, for the 2 failed host(s):\n  certfleet rollout --resume out/journal.jsonl --new new.cer -l web02,web03");
+    expect(lines.slice(at + 1).find((l) => l.includes("why:"))).toMatch(/^\s+why: the new certificate has no usable private key on this host/);
+    expect(lines.slice(at + 1).find((l) => l.includes("fix:"))).toMatch(/^\s+fix: import it with its key/);
+    expect(text).toMatch(/web03 [^]*ECONNREFUSED\n\s+why: nothing accepts SSH/);
+    for (const l of lines) expect(l.length, l).toBeLessThanOrEqual(80);
+    expect(text).toContain("once the failed host(s) are fixed:\n  certfleet rollout --resume out/journal.jsonl --new new.cer -l web02,web03");
+    expect(text).toContain("or, to put every changed binding back:\n  certfleet rollback --journal out/journal.jsonl");
   });
 });

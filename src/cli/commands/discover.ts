@@ -14,7 +14,7 @@ export function discoverCommand(dial?: Dialer): Command {
       const dir = claimOutDir(opts.out, "discover", new Date());
       const fleet = await openFleet(opts, dial);
       try {
-        const report = await fleet.renderer.run(fleet.hosts.map((h) => h.name), () => runDiscover(fleet.hosts, fleet.concurrency, fleet.deps));
+        const report = await fleet.renderer.run(fleet.hosts.map((h) => h.name), () => runDiscover(fleet.hosts, fleet.concurrency, fleet.deps), { label: "discover" });
         await publish(report, dir);
         process.stdout.write(renderDiscoverSummary(report) + renderRemedies(report));
         process.exitCode = exitCodeFor(report);

@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { journaledBindings, openJournal } from "../../rollout/journal.js";
 import { runRollback } from "../../rollout/run-rollback.js";
 import { confirm } from "../confirm.js";
+import { drainOnInterrupt } from "../interrupt.js";
 import { openFleet, type Dialer, type FleetOptions } from "../context.js";
 import { claimOutDir, exitCodeFor, publish } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
@@ -27,8 +28,14 @@ export function rollbackCommand(dial?: Dialer): Command {
           return;
         }
         const journal = openJournal(opts.journal);
+        // Ctrl-C while bindings go back: the hosts in progress end whole (a rollback has no
+        // "start no new host": leaving hosts half-restored helps no one); a second one exits now.
+        drainOnInterrupt(
+          () => process.stderr.write("\ncertfleet: the rollback finishes the hosts it works on (Ctrl-C again to abort at once)\n"),
+          `\n  then: certfleet rollback --journal ${opts.journal} (safe to run again)`,
+        );
         try {
-          const report = await fleet.renderer.run(names, () => runRollback(hosts, fleet.deps, { items, concurrency: fleet.concurrency, journal }));
+          const report = await fleet.renderer.run(names, () => runRollback(hosts, fleet.deps, { items, concurrency: fleet.concurrency, journal }), { label: "rollback" });
           await publish(report, dir);
           process.stdout.write(renderRunSummary(report, { journal: opts.journal }));
           process.exitCode = exitCodeFor(report);

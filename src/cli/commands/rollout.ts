@@ -8,8 +8,9 @@ import { InputError } from "../../model/errors.js";
 import { confirm, ensureConfirmable } from "../confirm.js";
 import { drainOnInterrupt, EXIT_INTERRUPTED } from "../interrupt.js";
 import { openFleet, positiveInt, readTarget, type Dialer, type FleetOptions } from "../context.js";
-import { claimOutDir, exitCodeFor, publish } from "../output.js";
+import { claimOutDir, exitCodeFor, publish, shownPath } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
+import { renderConfirmationPreview } from "../confirm-preview.js";
 import { certificateOptions, fleetOptions, readJournalArgument, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
 import type { TargetCliOptions } from "./plan.js";
 
@@ -73,10 +74,10 @@ Examples:
         if (!opts.dryRun && !opts.yes) {
           // The rollout visits the same hosts right after: keep their connections (within reason).
           const previewDeps = { ...fleet.deps, keepConnections: names.length <= MAX_KEPT_CONNECTIONS };
-          const preview = await fleet.renderer.run(names, () => runPlan(fleet.hosts, target, fleet.concurrency, previewDeps));
+          const preview = await fleet.renderer.run(names, () => runPlan(fleet.hosts, target, fleet.concurrency, previewDeps), { label: "plan (nothing changes yet)" });
           // The per-host summary, not every command: that is what `plan` and `--dry-run` are for.
-          process.stderr.write(renderRunSummary(preview.report, { commands: false, next: false }));
-          const go = await confirm(`Roll ${target.newCert.thumbprint} out to ${names.length} host(s) in ${waves.filter((w) => w.length).length} wave(s)?`, opts.yes);
+          process.stderr.write(renderConfirmationPreview(preview.report, { waves, concurrency: fleet.concurrency, maxFailures, newCert: target.newCert }));
+          const go = await confirm(`Roll it out to ${names.length} host(s) in ${waves.filter((w) => w.length).length} wave(s)?`, opts.yes);
           if (!go) {
             process.stderr.write("nothing changed\n");
             process.exitCode = 0;
@@ -86,7 +87,8 @@ Examples:
         const journal = opts.dryRun ? undefined : openJournal(opts.resume ?? join(dir, "journal.jsonl"));
         // Ctrl-C once: start no new host, let the hosts in progress end fully rebound or restored.
         // Ctrl-C twice: exit now; the journal then serves `rollback --journal` or `rollout --resume`.
-        const howToGoOn = journal ? `\n  then: certfleet rollback --journal ${journal.path}\n    or: certfleet rollout --resume ${journal.path} --new ${opts.new}` : "";
+        const shownJournal = journal ? shownPath(journal.path) : undefined;
+        const howToGoOn = shownJournal ? `\n  then: certfleet rollback --journal ${shownJournal}\n    or: certfleet rollout --resume ${shownJournal} --new ${opts.new}` : "";
         const stop = drainOnInterrupt(
           () => process.stderr.write(`\ncertfleet: stopping: no new host starts; hosts in progress finish safely (Ctrl-C again to abort at once)\n`),
           howToGoOn,
@@ -105,10 +107,11 @@ Examples:
               ...(resumeFrom ? { resumeFrom } : {}),
               stopRequested,
             }),
+            { label: opts.dryRun ? "rollout --dry-run" : "rollout", failureBudget: maxFailures },
           );
           await publish(report, dir);
           if (journal) process.stderr.write(`journal: ${journal.path}\n`);
-          process.stdout.write(renderRunSummary(report, { certificate: opts.new, ...(journal ? { journal: journal.path } : {}) }));
+          process.stdout.write(renderRunSummary(report, { certificate: opts.new, commands: opts.dryRun === true, ...(shownJournal ? { journal: shownJournal } : {}) }));
           // 130: stopped by the operator (SIGINT), whatever else happened; see --help.
           if (stop.requested) process.stderr.write(`certfleet: stopped by Ctrl-C; hosts not started are "halted".${howToGoOn}\n`);
           process.exitCode = stop.requested ? EXIT_INTERRUPTED : exitCodeFor(report, halted);

@@ -25,6 +25,7 @@ export function verifyCommand(dial?: Dialer): Command {
       try {
         const report = await fleet.renderer.run(fleet.hosts.map((h) => h.name), () =>
           runVerify(fleet.hosts, fleet.deps, { target, concurrency: fleet.concurrency, timing }),
+          { label: "verify" },
         );
         await publish(report, dir);
         process.stdout.write(renderRunSummary(report, { certificate: opts.expect }));
