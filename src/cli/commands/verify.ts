@@ -3,6 +3,8 @@ import { runVerify } from "../../fleet/verify.js";
 import { openFleet, readTarget, type Dialer, type FleetOptions } from "../context.js";
 import { claimOutDir, exitCodeFor, publish } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
+import { expiryFromReport, expiryWarning } from "../expiry-warning.js";
+import { drainOnInterrupt, EXIT_INTERRUPTED } from "../interrupt.js";
 import { certificateOptions, fleetOptions, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
 
 interface VerifyCliOptions extends FleetOptions, VerifyTimingCliOptions {
@@ -23,13 +25,21 @@ export function verifyCommand(dial?: Dialer): Command {
       const dir = claimOutDir(opts.out, "verify", new Date());
       const fleet = await openFleet(opts, dial);
       try {
-        const report = await fleet.renderer.run(fleet.hosts.map((h) => h.name), () =>
-          runVerify(fleet.hosts, fleet.deps, { target, concurrency: fleet.concurrency, timing }),
+        const early = expiryWarning(target.newCert.thumbprint, target.newCert.notAfter, new Date(), target.newCert.subject);
+        if (early) process.stderr.write(`${early}\n`);
+        // Ctrl-C: stop waiting for stragglers, start no new host, and still write the report.
+        const stop = drainOnInterrupt(() => process.stderr.write("\ncertfleet: stopping: no new host, no more waiting; the report is written with what was checked (Ctrl-C again to abort at once)\n"));
+        const report = await fleet.renderer.run(
+          fleet.hosts.map((h) => h.name),
+          () => runVerify(fleet.hosts, fleet.deps, { target, concurrency: fleet.concurrency, timing, stopRequested: () => stop.requested }),
           { label: "verify" },
         );
         await publish(report, dir);
         process.stdout.write(renderRunSummary(report, { certificate: opts.expect }));
-        process.exitCode = exitCodeFor(report);
+        const found = expiryFromReport(report, target.newCert.thumbprint);
+        const late = early ? undefined : expiryWarning(target.newCert.thumbprint, found.notAfter, new Date(), found.subject);
+        if (early ?? late) process.stdout.write(`${early ?? late}\n`);
+        process.exitCode = stop.requested ? EXIT_INTERRUPTED : exitCodeFor(report);
       } finally {
         await fleet.close();
       }
