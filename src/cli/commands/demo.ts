@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -27,7 +28,9 @@ export function demoCommand(): Command {
       // The inventory and the fleet's private key live only as long as the fleet does.
       const scratch = await mkdtemp(join(tmpdir(), "certfleet-demo-"));
       // One folder per demo run: a run never overwrites an earlier run's reports.
-      const out = join(opts.out, basename(defaultOutDir("demo", new Date())));
+      const stamp = join(opts.out, basename(defaultOutDir("demo", new Date())));
+      let out = stamp;
+      for (let n = 2; existsSync(out); n++) out = `${stamp}-${n}`;
       try {
         const files = await fleet.writeFiles(scratch);
         const { newCert, oldCert } = demoCertificates();
