@@ -85,6 +85,12 @@ describe("the confirmation restates what is blocked and what the budget will do"
     expect(text).toContain("-l '*,!web21'");
   });
 
+  it("restates the planner's notes that predict a failure (a private key certutil said nothing about)", () => {
+    const noted = { ...host(1), warnings: [`note: certutil did not say whether ${NEW} has a private key`] };
+    const text = renderConfirmationPreview(planReport([host(0), noted, blocked]), { waves: [["web01"], ["web02", "web21"]], concurrency: 10, maxFailures: 2, newCert });
+    expect(text).toContain(`1 of them with a warning (they may fail):\n  web02  certutil did not say whether ${NEW}\n         has a private key`);
+  });
+
   it("says what is left of the budget when the blocked hosts fit in it", () => {
     const text = renderConfirmationPreview(report, { waves: [["web01"], ["web02", "web21"]], concurrency: 10, maxFailures: 2, newCert });
     expect(text.replace(/\s+/g, " ")).toContain("failure budget: 2 failed host(s) (--max-failures); 1 left once the blocked host(s) have failed");
