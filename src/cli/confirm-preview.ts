@@ -32,11 +32,12 @@ export function renderConfirmationPreview(report: Report, facts: PreviewFacts): 
   if (unchanged.length > 0) lines.push(`${unchanged.length} host(s) with nothing to change`);
   // The planner's notes ("certutil did not say whether ... has a private key") predict failures:
   // restate them here, not only in the report files.
-  const noted = ready.filter((h) => h.warnings?.some((w) => w.startsWith("note: ")));
+  const predicts = (w: string) => w.startsWith("note: ") && /private key|1312|store/i.test(w);
+  const noted = ready.filter((h) => h.warnings?.some(predicts));
   if (noted.length > 0) {
     lines.push(`${noted.length} of them with a warning (they may fail):`);
     const width = Math.min(16, Math.max(...noted.map((h) => h.name.length)));
-    for (const h of noted.slice(0, 5)) lines.push(...wrapLines(`  ${h.name.padEnd(width)}  `, visibleControls(h.warnings!.find((w) => w.startsWith("note: "))!.slice(6))));
+    for (const h of noted.slice(0, 5)) lines.push(...wrapLines(`  ${h.name.padEnd(width)}  `, visibleControls(h.warnings!.find(predicts)!.slice(6))));
     if (noted.length > 5) lines.push(`  ... and ${noted.length - 5} more (see certfleet plan)`);
   }
   if (blocked.length > 0) {

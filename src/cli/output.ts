@@ -22,7 +22,7 @@ export function claimOutDir(out: string | undefined, command: string, now: Date)
 
 export async function publish(report: Report, dir: string, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<void> {
   const { files } = await writeReports(dir, report);
-  log(`reports: ${files.join(", ")}`);
+  log(`reports: ${files.map((f) => shownPath(f)).join(", ")}`);
 }
 
 /** DESIGN.md's exit codes: 0 all fine, 1 a host failed or a verification mismatched, 3 halted by the budget. */

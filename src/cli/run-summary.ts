@@ -27,7 +27,10 @@ export function renderRunSummary(report: Report, options: SummaryOptions = {}): 
     .filter(([n]) => n > 0)
     .map(([n, what]) => `${n} ${what}`);
   lines.push(`certfleet ${report.command}${report.dryRun ? " (dry run: nothing changed)" : ""}: ${s.hosts} hosts: ${counts.join(", ") || "none"}`);
-  if (report.target) lines.push(`new certificate ${report.target.newThumbprint}${report.target.subject ? ` (${visibleControls(report.target.subject)})` : ""}`);
+  if (report.target) {
+    lines.push(`${report.command === "verify" ? "expected" : "new"} certificate ${report.target.newThumbprint}`);
+    if (report.target.subject) lines.push(`  ${visibleControls(report.target.subject)}`);
+  }
   const planning = report.command === "plan" || report.dryRun === true;
   if (planning) lines.push("changes:", ...renderChangeGroups(report));
   const width = Math.max(0, ...report.hosts.map((h) => h.name.length));

@@ -110,7 +110,7 @@ Examples:
             { label: opts.dryRun ? "rollout --dry-run" : "rollout", failureBudget: maxFailures },
           );
           await publish(report, dir);
-          if (journal) process.stderr.write(`journal: ${journal.path}\n`);
+          if (shownJournal) process.stderr.write(`journal: ${shownJournal}\n`);
           process.stdout.write(renderRunSummary(report, { certificate: opts.new, commands: opts.dryRun === true, ...(shownJournal ? { journal: shownJournal } : {}) }));
           // 130: stopped by the operator (SIGINT), whatever else happened; see --help.
           if (stop.requested) process.stderr.write(`certfleet: stopped by Ctrl-C; hosts not started are "halted".${howToGoOn}\n`);
