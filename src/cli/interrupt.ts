@@ -9,6 +9,8 @@
  */
 
 /** The operator stopped a command before it changed anything (Ctrl-C at a prompt or preview). */
+import { writeSync } from "node:fs";
+
 export class OperatorAbort extends Error {
   constructor(message = "aborted, nothing changed") {
     super(message);
@@ -27,13 +29,25 @@ let afterAbort = "";
 
 /** The terminal as the user should get it back: listr2 hides the cursor while it draws. */
 function restoreTerminal(): void {
-  if (process.stderr.isTTY) process.stderr.write("\x1b[?25h");
-  if (process.stdout.isTTY) process.stdout.write("\x1b[?25h");
+  if (process.stdout.isTTY) writeSafely(1, "\x1b[?25h");
+  if (process.stderr.isTTY) writeSafely(2, "\x1b[?25h");
+}
+
+/**
+ * Straight to the file descriptor: while listr2 draws, it holds back what is written to
+ * process.stderr until it ends, and an exit now would lose it.
+ */
+function writeSafely(fd: number, text: string): void {
+  try {
+    writeSync(fd, text);
+  } catch {
+    // a closed terminal: nothing to tell
+  }
 }
 
 function exitNow(message: string): never {
   restoreTerminal();
-  process.stderr.write(`\ncertfleet: ${message}\n`);
+  writeSafely(2, `\ncertfleet: ${message}\n`);
   process.exit(EXIT_INTERRUPTED);
 }
 

@@ -11,6 +11,8 @@ export interface ProgressRenderer {
   sink: ProgressSink;
   /** runs `work` while rendering; resolves with its result once the display has settled. */
   run<T>(hosts: readonly string[], work: () => Promise<T>, options?: RunDisplayOptions): Promise<T>;
+  /** a message the operator must see now (Ctrl-C: "stopping ..."), drawn with the progress */
+  notice(text: string): void;
 }
 
 export interface RunDisplayOptions {
@@ -39,7 +41,7 @@ export function plainRenderer(write: (line: string) => void = (l) => process.std
     hostStep: (host, text) => write(`${host}: ${text}`),
     hostDone: (host, status, summary) => write(`${host}: ${MARK[status]} - ${summary}`),
   };
-  return { sink, run: (_hosts, work) => work() };
+  return { sink, run: (_hosts, work) => work(), notice: (text) => write(text) };
 }
 
 /**
@@ -50,7 +52,7 @@ export function plainRenderer(write: (line: string) => void = (l) => process.std
  * again. Rendering can never fail the work: a display error is swallowed.
  */
 export function listrRenderer(size: () => { columns: number; rows: number } = terminalSize): ProgressRenderer {
-  let state: { label: string; total: number; hosts: Map<string, ViewHost>; waves: ViewWave[]; failureBudget?: number } | undefined;
+  let state: { label: string; total: number; hosts: Map<string, ViewHost>; waves: ViewWave[]; failureBudget?: number; notice?: string } | undefined;
   let task: ListrTaskWrapper<unknown, never, never> | undefined;
   let events = 0;
   const safely = (f: () => void) => {
@@ -94,6 +96,13 @@ export function listrRenderer(size: () => { columns: number; rows: number } = te
   };
   return {
     sink,
+    // listr2 holds back stderr while it draws: a notice is part of the drawing, or plain text
+    notice(text) {
+      if (state && task) {
+        state.notice = text;
+        redraw();
+      } else process.stderr.write(`${text}\n`);
+    },
     async run(hosts, work, options = {}) {
       state = {
         label: options.label ?? "hosts",

@@ -5,6 +5,7 @@
  * terminal: at 80x24 a 40-host rollout is readable, never a screen of pending spinners.
  */
 import type { HostStatus } from "../report/schema.js";
+import { wrapLines } from "./text-wrap.js";
 
 export interface ViewHost {
   status?: HostStatus;
@@ -28,6 +29,8 @@ export interface ProgressState {
   waves: readonly ViewWave[];
   /** failed hosts the run tolerates (rollout only) */
   failureBudget?: number;
+  /** what the operator must see now (Ctrl-C: "stopping ..."), drawn first */
+  notice?: string;
 }
 
 export interface ProgressView {
@@ -72,7 +75,7 @@ export function progressView(state: ProgressState, size: { columns: number; rows
   const title = fit(`${state.label}: ${parts.join(" · ")}`, width + 2);
 
   const room = Math.max(4, size.rows - 5);
-  const lines: string[] = [];
+  const lines: string[] = state.notice ? wrapLines("! ", state.notice, width).slice(0, 3) : [];
 
   // waves: the last few started ones (an earlier wave's counts are in the title's totals)
   const shownWaves = state.waves.slice(-3);

@@ -32,6 +32,8 @@ export interface Remedy {
 
 export type Cause =
   | "no-private-key"
+  | "cert-absent"
+  | "cert-superseded"
   | "access-denied"
   | "bad-parameter"
   | "binding-exists"
@@ -77,6 +79,8 @@ export function causeOf(f: FailureFacts): Cause {
   if (f.kind === "timeout" || /ETIMEDOUT|timed out|within \d+ ms/i.test(text)) return "timeout";
   if (f.kind === "verify") return "verify";
   if (/changed by someone else|compare-and-set|changed since/i.test(text)) return "changed-by-someone";
+  if (/is older than [0-9a-f]{40}/i.test(text)) return "cert-superseded";
+  if (/is not in (this host's )?LocalMachine\\/i.test(text)) return "cert-absent";
   if (f.kind === "precondition") return "blocked";
   if (f.kind === "parse") return "unreadable";
   return "unknown";
@@ -86,6 +90,14 @@ const REMEDIES: Record<Cause, Remedy> = {
   "no-private-key": {
     cause: "the new certificate has no usable private key on this host (netsh error 1312), or is not in the store the binding uses",
     fix: "import it with its key (certutil -importPFX My new.pfx) or repair it (certutil -repairstore My <thumbprint>)",
+  },
+  "cert-absent": {
+    cause: "the new certificate is not on this host (not imported yet, or the thumbprint is mistyped)",
+    fix: "import it with its private key (certutil -importPFX My new.pfx), or check the thumbprint",
+  },
+  "cert-superseded": {
+    cause: "--new names an older certificate than one already in this host's store: probably the old one",
+    fix: "pass the renewal as --new (certfleet discover lists both, with their expiry)",
   },
   "access-denied": {
     cause: "the SSH session is not elevated (netsh error 5, access denied): the account is not a local administrator, or UAC filters its token",

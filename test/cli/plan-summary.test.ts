@@ -35,6 +35,8 @@ function host(i: number): ReportHost {
 
 function planReport(hosts: ReportHost[]): Report {
   return {
+    schemaVersion: 1,
+    tool: "certfleet",
     command: "plan",
     startedAt: "2026-11-25T02:00:00.000Z",
     finishedAt: "2026-11-25T02:00:05.000Z",
@@ -99,7 +101,7 @@ describe("the confirmation restates what is blocked and what the budget will do"
 
 describe("the end summary of a big fleet", () => {
   it("lists hosts that went as planned by name, a line for each problem", () => {
-    const hosts = Array.from({ length: 40 }, (_, i) => ({ ...host(i), status: "changed" as const, commands: undefined }));
+    const hosts: ReportHost[] = Array.from({ length: 40 }, (_, i) => ({ ...host(i), status: "changed" as const, commands: undefined }));
     hosts[20] = { ...hosts[20]!, status: "failed", error: { kind: "unreachable", message: "cannot connect to 10.0.0.21 port 22: ECONNREFUSED" } };
     const report = { ...planReport(hosts), command: "rollout" } as Report;
     const text = renderRunSummary(report, { journal: "out/journal.jsonl" });

@@ -66,3 +66,12 @@ describe("progressView: a 40-host rollout at 80x24", () => {
     expect(v.lines.slice(-2)).toEqual(["✖ web02  NEEDS ATTENTION: restore failed", "✖ web01  old"]);
   });
 });
+
+describe("progressView: a notice (Ctrl-C) is drawn first, inside the view", () => {
+  it("listr2 holds back stderr while it draws: the stop message must be part of the drawing", () => {
+    const s = { ...state(2, (h) => h.set("web01", { step: "rebinding 1 binding(s)" })), notice: "certfleet: stopping: no new host starts; hosts in progress finish safely (Ctrl-C again to abort at once)" };
+    const v = progressView(s, { columns: 80, rows: 24 });
+    expect(v.lines.slice(0, 2)).toEqual(["! certfleet: stopping: no new host starts; hosts in progress finish safely", "  (Ctrl-C again to abort at once)"]);
+    expect(v.lines).toContain("▸ web01  rebinding 1 binding(s)");
+  });
+});

@@ -57,11 +57,17 @@ describe("Ctrl-C in a terminal (listr2 renderer, pseudo-terminal)", () => {
   it("a second Ctrl-C exits at once and says how to go on from the journal", async () => {
     const out = await mkdtemp(join(tmpdir(), "certfleet-pty-out-"));
     const run = runInPty([process.execPath, CLI, "rollout", "-i", files.inventory, "--new", NEW, "-l", "web04,web05", "--canary", "1", "-c", "1", "--yes", "--verify-window", "2", "--verify-interval", "0.1", "--out", out]);
-    const hook = onNthChange(fleet.hosts, 1, () => run.type("\x03"));
+    // the change in progress never answers (a hung host): only a second Ctrl-C ends the run
+    const web04 = fleet.host("web04");
+    const hook = onNthChange(fleet.hosts, 1, () => {
+      web04.faults.hangOn = /./;
+      run.type("\x03");
+    });
     await run.waitFor("stopping: no new host starts");
     run.type("\x03");
     const code = await run.exited;
     hook.restore();
+    web04.faults.hangOn = undefined;
     const screen = run.screen();
     expect(code, screen).toBe(130);
     expect(screen).toContain("aborted at once (second Ctrl-C)");

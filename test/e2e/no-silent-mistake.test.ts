@@ -107,12 +107,15 @@ describe("no silent mistake", () => {
     const stranger = "12".repeat(20);
     const absent = await cli(["plan", "--new", stranger, "-i", files.inventory, "--out", join(dir, "plan-absent")]);
     expect(absent.code).toBe(1);
-    expect(absent.stdout).toContain(`the new certificate ${stranger} is not in this host's LocalMachine\\My store`);
+    const flat = (t: string) => t.replace(/\s+/g, " ");
+    expect(flat(absent.stdout)).toContain(`the new certificate ${stranger} is not in this host's LocalMachine\\My store`);
+    expect(flat(absent.stdout)).toContain("why: the new certificate is not on this host");
     expect(absent.stdout).not.toMatch(/unchanged\s+-?\s*0 binding/);
     // the fleet binds the old certificate and holds its renewal: the old thumbprint as --new
     const swapped = await cli(["plan", "--new", OLD, "-i", files.inventory, "--out", join(dir, "plan-swapped")]);
     expect(swapped.code).toBe(1);
-    expect(swapped.stdout).toContain(`--new ${OLD}`);
-    expect(swapped.stdout).toContain(`is older than ${NEW}`);
+    expect(flat(swapped.stdout)).toContain(`--new ${OLD}`);
+    expect(flat(swapped.stdout)).toContain(`is older than ${NEW}`);
+    expect(flat(swapped.stdout)).toContain("why: --new names an older certificate");
   });
 });

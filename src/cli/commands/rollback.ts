@@ -31,7 +31,7 @@ export function rollbackCommand(dial?: Dialer): Command {
         // Ctrl-C while bindings go back: the hosts in progress end whole (a rollback has no
         // "start no new host": leaving hosts half-restored helps no one); a second one exits now.
         drainOnInterrupt(
-          () => process.stderr.write("\ncertfleet: the rollback finishes the hosts it works on (Ctrl-C again to abort at once)\n"),
+          () => fleet.renderer.notice("certfleet: the rollback finishes the hosts it works on (Ctrl-C again to abort at once)"),
           `\n  then: certfleet rollback --journal ${opts.journal} (safe to run again)`,
         );
         try {

@@ -90,7 +90,7 @@ Examples:
         const shownJournal = journal ? shownPath(journal.path) : undefined;
         const howToGoOn = shownJournal ? `\n  then: certfleet rollback --journal ${shownJournal}\n    or: certfleet rollout --resume ${shownJournal} --new ${opts.new}` : "";
         const stop = drainOnInterrupt(
-          () => process.stderr.write(`\ncertfleet: stopping: no new host starts; hosts in progress finish safely (Ctrl-C again to abort at once)\n`),
+          () => fleet.renderer.notice(`certfleet: stopping: no new host starts; hosts in progress finish safely (Ctrl-C again to abort at once)`),
           howToGoOn,
         );
         const stopRequested = () => stop.requested;

@@ -28,7 +28,7 @@ export function verifyCommand(dial?: Dialer): Command {
         const early = expiryWarning(target.newCert.thumbprint, target.newCert.notAfter, new Date(), target.newCert.subject);
         if (early) process.stderr.write(`${early}\n`);
         // Ctrl-C: stop waiting for stragglers, start no new host, and still write the report.
-        const stop = drainOnInterrupt(() => process.stderr.write("\ncertfleet: stopping: no new host, no more waiting; the report is written with what was checked (Ctrl-C again to abort at once)\n"));
+        const stop = drainOnInterrupt(() => fleet.renderer.notice("certfleet: stopping: no new host, no more waiting; the report is written with what was checked (Ctrl-C again to abort at once)"));
         const report = await fleet.renderer.run(
           fleet.hosts.map((h) => h.name),
           () => runVerify(fleet.hosts, fleet.deps, { target, concurrency: fleet.concurrency, timing, stopRequested: () => stop.requested }),
