@@ -4,7 +4,7 @@
  * written into a folder of the user's choice, and removed again when the lab stops.
  */
 import { mkdir, readdir, rm, rmdir, writeFile } from "node:fs/promises";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, rmdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { demoCertificates, demoFleetSpecs } from "./demo.js";
 import { startFleet, type SimFleet } from "./fleet.js";
@@ -21,6 +21,8 @@ export interface Lab {
   /** every file the lab wrote (removed by stop) */
   files: string[];
   stop(): Promise<void>;
+  /** removes the files at once (the process is exiting and cannot wait for the fleet) */
+  removeFilesSync(): void;
 }
 
 /** Refuses a folder that already holds an inventory: another lab, or the user's own files. */
@@ -48,7 +50,11 @@ export async function startLab(dirArg: string, hosts: number): Promise<Lab> {
       // the folder goes too when the lab made it and nothing else was put there
       if (created && existsSync(dir) && (await readdir(dir)).length === 0) await rmdir(dir);
     };
-    return { fleet, dir, inventory: written.inventory, newCer, oldCer, newThumbprint: newCert.thumbprint, oldThumbprint: oldCert.thumbprint, files, stop };
+    const removeFilesSync = () => {
+      for (const f of files) rmSync(f, { force: true });
+      if (created && existsSync(dir) && readdirSync(dir).length === 0) rmdirSync(dir);
+    };
+    return { fleet, dir, inventory: written.inventory, newCer, oldCer, newThumbprint: newCert.thumbprint, oldThumbprint: oldCert.thumbprint, files, stop, removeFilesSync };
   } catch (err) {
     await fleet.stop();
     await Promise.all(files.map((f) => rm(f, { force: true })));

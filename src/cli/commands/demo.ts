@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -27,6 +27,9 @@ export function demoCommand(): Command {
       const fleet = await startFleet(demoFleetSpecs(n));
       // The inventory and the fleet's private key live only as long as the fleet does.
       const scratch = await mkdtemp(join(tmpdir(), "certfleet-demo-"));
+      // Ctrl-C during a step exits from inside it: the key and inventory still go.
+      const onExit = () => rmSync(scratch, { recursive: true, force: true });
+      process.once("exit", onExit);
       // One folder per demo run: a run never overwrites an earlier run's reports.
       const stamp = join(opts.out, basename(defaultOutDir("demo", new Date())));
       let out = stamp;
@@ -54,6 +57,7 @@ export function demoCommand(): Command {
       } finally {
         await fleet.stop();
         await rm(scratch, { recursive: true, force: true });
+        process.off("exit", onExit);
       }
     });
 }

@@ -49,8 +49,12 @@ export function labCommand(): Command {
           "",
         ].join("\n"),
       );
+      // A second Ctrl-C exits at once: the files go even then (the listening sockets die with us).
+      const onExit = () => lab.removeFilesSync();
+      process.once("exit", onExit);
       await untilInterrupt();
       await lab.stop();
+      process.off("exit", onExit);
       process.stdout.write(`certfleet lab: stopped; removed ${lab.files.length} file(s) from ${d}/\n`);
       process.exitCode = 0;
     });
