@@ -8,9 +8,9 @@
  * whole and the report and journal are written; the second Ctrl-C exits at once.
  */
 
-/** The operator stopped a command before it changed anything (Ctrl-C at a prompt or preview). */
 import { writeSync } from "node:fs";
 
+/** The operator stopped a command before it changed anything (Ctrl-C at a prompt or preview). */
 export class OperatorAbort extends Error {
   constructor(message = "aborted, nothing changed") {
     super(message);
@@ -59,15 +59,20 @@ function onSigint(): void {
   (policies.at(-1) ?? abortNothingChanged)();
 }
 
-/** Installed by the CLI for the life of one command; returns the uninstaller. */
+let installed = 0;
+
+/**
+ * Installed by the CLI for the life of one command; returns the uninstaller. Nested commands
+ * (`demo` runs the others) share the one listener: a press must count once.
+ */
 export function installInterruptHandler(): () => void {
+  if (installed++ === 0) process.on("SIGINT", onSigint);
   presses = 0;
   afterAbort = "";
-  policies.length = 0;
-  process.on("SIGINT", onSigint);
+  const outer = policies.length;
   return () => {
-    process.off("SIGINT", onSigint);
-    policies.length = 0;
+    policies.length = outer;
+    if (--installed === 0) process.off("SIGINT", onSigint);
   };
 }
 
@@ -94,7 +99,7 @@ export function drainOnInterrupt(onFirst: () => void, howToGoOn = ""): StopSwitc
   };
 }
 
-/** A command that runs until Ctrl-C (the rehearsal fleet): the first Ctrl-C calls `onFirst`. */
+/** A command that runs until Ctrl-C (the rehearsal fleet): resolves at the first Ctrl-C. */
 export function untilInterrupt(): Promise<void> {
   return new Promise((resolve) => {
     policies.push(() => resolve());
