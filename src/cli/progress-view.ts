@@ -68,7 +68,9 @@ export function progressView(state: ProgressState, size: { columns: number; rows
   const width = Math.max(20, size.columns - 6);
   const c = counts(state.hosts.keys(), state.hosts);
   const left = state.total - c.done;
-  const parts = [`${c.done}/${state.total} done`, `${c.changed} changed`, `${c.failed} failed`];
+  // "changed" means nothing to a run that only reads (discover, plan, verify)
+  const changes = state.failureBudget !== undefined || c.changed > 0;
+  const parts = [`${c.done}/${state.total} done`, ...(changes ? [`${c.changed} changed`] : []), `${c.failed} failed`];
   if (c.halted > 0) parts.push(`${c.halted} halted`);
   parts.push(`${left} left`);
   if (state.failureBudget !== undefined) parts.push(`budget ${c.failed}/${state.failureBudget} failed`);
