@@ -28,7 +28,7 @@ export function defaultOldThumbprints(store: readonly Certificate[], newCert: Ne
 
 /**
  * A certificate in the store with the new one's subject (and SANs) that expires LATER than it:
- * the sign that the operator passed an old certificate as --new. Only when --old is not given.
+ * with the bindings already on --new, the sign that the operator passed the old certificate as --new.
  */
 export function newerOfSameName(store: readonly Certificate[], newCert: NewCertificate): Certificate | undefined {
   const self = store.find((c) => c.thumbprint === newCert.thumbprint);

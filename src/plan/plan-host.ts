@@ -60,7 +60,7 @@ export function planHost(state: HostState, target: Target, now: Date): HostPlan 
     findings.push({
       code: "new-cert-superseded",
       blocking: true,
-      message: `--new ${newThumb} (${describe(inStore, newThumb)}) is older than ${newer.thumbprint} (${describe(newer, newer.thumbprint)}) in this host's store: was the old thumbprint passed as --new? Pass the newer certificate, or name the bindings to replace with --old`,
+      message: `--new ${newThumb} (${describe(inStore, newThumb)}) is older than ${newer.thumbprint} (${describe(newer, newer.thumbprint)}) in this host's store: was the old thumbprint passed as --new? Pass the newer certificate as --new`,
     });
   }
 
