@@ -3,6 +3,7 @@
  * selection, numbers) so that bad input exits 2 with no host contacted; then wire the run
  * (src/wiring) with the progress renderer the terminal calls for.
  */
+import { checkIdentityFiles } from "../inventory/check-files.js";
 import { loadInventory } from "../inventory/load.js";
 import type { ResolvedHost } from "../inventory/schema.js";
 import { selectHosts } from "../inventory/select.js";
@@ -34,6 +35,7 @@ export interface FleetContext {
 export async function openFleet(opts: FleetOptions, dial?: Dialer): Promise<FleetContext> {
   const inventory = await loadInventory(opts.inventory);
   const hosts = selectHosts(inventory, opts.limit);
+  checkIdentityFiles(inventory.file, hosts);
   const concurrency = positiveInt(opts.concurrency, "-c/--concurrency", 10);
   const commandTimeoutMs = secondsToMs(opts.commandTimeout, "--command-timeout", DEFAULT_COMMAND_TIMEOUT_MS, 1);
   const connectTimeoutMs = opts.connectTimeout === undefined ? undefined : secondsToMs(opts.connectTimeout, "--connect-timeout", 20_000);

@@ -8,6 +8,8 @@ import { rollbackCommand } from "./commands/rollback.js";
 import { rolloutCommand } from "./commands/rollout.js";
 import { verifyCommand } from "./commands/verify.js";
 import { demoCommand } from "./commands/demo.js";
+import { labCommand } from "./commands/lab.js";
+import { EXIT_INTERRUPTED, installInterruptHandler, OperatorAbort } from "./interrupt.js";
 
 export const VERSION = "0.1.0";
 
@@ -30,6 +32,7 @@ A typical night:
   certfleet rollout --new new-wildcard.cer --canary 1 --batch 25% --max-failures 2
   certfleet verify  --expect new-wildcard.cer         # the report for the change record
   certfleet demo                                      # try it all on a simulated fleet
+  certfleet lab --dir lab                             # a simulated fleet to rehearse on, until Ctrl-C
 
 Exit codes: 0 all hosts fine; 1 a host failed or a verification mismatched;
             2 bad input or usage (no host contacted); 3 rollout halted by --max-failures;
@@ -45,6 +48,7 @@ Exit codes: 0 all hosts fine; 1 a host failed or a verification mismatched;
     rollbackCommand(dial),
     parseCommand(),
     demoCommand((argv) => runCli(argv, dial)),
+    labCommand(),
   ]) {
     program.addCommand(cmd);
   }
@@ -57,10 +61,15 @@ Exit codes: 0 all hosts fine; 1 a host failed or a verification mismatched;
 export async function runCli(argv: string[], dial?: Dialer): Promise<number> {
   const program = buildProgram(dial);
   process.exitCode = 0;
+  const uninstall = installInterruptHandler();
   try {
     await program.parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
+    if (err instanceof OperatorAbort) {
+      process.stderr.write(`certfleet: ${err.message}\n`);
+      return EXIT_INTERRUPTED;
+    }
     if (err instanceof CommanderError) {
       if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return 0;
       return 2;
@@ -75,5 +84,7 @@ export async function runCli(argv: string[], dial?: Dialer): Promise<number> {
     }
     process.stderr.write(`certfleet: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     return 1;
+  } finally {
+    uninstall();
   }
 }

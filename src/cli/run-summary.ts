@@ -1,16 +1,51 @@
 import { visibleControls } from "../report/format.js";
 import type { Report } from "../report/schema.js";
+import { nextCommands, remedyFor } from "../remedy/remedy.js";
+import { renderChangeGroups } from "./plan-groups.js";
+import { wrapLines } from "./text-wrap.js";
+
+export interface SummaryOptions {
+  /** print each host's exact commands (plan -v, rollout --dry-run) */
+  commands?: boolean;
+  /** this run's journal: the next commands name it */
+  journal?: string;
+  /** `--new` / `--expect` as given, for the next commands */
+  certificate?: string;
+  /** false: no "then, for the failed hosts" block (the confirmation preview) */
+  next?: boolean;
+}
+
+/** Above this many hosts, hosts that went as planned are listed by name only. */
+const COMPACT_ABOVE = 20;
 
 /** The stdout summary of plan, rollout, verify and rollback: one line a host, then what needs a person. */
-export function renderRunSummary(report: Report, options: { commands?: boolean } = {}): string {
+export function renderRunSummary(report: Report, options: SummaryOptions = {}): string {
   const lines: string[] = [];
   const s = report.summary;
-  lines.push(
-    `certfleet ${report.command}${report.dryRun ? " (dry run: nothing changed)" : ""}: ${s.hosts} hosts: ${s.ok} ok, ${s.changed} changed, ${s.unchanged} unchanged, ${s.failed} failed, ${s.halted} halted, ${s.needsAttention} need attention`,
-  );
-  if (report.target) lines.push(`new certificate ${report.target.newThumbprint}${report.target.subject ? ` (${visibleControls(report.target.subject)})` : ""}`);
+  // only the counts that are not zero: the line fits 80 columns
+  const counts = ([[s.ok, "ok"], [s.changed, "changed"], [s.unchanged, "unchanged"], [s.failed, "failed"], [s.halted, "halted"], [s.needsAttention, "need attention"]] as const)
+    .filter(([n]) => n > 0)
+    .map(([n, what]) => `${n} ${what}`);
+  lines.push(`certfleet ${report.command}${report.dryRun ? " (dry run: nothing changed)" : ""}: ${s.hosts} hosts: ${counts.join(", ") || "none"}`);
+  if (report.target) {
+    lines.push(`${report.command === "verify" ? "expected" : "new"} certificate ${report.target.newThumbprint}`);
+    if (report.target.subject) lines.push(`  ${visibleControls(report.target.subject)}`);
+  }
+  const planning = report.command === "plan" || report.dryRun === true;
+  if (planning) lines.push("changes:", ...renderChangeGroups(report));
   const width = Math.max(0, ...report.hosts.map((h) => h.name.length));
+  // A big fleet: hosts that went as planned by name only, a line each for the rest (and for any
+  // host whose commands were asked for).
+  const compact = report.hosts.length > COMPACT_ABOVE && options.commands !== true;
+  const quiet = (h: Report["hosts"][number]) => compact && !h.error && !h.bindings.some((b) => b.manualCommand) && h.status !== "needs-attention";
+  if (compact) {
+    for (const status of ["changed", "ok", "unchanged", "halted"] as const) {
+      const names = report.hosts.filter((h) => h.status === status && quiet(h)).map((h) => h.name);
+      if (names.length > 0) lines.push(...wrapLines(`  ${status} (${names.length}): `, names.join(", ")));
+    }
+  }
   for (const h of report.hosts) {
+    if (quiet(h)) continue;
     const rebind = h.bindings.filter((b) => b.action === "rebind").length;
     const detail = h.error
       ? `${h.error.kind}: ${visibleControls(h.error.message)}${h.error.remote ? ` [${visibleControls(h.error.remote.split("\n").find((l) => l.trim()) ?? "")}]` : ""}`
@@ -19,8 +54,11 @@ export function renderRunSummary(report: Report, options: { commands?: boolean }
         : report.command === "rollback"
           ? `${h.bindings.filter((b) => b.action === "restored").length} binding(s) restored, ${h.bindings.filter((b) => b.action === "none").length} already as they were`
         : `${rebind} binding(s) ${report.dryRun || report.command === "plan" ? "to rebind" : "rebound"}`;
-    lines.push(`  ${h.name.padEnd(width)}  ${h.status.padEnd(15)}  ${detail}`);
-    if (h.commands && options.commands !== false && (report.dryRun || report.command === "plan")) {
+    lines.push(...wrapLines(`  ${h.name.padEnd(width)}  ${h.status.padEnd(15)}  `, detail));
+    if (h.error && (h.status === "failed" || h.status === "needs-attention")) {
+      lines.push(...remedyLines(h.error, width));
+    }
+    if (h.commands && options.commands === true && planning) {
       for (const c of h.commands) lines.push(`      ${c}`);
     }
     for (const b of h.bindings) {
@@ -30,5 +68,40 @@ export function renderRunSummary(report: Report, options: { commands?: boolean }
       }
     }
   }
+  lines.push(...nextLines(report, options));
   return `${lines.join("\n")}\n`;
+}
+
+/** For a summary printed elsewhere (discover): each failed host's cause and fix, then what to run. */
+export function renderRemedies(report: Report, options: SummaryOptions = {}): string {
+  const lines: string[] = [];
+  const width = Math.max(0, ...report.hosts.map((h) => h.name.length));
+  for (const h of report.hosts) {
+    if (!h.error || (h.status !== "failed" && h.status !== "needs-attention")) continue;
+    lines.push(...remedyLines(h.error, width, h.name));
+  }
+  lines.push(...nextLines(report, options));
+  return lines.length > 0 ? `${lines.join("\n")}\n` : "";
+}
+
+/** why: and fix: under a failed host, wrapped for an 80-column terminal */
+export function remedyLines(error: { kind: Parameters<typeof remedyFor>[0]["kind"]; message: string; remote?: string }, width: number, name = ""): string[] {
+  const r = remedyFor(error);
+  const lines = wrapLines(`  ${name.padEnd(width)}  why: `, r.cause);
+  if (r.fix) lines.push(...wrapLines(`  ${" ".repeat(width)}  fix: `, r.fix));
+  return lines;
+}
+
+function nextLines(report: Report, options: SummaryOptions): string[] {
+  const lines: string[] = [];
+  if (options.next === false) return lines;
+  const failed = report.hosts.filter((h) => h.status === "failed" || h.status === "needs-attention").map((h) => h.name);
+  const next = nextCommands({
+    command: report.command,
+    failedHosts: failed,
+    ...(options.journal ? { journal: options.journal } : {}),
+    certificate: options.certificate ?? report.target?.newThumbprint ?? "<certificate>",
+  });
+  for (const step of next) lines.push(`${step.when}:`, `  ${step.run}`);
+  return lines;
 }

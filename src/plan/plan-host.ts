@@ -4,7 +4,7 @@ import type { HostState } from "../model/host-state.js";
 import { addParamsFor } from "../windows/commands.js";
 import { endpointPatternFor, isSafeValue, shown } from "../windows/grammar.js";
 import { nameCovers, namesOf } from "../certificate/names.js";
-import { defaultOldThumbprints } from "./old-certificates.js";
+import { defaultOldThumbprints, newerOfSameName } from "./old-certificates.js";
 import type { Target } from "../certificate/target.js";
 import type { Finding, HostPlan, PlannedBinding } from "./schema.js";
 
@@ -43,6 +43,27 @@ export function planHost(state: HostState, target: Target, now: Date): HostPlan 
   const notAfter = target.newCert.notAfter ?? inStore?.notAfter;
   if (notAfter && Date.parse(notAfter) <= now.getTime()) {
     findings.push({ code: "new-cert-expired", blocking: true, message: `the new certificate expired on ${day(notAfter)}` });
+  }
+
+  // A thumbprint the host does not hold says nothing about what is old: "0 bindings to rebind"
+  // would hide a typo or a certificate never imported.
+  if (!inStore && toChange.length === 0 && (target.newCert.subject === undefined || state.bindings.some((b) => b.certHash !== null && old.has(b.certHash)))) {
+    findings.push({
+      code: "new-cert-absent",
+      blocking: true,
+      message: `the new certificate ${newThumb} is not in this host's LocalMachine\\My store: check the thumbprint, or import the certificate with its private key there first (on the host: certutil -importPFX My new.pfx), then plan again`,
+    });
+  }
+  // The old certificate passed as --new: it is what the bindings use, nothing "needs" a change,
+  // and a later-expiring certificate of the same name waits in the store. "Unchanged" would hide it.
+  const boundToNew = state.bindings.some((b) => b.certHash === newThumb);
+  const newer = inStore && boundToNew && toChange.length === 0 ? newerOfSameName(state.certificates, target.newCert) : undefined;
+  if (newer) {
+    findings.push({
+      code: "new-cert-superseded",
+      blocking: true,
+      message: `--new ${newThumb} (${describe(inStore, newThumb)}) is older than ${newer.thumbprint} (${describe(newer, newer.thumbprint)}) in this host's store: was the old thumbprint passed as --new? Pass the newer certificate as --new`,
+    });
   }
 
   if (toChange.length > 0) {

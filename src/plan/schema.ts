@@ -5,6 +5,7 @@ import { Thumbprint } from "../model/thumbprint.js";
 export const FindingCode = z.enum([
   "not-elevated",
   "new-cert-absent",
+  "new-cert-superseded",
   "new-cert-no-private-key",
   "new-cert-private-key-unknown",
   "new-cert-expired",

@@ -10,7 +10,8 @@ import { defaultOldThumbprints } from "../plan/old-certificates.js";
 import type { Target } from "../certificate/target.js";
 import type { BindingOutcome, HostOutcome, RunOutcome } from "../host/outcome.js";
 import { hostError, visitHost, type FleetDeps } from "../host/visit.js";
-import { verifyBindings } from "../verify/verify-bindings.js";
+import { certificateLabels, nameCertificates } from "../verify/certificate-names.js";
+import { realVerifyDeps, verifyBindings } from "../verify/verify-bindings.js";
 import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
 
 export interface VerifyRunOptions {
@@ -18,6 +19,8 @@ export interface VerifyRunOptions {
   concurrency: number;
   timing: VerifyTiming;
   deps?: VerifyDeps;
+  /** the operator pressed Ctrl-C: no new host starts, no endpoint waits any longer */
+  stopRequested?: () => boolean;
 }
 
 export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunOptions): Promise<HostOutcome> {
@@ -34,12 +37,28 @@ export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunO
         return { ...b, scope, reason };
       });
       deps.progress.hostStep?.(host.name, "verifying over TLS");
+      const names = certificateLabels(state.certificates, { expected, expectedSubject: opts.target.newCert.subject, expectedNotAfter: opts.target.newCert.notAfter, old });
+      const short = (t: string | undefined) => (t ? `${t.slice(0, 8)}… (${names.labels.get(t) ?? "unknown certificate"})` : "nothing");
+      // The operator sees what is waited for: endpoint, served vs expected, attempt n.
+      const base = opts.deps ?? realVerifyDeps;
+      const verifyDeps: VerifyDeps = {
+        ...base,
+        onRetry: (r) => deps.progress.hostStep?.(host.name, `attempt ${r.attempts ?? "?"}: ${r.target ?? "endpoint"} serves ${short(r.servedThumbprint)}`),
+        ...(opts.stopRequested ? { stopped: opts.stopRequested } : {}),
+      };
       const inScope = rows.filter((r) => r.scope === "new" || r.scope === "old");
-      const results = await verifyBindings(host, inScope.map((r) => ({ binding: r, expected })), opts.timing, opts.deps);
-      inScope.forEach((row, i) => {
-        const v = results[i]!;
-        row.proof = row.scope === "old" ? { ...v, ok: false, error: v.error ?? `http.sys still binds ${row.certHash}` } : v;
+      // A straggler http.sys still binds to an old certificate cannot heal by waiting: one attempt.
+      const [current, stragglers] = [inScope.filter((r) => r.scope === "new"), inScope.filter((r) => r.scope === "old")];
+      const [a, b] = await Promise.all([
+        verifyBindings(host, current.map((r) => ({ binding: r, expected })), opts.timing, verifyDeps),
+        verifyBindings(host, stragglers.map((r) => ({ binding: r, expected })), { ...opts.timing, windowMs: 0 }, verifyDeps),
+      ]);
+      current.forEach((row, i) => (row.proof = a[i]!));
+      stragglers.forEach((row, i) => {
+        const v = b[i]!;
+        row.proof = { ...v, ok: false, error: v.error ?? `http.sys still binds ${row.certHash}` };
       });
+      for (const row of inScope) if (row.proof!.error) row.proof!.error = nameCertificates(row.proof!.error, names);
       const bad = inScope.filter((r) => !r.proof!.ok);
       const error = bad.length > 0 ? new CertfleetError("verify", bad.map((b) => `${b.endpoint}: ${b.proof!.error ?? "mismatch"}`).join("; "), host.name) : undefined;
       return {
@@ -60,6 +79,14 @@ export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunO
 export async function runVerify(hosts: readonly ResolvedHost[], deps: FleetDeps, opts: VerifyRunOptions): Promise<RunOutcome> {
   const startedAt = deps.now().toISOString();
   const limit = pLimit(Math.max(1, opts.concurrency));
-  const results = await Promise.all(hosts.map((h) => limit(() => verifyHost(h, deps, opts))));
+  const results = await Promise.all(
+    hosts.map((h) =>
+      limit(async (): Promise<HostOutcome> => {
+        if (!opts.stopRequested?.()) return verifyHost(h, deps, opts);
+        deps.progress.hostDone?.(h.name, "halted", "not checked: stopped by the operator");
+        return { name: h.name, address: h.address, status: "halted", durationMs: 0, bindings: [] };
+      }),
+    ),
+  );
   return { command: "verify", startedAt, finishedAt: deps.now().toISOString(), target: opts.target, hosts: results };
 }

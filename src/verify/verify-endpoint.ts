@@ -19,6 +19,10 @@ export interface VerifyDeps {
   probe: (t: ProbeTarget) => Promise<ServedCertificate>;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
+  /** told of every failed attempt before the next one: the operator sees what is waited for */
+  onRetry?: (last: TlsProof) => void;
+  /** true once the operator asked to stop (Ctrl-C): no further attempt */
+  stopped?: () => boolean;
 }
 
 export async function verifyEndpoint(
@@ -59,6 +63,9 @@ export async function verifyEndpoint(
       };
     }
     if (last.ok || deps.now() - start + timing.intervalMs > timing.windowMs) return last;
+    if (deps.stopped?.()) return { ...last, error: `${last.error ?? "mismatch"} (stopped by Ctrl-C before the window ended)` };
+    deps.onRetry?.(last);
     await deps.sleep(timing.intervalMs);
+    if (deps.stopped?.()) return { ...last, error: `${last.error ?? "mismatch"} (stopped by Ctrl-C before the window ended)` };
   }
 }

@@ -375,7 +375,7 @@ describe("resume after the orchestrator was killed (SIGKILL) mid-rollout", () =>
     expect(journaledBindings(readJournal(killed.journal).records).filter((j) => j.outcome === undefined)).toEqual([]);
     // the resumed run appended to the same journal, which still takes everything back
     expect(readJournal(killed.journal).records.filter((r) => r.type === "run").length).toBe(2);
-    expect(await runCli(["rollback", "--journal", killed.journal, "-i", h.files.inventory, "--yes", "--plain", "--out", out2])).toBe(0);
+    expect(await runCli(["rollback", "--journal", killed.journal, "-i", h.files.inventory, "--yes", "--plain", "--out", join(out2, "rollback")])).toBe(0);
     for (const host of h.fleet.hosts) expectSameBindings(host, before.get(host.name)!);
   });
 });

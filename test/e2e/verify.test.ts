@@ -125,7 +125,8 @@ describe("verify after a rollout", () => {
       const web2 = report.hosts.find((x) => x.name === "web2")!;
       expect(web2.status).toBe("failed");
       expect(web2.error?.kind).toBe("verify");
-      expect(web2.error?.message).toContain(`0.0.0.0:443: served ${oldCert.thumbprint}, expected ${newCert.thumbprint}`);
+      // certificates named by role, subject and expiry, not only by thumbprint
+      expect(web2.error?.message).toMatch(new RegExp(`0\\.0\\.0\\.0:443: served ${oldCert.thumbprint} \\(old certificate, \\*\\.example\\.com, expires \\d{4}-\\d\\d-\\d\\d\\), expected ${newCert.thumbprint} \\(the expected certificate, `));
       const row = web2.bindings.find((b) => b.endpoint === "0.0.0.0:443")!;
       expect(row.scope).toBe("old");
       expect(row.reason).toMatch(/STRAGGLER/);

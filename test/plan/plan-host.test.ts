@@ -119,10 +119,11 @@ describe("planHost: default old certificates", () => {
     expect(plan.bindings[0]!.scope).toBe("unrelated");
   });
 
-  it("without any subject known (new cert absent, thumbprint only) nothing is taken as old", () => {
+  it("without any subject known (new cert absent, thumbprint only) nothing is taken as old, and the host is blocked, not 'unchanged'", () => {
     const plan = planHost(hostState({ certificates: [oldCert] }), newCertTarget(), NOW);
     expect(plan.oldThumbprints).toEqual([]);
-    expect(plan.outcome).toBe("unchanged");
+    expect(plan.outcome).toBe("blocked");
+    expect(blocking(plan)).toEqual(["new-cert-absent"]);
   });
 });
 
@@ -286,5 +287,36 @@ describe("the binding's own certificate store", () => {
     const state = hostState({ bindings: [binding("0.0.0.0:443", T_OLD, { storeName: "Remote_Desktop" })], certificates: inStores([[T_NEW, "My"], [T_OLD, "My"]]) });
     const plan = planHost(state, fileTarget(), NOW);
     expect(plan.findings.map((f) => [f.code, f.blocking])).toContainEqual(["store-not-read", false]);
+  });
+});
+
+describe("planHost: a --new that cannot be right is a blocking finding, never 'unchanged'", () => {
+  it("a thumbprint this host does not hold blocks the host and says what to do", () => {
+    const stranger = "9".repeat(40);
+    const plan = planHost(hostState(), { newCert: { thumbprint: stranger, source: "thumbprint" }, oldThumbprints: [] }, NOW);
+    expect(plan.outcome).toBe("blocked");
+    expect(blocking(plan)).toEqual(["new-cert-absent"]);
+    expect(plan.findings[0]!.message).toMatch(/not in this host's LocalMachine\\My store: check the thumbprint, or import/);
+  });
+
+  it("a certificate file this host lacks blocks only a host with bindings on an old certificate", () => {
+    const file = fileTarget({ thumbprint: "9".repeat(40) });
+    expect(planHost(hostState(), file, NOW).outcome).toBe("blocked");
+    const intranetOnly = hostState({ certificates: [unrelatedCert], bindings: [binding("0.0.0.0:443", T_UNRELATED)] });
+    expect(planHost(intranetOnly, file, NOW).outcome).toBe("unchanged");
+  });
+
+  it("the old thumbprint passed as --new, with the renewal in the store, is refused with the reason", () => {
+    const plan = planHost(hostState(), { newCert: { thumbprint: T_OLD, source: "thumbprint" }, oldThumbprints: [] }, NOW);
+    expect(plan.outcome).toBe("blocked");
+    expect(blocking(plan)).toEqual(["new-cert-superseded"]);
+    expect(plan.findings[0]!.message).toContain(`is older than ${T_NEW}`);
+    expect(plan.findings[0]!.message).toContain("expires 2027-12-20");
+  });
+
+  it("the real renewal, already bound everywhere, is simply unchanged", () => {
+    const plan = planHost(hostState({ bindings: [binding("0.0.0.0:443", T_NEW)] }), newCertTarget(), NOW);
+    expect(plan.outcome).toBe("unchanged");
+    expect(plan.findings).toEqual([]);
   });
 });

@@ -56,6 +56,10 @@ export function readJournalArgument(file: string, option: string): JournalConten
   } catch (err) {
     throw new InputError(`${file}: cannot read the journal (${(err as NodeJS.ErrnoException).code ?? String(err)})`, file, option);
   }
+  // Nothing in it reads as a journal record: the wrong file (report.json, /etc/hostname), not a torn one.
+  if (contents.records.length === 0) {
+    throw new InputError(`${file} is not a certfleet journal (no journal record in it): pass the journal.jsonl from the rollout's --out folder`, file, option);
+  }
   for (const d of contents.damaged) process.stderr.write(`${file}:${d.line}: unreadable record ignored (torn write?)\n`);
   return contents;
 }

@@ -1,6 +1,8 @@
-import { mkdtemp } from "node:fs/promises";
+import { existsSync, rmSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import { defaultOutDir } from "../../report/write.js";
 import { Command } from "commander";
 import { demoCertificates, demoFleetSpecs, startFleet } from "../../simulator/index.js";
 import { positiveInt } from "../options.js";
@@ -30,17 +32,26 @@ export function demoCommand(run: (argv: string[]) => Promise<number>): Command {
       const fleet = await startFleet(specs);
       // The simulated WinRM hosts take the fleet's password from the variable the inventory names.
       process.env.CERTFLEET_SIM_PASSWORD = fleet.password;
+      // The inventory and the fleet's private key live only as long as the fleet does.
+      const scratch = await mkdtemp(join(tmpdir(), "certfleet-demo-"));
+      // Ctrl-C during a step exits from inside it: the key and inventory still go.
+      const onExit = () => rmSync(scratch, { recursive: true, force: true });
+      process.once("exit", onExit);
+      // One folder per demo run: a run never overwrites an earlier run's reports.
+      const stamp = join(opts.out, basename(defaultOutDir("demo", new Date())));
+      let out = stamp;
+      for (let n = 2; existsSync(out); n++) out = `${stamp}-${n}`;
       try {
-        const files = await fleet.writeFiles(await mkdtemp(join(tmpdir(), "certfleet-demo-")));
+        const files = await fleet.writeFiles(scratch);
         const { newCert, oldCert } = demoCertificates();
         process.stderr.write(`inventory: ${files.inventory}\nold *.example.com: ${oldCert.thumbprint}\nnew *.example.com: ${newCert.thumbprint}\n`);
         const common = ["-i", files.inventory, "-c", "5", ...(opts.plain ? ["--plain"] : [])];
-        const steps: Array<[string, string[]]> = [["certfleet discover", ["discover", ...common, "--out", join(opts.out, "discover")]]];
+        const steps: Array<[string, string[]]> = [["certfleet discover", ["discover", ...common, "--out", join(out, "discover")]]];
         if (!opts.discoverOnly) {
           steps.push(
-            ["certfleet rollout --dry-run (the exact commands; nothing changes)", ["rollout", ...common, "--new", newCert.thumbprint, "--dry-run", "-l", "web01,web02,adfs01", "--out", join(opts.out, "dry-run")]],
-            ["certfleet rollout: canary web01, then batches of 50%, at most 4 failed hosts", ["rollout", ...common, "--new", newCert.thumbprint, "--canary", "web01", "--batch", "50%", "--max-failures", "4", "--verify-window", "5", "--verify-interval", "0.2", "--yes", "--out", join(opts.out, "rollout")]],
-            ["certfleet verify: the post-rollout report", ["verify", ...common, "--expect", newCert.thumbprint, "--verify-window", "2", "--verify-interval", "0.2", "--out", join(opts.out, "verify")]],
+            ["certfleet rollout --dry-run (the exact commands; nothing changes)", ["rollout", ...common, "--new", newCert.thumbprint, "--dry-run", "-l", "web01,web02,adfs01", "--out", join(out, "dry-run")]],
+            ["certfleet rollout: canary web01, then batches of 50%, at most 4 failed hosts", ["rollout", ...common, "--new", newCert.thumbprint, "--canary", "web01", "--batch", "50%", "--max-failures", "4", "--verify-window", "5", "--verify-interval", "0.2", "--yes", "--out", join(out, "rollout")]],
+            ["certfleet verify: the post-rollout report", ["verify", ...common, "--expect", newCert.thumbprint, "--verify-window", "2", "--verify-interval", "0.2", "--out", join(out, "verify")]],
           );
         }
         for (const [title, argv] of steps) {
@@ -48,10 +59,12 @@ export function demoCommand(run: (argv: string[]) => Promise<number>): Command {
           const code = await run(argv);
           process.stderr.write(`(exit code ${code})\n`);
         }
-        say(`done: reports in ${opts.out}/*/report.html; the simulated fleet keeps its deliberate faults (unreachable, not elevated, a key missing)`);
+        say(`done: reports in ${out}/*/report.html; the simulated fleet keeps its deliberate faults (unreachable, not elevated, a key missing)`);
         process.exitCode = 0;
       } finally {
         await fleet.stop();
+        await rm(scratch, { recursive: true, force: true });
+        process.off("exit", onExit);
       }
     });
 }

@@ -4,19 +4,24 @@ import { runDiscover } from "../../runs/discover.js";
 import { renderDiscoverSummary } from "../../report/summary-text.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
 import type { Dialer } from "../../transport/dial.js";
-import { exitCodeFor, outDirFor, publish, withTransports } from "../output.js";
+import { claimOutDir, exitCodeFor, publish, withTransports } from "../output.js";
 import { fleetOptions } from "./common.js";
+import { renderRemedies } from "../run-summary.js";
 
 export function discoverCommand(dial?: Dialer): Command {
   return fleetOptions(new Command("discover"))
     .description("read every host's certificates (certutil -store My) and http.sys bindings (netsh http show sslcert); changes nothing")
     .addHelpText("after", "\nExample:\n  certfleet discover -i inventory/hosts.yaml -l web -c 20\n")
     .action(async (opts: FleetOptions & { out?: string }) => {
+      const dir = claimOutDir(opts.out, "discover", new Date());
       const fleet = await openFleet(opts, dial);
       try {
-        const report = withTransports(reportFromRun(await fleet.renderer.run(fleet.hosts.map((h) => h.name), () => runDiscover(fleet.hosts, fleet.concurrency, fleet.deps))), fleet.hosts);
-        await publish(report, outDirFor(opts.out, "discover", new Date()));
-        process.stdout.write(renderDiscoverSummary(report));
+        const report = withTransports(
+          reportFromRun(await fleet.renderer.run(fleet.hosts.map((h) => h.name), () => runDiscover(fleet.hosts, fleet.concurrency, fleet.deps), { label: "discover" })),
+          fleet.hosts,
+        );
+        await publish(report, dir);
+        process.stdout.write(renderDiscoverSummary(report) + renderRemedies(report));
         process.exitCode = exitCodeFor(report);
       } finally {
         await fleet.close();

@@ -22,5 +22,12 @@ export function parseCommand(): Command {
       const out = what === "netsh" ? parseNetshShowSslcert(text) : parseCertutilStore(text);
       for (const w of out.warnings) process.stderr.write(`warning: ${w}\n`);
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+      // Nothing recognised is not success: the wrong file, or the wrong command's output.
+      const found = "bindings" in out ? out.bindings.length : out.certificates.length;
+      if (found === 0) {
+        const source = what === "netsh" ? "`netsh http show sslcert`" : "`certutil -store My`";
+        process.stderr.write(`certfleet: ${file}: recognised no ${what === "netsh" ? "binding" : "certificate"}: is it the output of ${source}? (exit 1; an empty store or binding list also ends here)\n`);
+        process.exitCode = 1;
+      }
     });
 }

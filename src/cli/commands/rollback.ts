@@ -4,9 +4,10 @@ import { openJournal } from "../../journal/journal.js";
 import { journaledBindings } from "../../journal/record.js";
 import { runRollback } from "../../runs/rollback.js";
 import { confirm } from "../confirm.js";
+import { drainOnInterrupt } from "../interrupt.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
 import type { Dialer } from "../../transport/dial.js";
-import { exitCodeFor, outDirFor, publish, withTransports } from "../output.js";
+import { claimOutDir, exitCodeFor, publish, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { fleetOptions, readJournalArgument } from "./common.js";
 
@@ -19,6 +20,7 @@ export function rollbackCommand(dial?: Dialer): Command {
     .action(async (opts: FleetOptions & { journal: string; yes?: boolean; out?: string }) => {
       const contents = readJournalArgument(opts.journal, "--journal");
       const items = journaledBindings(contents.records);
+      const dir = claimOutDir(opts.out, "rollback", new Date());
       const fleet = await openFleet(opts, dial);
       try {
         const names = [...new Set(items.map((i) => i.host))];
@@ -29,10 +31,19 @@ export function rollbackCommand(dial?: Dialer): Command {
           return;
         }
         const journal = openJournal(opts.journal);
+        // Ctrl-C while bindings go back: the hosts in progress end whole (a rollback has no
+        // "start no new host": leaving hosts half-restored helps no one); a second one exits now.
+        drainOnInterrupt(
+          () => fleet.renderer.notice("certfleet: the rollback finishes the hosts it works on (Ctrl-C again to abort at once)"),
+          `\n  then: certfleet rollback --journal ${opts.journal} (safe to run again)`,
+        );
         try {
-          const report = withTransports(reportFromRun(await fleet.renderer.run(names, () => runRollback(hosts, fleet.deps, { items, concurrency: fleet.concurrency, journal }))), fleet.hosts);
-          await publish(report, outDirFor(opts.out, "rollback", new Date()));
-          process.stdout.write(renderRunSummary(report));
+          const report = withTransports(
+            reportFromRun(await fleet.renderer.run(names, () => runRollback(hosts, fleet.deps, { items, concurrency: fleet.concurrency, journal }), { label: "rollback" })),
+            fleet.hosts,
+          );
+          await publish(report, dir);
+          process.stdout.write(renderRunSummary(report, { journal: opts.journal }));
           process.exitCode = exitCodeFor(report);
         } finally {
           journal.close();

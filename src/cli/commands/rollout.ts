@@ -6,12 +6,15 @@ import { openJournal } from "../../journal/journal.js";
 import { type JournalRecord } from "../../journal/record.js";
 import { runRollout } from "../../runs/rollout.js";
 import { assembleWaves, failureBudget } from "../../runs/waves.js";
+import { InputError } from "../../model/errors.js";
 import { confirm, ensureConfirmable } from "../confirm.js";
+import { drainOnInterrupt, EXIT_INTERRUPTED } from "../interrupt.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
 import { positiveInt, readTarget } from "../options.js";
 import type { Dialer } from "../../transport/dial.js";
-import { exitCodeFor, outDirFor, publish, withTransports } from "../output.js";
+import { claimOutDir, exitCodeFor, publish, shownPath, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
+import { renderConfirmationPreview } from "../confirm-preview.js";
 import { certificateOptions, fleetOptions, readJournalArgument, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
 import type { TargetCliOptions } from "./plan.js";
 
@@ -62,21 +65,23 @@ Examples:
       const target = readTarget(opts.new, opts.old, opts.pfxPasswordEnv);
       const timing = verifyTimingFrom(opts);
       const resumeFrom: JournalRecord[] | undefined = opts.resume ? readJournalArgument(opts.resume, "--resume").records : undefined;
+      if (resumeFrom) checkResumeTarget(resumeFrom, target.newCert.thumbprint, opts.resume!);
+      checkCanary(opts.canary);
       if (!opts.dryRun) ensureConfirmable(opts.yes);
+      const dir = claimOutDir(opts.out, opts.dryRun ? "rollout-dry-run" : "rollout", new Date());
       const fleet = await openFleet(opts, dial);
       const names = fleet.hosts.map((h) => h.name);
       const { waves } = assembleWaves(names, opts.canary, opts.batch);
       const maxFailures = failureBudget(opts.maxFailures, names.length);
       positiveInt(opts.concurrency, "-c/--concurrency", 10);
-      const dir = outDirFor(opts.out, opts.dryRun ? "rollout-dry-run" : "rollout", new Date());
       try {
         if (!opts.dryRun && !opts.yes) {
           // The rollout visits the same hosts right after: keep their connections (within reason).
           const previewDeps = { ...fleet.deps, keepConnections: names.length <= MAX_KEPT_CONNECTIONS };
-          const preview = await fleet.renderer.run(names, () => runPlan(fleet.hosts, target, fleet.concurrency, previewDeps));
+          const preview = await fleet.renderer.run(names, () => runPlan(fleet.hosts, target, fleet.concurrency, previewDeps), { label: "plan (nothing changes yet)" });
           // The per-host summary, not every command: that is what `plan` and `--dry-run` are for.
-          process.stderr.write(renderRunSummary(withTransports(reportFromRun(preview.run), fleet.hosts), { commands: false }));
-          const go = await confirm(`Roll ${target.newCert.thumbprint} out to ${names.length} host(s) in ${waves.filter((w) => w.length).length} wave(s)?`, opts.yes);
+          process.stderr.write(renderConfirmationPreview(withTransports(reportFromRun(preview.run), fleet.hosts), { waves, concurrency: fleet.concurrency, maxFailures, newCert: target.newCert }));
+          const go = await confirm(`Roll it out to ${names.length} host(s) in ${waves.filter((w) => w.length).length} wave(s)?`, opts.yes);
           if (!go) {
             process.stderr.write("nothing changed\n");
             process.exitCode = 0;
@@ -86,17 +91,13 @@ Examples:
         const journal = opts.dryRun ? undefined : openJournal(opts.resume ?? join(dir, "journal.jsonl"));
         // Ctrl-C once: start no new host, let the hosts in progress end fully rebound or restored.
         // Ctrl-C twice: exit now; the journal then serves `rollback --journal` or `rollout --resume`.
-        let stopRequested = false;
-        const onSigint = () => {
-          if (stopRequested) process.exit(130);
-          stopRequested = true;
-          process.stderr.write(
-            `\ncertfleet: stopping: no new host starts; hosts in progress finish safely. Ctrl-C again to abort now` +
-              (journal ? ` (then: certfleet rollback --journal ${journal.path}, or rollout --resume ${journal.path})` : "") +
-              "\n",
-          );
-        };
-        process.on("SIGINT", onSigint);
+        const shownJournal = journal ? shownPath(journal.path) : undefined;
+        const howToGoOn = shownJournal ? `\n  then: certfleet rollback --journal ${shownJournal}\n    or: certfleet rollout --resume ${shownJournal} --new ${opts.new}` : "";
+        const stop = drainOnInterrupt(
+          () => fleet.renderer.notice(`certfleet: stopping: no new host starts; hosts in progress finish safely (Ctrl-C again to abort at once)`),
+          howToGoOn,
+        );
+        const stopRequested = () => stop.requested;
         try {
           const { run, halted } = await fleet.renderer.run(names, () =>
             runRollout(fleet.hosts, fleet.deps, {
@@ -108,21 +109,38 @@ Examples:
               journal,
               verify: { enabled: opts.verify, timing },
               ...(resumeFrom ? { resumeFrom } : {}),
-              stopRequested: () => stopRequested,
+              stopRequested,
             }),
+            { label: opts.dryRun ? "rollout --dry-run" : "rollout", failureBudget: maxFailures },
           );
           const report = withTransports(reportFromRun(run), fleet.hosts);
           await publish(report, dir);
-          if (journal) process.stderr.write(`journal: ${journal.path}\n`);
-          process.stdout.write(renderRunSummary(report));
+          if (shownJournal) process.stderr.write(`journal: ${shownJournal}\n`);
+          process.stdout.write(renderRunSummary(report, { certificate: opts.new, commands: opts.dryRun === true, ...(shownJournal ? { journal: shownJournal } : {}) }));
           // 130: stopped by the operator (SIGINT), whatever else happened; see --help.
-          process.exitCode = stopRequested ? 130 : exitCodeFor(report, halted);
+          if (stop.requested) process.stderr.write(`certfleet: stopped by Ctrl-C; hosts not started are "halted".${howToGoOn}\n`);
+          process.exitCode = stop.requested ? EXIT_INTERRUPTED : exitCodeFor(report, halted);
         } finally {
-          process.off("SIGINT", onSigint);
           journal?.close();
         }
       } finally {
         await fleet.close();
       }
     });
+}
+
+/** `--canary 0` would silently skip the one wave that proves the change on a single host first. */
+function checkCanary(spec: string): void {
+  if (/^\s*0+\s*$/.test(spec)) {
+    throw new InputError("--canary 0 would skip the canary: give at least 1 host, or name the canary hosts (--canary web01,web02)", undefined, "--canary");
+  }
+}
+
+/** A resumed run finishes what the journal's run started: the same new certificate, or nothing. */
+function checkResumeTarget(records: readonly JournalRecord[], newThumbprint: string, file: string): void {
+  const runs = records.filter((r): r is JournalRecord & { type: "run" } => r.type === "run" && r.command === "rollout");
+  const other = runs.map((r) => r.newThumbprint).find((t) => t !== undefined && t !== newThumbprint);
+  if (other) {
+    throw new InputError(`--resume ${file}: that run rolled out ${other}, not ${newThumbprint}: resume with --new ${other}, or roll it back first (certfleet rollback --journal ${file})`, file, "--resume");
+  }
 }

@@ -4,8 +4,10 @@ import { runVerify } from "../../runs/verify.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
 import { readTarget } from "../options.js";
 import type { Dialer } from "../../transport/dial.js";
-import { exitCodeFor, outDirFor, publish, withTransports } from "../output.js";
+import { claimOutDir, exitCodeFor, publish, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
+import { expiryFromReport, expiryWarning } from "../expiry-warning.js";
+import { drainOnInterrupt, EXIT_INTERRUPTED } from "../interrupt.js";
 import { certificateOptions, fleetOptions, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
 
 interface VerifyCliOptions extends FleetOptions, VerifyTimingCliOptions {
@@ -23,15 +25,25 @@ export function verifyCommand(dial?: Dialer): Command {
     .action(async (opts: VerifyCliOptions) => {
       const target = readTarget(opts.expect, opts.old, opts.pfxPasswordEnv);
       const timing = verifyTimingFrom(opts);
+      const dir = claimOutDir(opts.out, "verify", new Date());
       const fleet = await openFleet(opts, dial);
       try {
-        const run = await fleet.renderer.run(fleet.hosts.map((h) => h.name), () =>
-          runVerify(fleet.hosts, fleet.deps, { target, concurrency: fleet.concurrency, timing }),
+        const early = expiryWarning(target.newCert.thumbprint, target.newCert.notAfter, new Date(), target.newCert.subject);
+        if (early) process.stderr.write(`${early}\n`);
+        // Ctrl-C: stop waiting for stragglers, start no new host, and still write the report.
+        const stop = drainOnInterrupt(() => fleet.renderer.notice("certfleet: stopping: no new host, no more waiting; the report is written with what was checked (Ctrl-C again to abort at once)"));
+        const run = await fleet.renderer.run(
+          fleet.hosts.map((h) => h.name),
+          () => runVerify(fleet.hosts, fleet.deps, { target, concurrency: fleet.concurrency, timing, stopRequested: () => stop.requested }),
+          { label: "verify" },
         );
         const report = withTransports(reportFromRun(run), fleet.hosts);
-        await publish(report, outDirFor(opts.out, "verify", new Date()));
-        process.stdout.write(renderRunSummary(report));
-        process.exitCode = exitCodeFor(report);
+        await publish(report, dir);
+        process.stdout.write(renderRunSummary(report, { certificate: opts.expect }));
+        const found = expiryFromReport(report, target.newCert.thumbprint);
+        const late = early ? undefined : expiryWarning(target.newCert.thumbprint, found.notAfter, new Date(), found.subject);
+        if (early ?? late) process.stdout.write(`${early ?? late}\n`);
+        process.exitCode = stop.requested ? EXIT_INTERRUPTED : exitCodeFor(report);
       } finally {
         await fleet.close();
       }
