@@ -30,5 +30,9 @@ export function renderRunSummary(report: Report, options: { commands?: boolean }
       }
     }
   }
+  if (report.skippedHosts?.length) {
+    const shown = report.skippedHosts.slice(0, 10).map((n) => visibleControls(n)).join(", ");
+    lines.push(`skipped (not selected by -l; not touched): ${report.skippedHosts.length} host(s): ${shown}${report.skippedHosts.length > 10 ? ", ..." : ""}`);
+  }
   return `${lines.join("\n")}\n`;
 }

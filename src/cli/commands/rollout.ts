@@ -3,7 +3,7 @@ import { reportFromRun } from "../../report/from-outcomes.js";
 import { Command } from "commander";
 import { runPlan } from "../../runs/plan.js";
 import { openJournal } from "../../journal/journal.js";
-import { type JournalRecord } from "../../journal/record.js";
+import { journaledBindings, type JournalRecord } from "../../journal/record.js";
 import { runRollout } from "../../runs/rollout.js";
 import { assembleWaves, failureBudget } from "../../runs/waves.js";
 import { confirm, ensureConfirmable } from "../confirm.js";
@@ -12,10 +12,11 @@ import { positiveInt, readTarget } from "../options.js";
 import type { Dialer } from "../../transport/dial.js";
 import { exitCodeFor, outDirFor, publish } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
-import { certificateOptions, fleetOptions, readJournalArgument, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
+import { certificateOptions, checkJournalWhere, fleetOptions, hostTimeoutFrom, hostTimeoutOption, journalMismatchExit, readJournalArgument, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
 import type { TargetCliOptions } from "./plan.js";
 
 interface RolloutCliOptions extends FleetOptions, TargetCliOptions, VerifyTimingCliOptions {
+  hostTimeout?: string;
   out?: string;
   canary: string;
   batch?: string;
@@ -30,7 +31,7 @@ interface RolloutCliOptions extends FleetOptions, TargetCliOptions, VerifyTiming
 const MAX_KEPT_CONNECTIONS = 500;
 
 export function rolloutCommand(dial?: Dialer): Command {
-  const cmd = certificateOptions(fleetOptions(new Command("rollout").requiredOption("--new <thumbprint|certfile>", "the new certificate: SHA-1 thumbprint or .cer/.crt/.pem/.pfx file")), "a certificate to replace (repeatable; default: older certificates with the same subject and SANs)");
+  const cmd = hostTimeoutOption(certificateOptions(fleetOptions(new Command("rollout").requiredOption("--new <thumbprint|certfile>", "the new certificate: SHA-1 thumbprint or .cer/.crt/.pem/.pfx file")), "a certificate to replace (repeatable; default: older certificates with the same subject and SANs)"));
   return verifyTimingOptions(cmd)
     .description("rebind every http.sys binding that uses the old certificate to the new one: canary first, then batches, each verified over TLS")
     .option("--canary <n|names>", "first wave: a number of hosts or a comma list of names", "1")
@@ -61,12 +62,15 @@ Examples:
     .action(async (opts: RolloutCliOptions) => {
       const target = readTarget(opts.new, opts.old, opts.pfxPasswordEnv);
       const timing = verifyTimingFrom(opts);
+      const hostTimeoutMs = hostTimeoutFrom(opts);
       const resumeFrom: JournalRecord[] | undefined = opts.resume ? readJournalArgument(opts.resume, "--resume").records : undefined;
       if (!opts.dryRun) ensureConfirmable(opts.yes);
       const fleet = await openFleet(opts, dial);
       const names = fleet.hosts.map((h) => h.name);
       const { waves } = assembleWaves(names, opts.canary, opts.batch);
       const maxFailures = failureBudget(opts.maxFailures, names.length);
+      // The hosts a resume settles must be where the journal recorded them.
+      if (resumeFrom && !opts.dryRun) checkJournalWhere(fleet.hosts, journaledBindings(resumeFrom).filter((j) => j.outcome === undefined), opts.resume!);
       positiveInt(opts.concurrency, "-c/--concurrency", 10);
       const dir = outDirFor(opts.out, opts.dryRun ? "rollout-dry-run" : "rollout", new Date());
       try {
@@ -99,7 +103,7 @@ Examples:
         process.on("SIGINT", onSigint);
         try {
           const { run, halted } = await fleet.renderer.run(names, () =>
-            runRollout(fleet.hosts, fleet.deps, {
+            runRollout(fleet.hosts, { ...fleet.deps, hostTimeoutMs }, {
               target,
               waves,
               maxFailures,
@@ -116,7 +120,7 @@ Examples:
           if (journal) process.stderr.write(`journal: ${journal.path}\n`);
           process.stdout.write(renderRunSummary(report));
           // 130: stopped by the operator (SIGINT), whatever else happened; see --help.
-          process.exitCode = stopRequested ? 130 : exitCodeFor(report, halted);
+          process.exitCode = stopRequested ? 130 : (journalMismatchExit(run) ?? exitCodeFor(report, halted));
         } finally {
           process.off("SIGINT", onSigint);
           journal?.close();
