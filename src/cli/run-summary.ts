@@ -19,7 +19,9 @@ export function renderRunSummary(report: Report, options: { commands?: boolean }
         : report.command === "rollback"
           ? `${h.bindings.filter((b) => b.action === "restored").length} binding(s) restored, ${h.bindings.filter((b) => b.action === "none").length} already as they were`
         : `${rebind} binding(s) ${report.dryRun || report.command === "plan" ? "to rebind" : "rebound"}`;
-    lines.push(`  ${h.name.padEnd(width)}  ${h.status.padEnd(15)}  ${detail}`);
+    // What a flaky network cost this host (only when it dropped and certfleet carried on).
+    const network = h.network ? ` (network: ${h.network.reconnects} reconnection(s), ${h.network.retries} read(s) sent again, ${(h.network.lostMs / 1000).toFixed(1)} s lost)` : "";
+    lines.push(`  ${h.name.padEnd(width)}  ${h.status.padEnd(15)}  ${detail}${network}`);
     if (h.commands && options.commands !== false && (report.dryRun || report.command === "plan")) {
       for (const c of h.commands) lines.push(`      ${c}`);
     }
