@@ -199,7 +199,17 @@ export class HostSession implements ChangeSession {
   }
 
   async open(): Promise<void> {
-    this.transport = await this.dial();
+    try {
+      this.transport = await this.dial();
+    } catch (err) {
+      // A connection cut during the handshake is worth a few more tries; a refused key or
+      // credentials, or a host silent until the connect timeout, is not: that host cannot be
+      // connected to at all.
+      if (!(err instanceof CertfleetError) || err.kind !== "unreachable" || err instanceof JournalMismatchError) throw err;
+      await this.reconnect().catch(() => {
+        throw err;
+      });
+    }
     if (this.options.shell !== "auto") {
       this.resolvedShell = this.options.shell;
     } else if (!this.resolvedShell) {

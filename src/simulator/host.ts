@@ -65,6 +65,8 @@ export class SimHost implements ExecHost, HandshakeResolver {
   bindings: SimBinding[];
   /** every exec command line received, in order, including ones that hung or dropped */
   readonly commandLog: string[] = [];
+  /** TCP connections accepted on the SSH port so far (dropConnectionEveryNth counts them). */
+  connections = 0;
   readonly user: string;
   private readonly hostKey: HostKey;
   private readonly ssh: SshListener;
@@ -93,7 +95,15 @@ export class SimHost implements ExecHost, HandshakeResolver {
       user: access.user,
       ...(access.password !== undefined ? { password: access.password } : {}),
       ...(access.authorizedKey !== undefined ? { authorizedKey: access.authorizedKey } : {}),
-      handler: { refuseAuth: () => this.faults.badAuth, exec: (c) => this.exec(c) },
+      handler: {
+        refuseAuth: () => this.faults.badAuth,
+        dropConnection: () => {
+          this.connections++;
+          const nth = this.faults.dropConnectionEveryNth ?? 0;
+          return nth > 0 && this.connections % nth === 0;
+        },
+        exec: (c) => this.exec(c),
+      },
     });
   }
 

@@ -72,6 +72,8 @@ export interface SimFaults {
    * 5 models a host that drops 20% of its sessions. 0 or absent: never.
    */
   dropEveryNth?: number;
+  /** every Nth TCP connection to the SSH port (N, 2N, ...) is cut before the SSH handshake. 0 or absent: never. */
+  dropConnectionEveryNth?: number;
   /** a command matching this returns truncated output followed by junk bytes */
   garbageOn?: RegExp;
   /** after a binding changes, the TLS endpoint keeps serving the previous certificate this often */

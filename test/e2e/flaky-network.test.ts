@@ -57,7 +57,15 @@ describe("a fleet on a flaky network (every Nth command drops its connection)", 
     // Each host's counter starts where its Nth command falls on the discovery read itself.
     for (const sim of h.fleet.hosts) sim.commandLog.length = 0;
     for (const sim of h.fleet.hosts) sim.commandLog.push(...Array.from({ length: sim.faults.dropEveryNth! - 2 }, () => "(earlier)"));
-    const report = await runDiscover(h.hosts, 4, h.freshDeps({ sleep: noSleep }));
+    // And every other SSH connection is cut before its handshake, the first one included.
+    for (const sim of h.fleet.hosts) {
+      sim.faults.dropConnectionEveryNth = 2;
+      sim.connections = 1;
+    }
+    const report = await runDiscover(h.hosts, 4, h.freshDeps({ sleep: noSleep })).finally(() => {
+      for (const sim of h.fleet.hosts) sim.faults.dropConnectionEveryNth = 0;
+    });
+    for (const sim of h.fleet.hosts) expect(sim.connections, sim.name).toBeGreaterThanOrEqual(3);
     Report.parse(report);
     expect(report.hosts.map((x) => `${x.name}:${x.status}`)).toEqual(h.hosts.map((x) => `${x.name}:ok`));
     expectNetworkCost(report);

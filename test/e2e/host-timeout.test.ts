@@ -11,12 +11,16 @@ import type { SimHostSpec } from "../../src/simulator/state.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import { certs, changeCommands, expectRebound, mixedFleetSpecs, rollout, snapshotFleet, tempJournal, type FleetSnapshot } from "../support/rollout-fleet.js";
 import { unsafeRecovery } from "../support/recovery-audit.js";
+import { journaledBindings } from "../../src/journal/record.js";
+import { runRollback } from "../support/reported.js";
+import { readJournal } from "../support/rollout-fleet.js";
 
 describe("--host-timeout: a host whose adds hang", () => {
   let h: Harness;
   let before: FleetSnapshot;
   const { oldCert, newCert, OLD, NEW } = certs();
   const steps: Array<{ host: string; text: string }> = [];
+  let journalPath = "";
 
   const hung: SimHostSpec = {
     name: "hung01",
@@ -36,7 +40,8 @@ describe("--host-timeout: a host whose adds hang", () => {
   afterAll(async () => h?.close());
 
   it("ends the host within its budget plus one restore window: needs-attention with the complete restore command; the others are rebound", async () => {
-    const { journal } = await tempJournal();
+    const { path, journal } = await tempJournal();
+    journalPath = path;
     const names = h.hosts.map((x) => x.name);
     const { report } = await rollout(h.hosts, h.freshDeps({ hostTimeoutMs: 1_000, waitingEveryMs: 200 }), journal, {
       waves: [names],
@@ -66,5 +71,25 @@ describe("--host-timeout: a host whose adds hang", () => {
     for (const other of h.fleet.hosts.filter((x) => x.name !== "hung01")) expectRebound(other, before.get(other.name)!, OLD, NEW);
     // The progress said which host waited on which command.
     expect(steps.some((s) => s.host === "hung01" && /^waiting \d+ s on: netsh http add sslcert/.test(s.text))).toBe(true);
+  });
+
+  it("rollback under the same budget: the others go back exactly; the hung host needs attention with complete commands for each binding", async () => {
+    const items = journaledBindings(readJournal(journalPath).records);
+    const sim = h.fleet.host("hung01");
+    const mark = sim.commandLog.length;
+    const report = await runRollback(h.hosts, h.freshDeps({ hostTimeoutMs: 1_000 }), { items, concurrency: 4 });
+    const bad = report.hosts.find((x) => x.name === "hung01")!;
+    expect(bad.status).toBe("needs-attention");
+    // The add of the original, cut at the budget, then one more inside the shared restore window;
+    // nothing after it (each attempt used to get a full command timeout of its own).
+    expect(sim.commandLog.slice(mark).filter((c) => /add sslcert/.test(c))).toHaveLength(2);
+    expect(report.hosts.filter((x) => x.name !== "hung01").every((x) => x.error === undefined)).toBe(true);
+    const row = bad.bindings.find((b) => b.endpoint === "0.0.0.0:443")!;
+    expect(row.manualCommand).toMatch(new RegExp(`^netsh http add sslcert ipport=0\\.0\\.0\\.0:443 certhash=${OLD} `));
+    for (const r of bad.bindings) if (r.manualCommand) expect(unsafeRecovery(r.manualCommand)).toEqual([]);
+    for (const other of h.fleet.hosts.filter((x) => x.name !== "hung01")) {
+      expect(report.hosts.find((x) => x.name === other.name)?.status, other.name).toBe("changed");
+      expect(snapshotFleet([other]).get(other.name)).toEqual(before.get(other.name));
+    }
   });
 });
