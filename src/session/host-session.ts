@@ -265,12 +265,16 @@ export class HostSession implements ChangeSession {
    */
   private async readBytes(command: string): Promise<{ bytes: Buffer; code: number | null }> {
     const retries = this.options.readRetries ?? 3;
+    let timeouts = 0;
     for (let attempt = 0; ; attempt++) {
       const started = this.nowMs();
       try {
         return await this.exec(command);
       } catch (err) {
-        if (!isTransient(err) || attempt >= retries) throw err;
+        // A read that timed out is sent once more (a stalled channel); a host that hangs on it
+        // again would only hold the run longer.
+        const timedOut = !isConnectionLost(err) && err instanceof CertfleetError && err.kind === "timeout";
+        if (!isTransient(err) || attempt >= retries || (timedOut && ++timeouts > 1)) throw err;
         this.network.lostMs += Math.max(0, this.nowMs() - started);
         this.network.retries++;
         await this.reconnect();
