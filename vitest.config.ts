@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Every printed recovery command is checked: never a delete without the add that puts it back.
+    setupFiles: ["test/support/recovery-audit-setup.ts"],
   },
 });

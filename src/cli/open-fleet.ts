@@ -5,7 +5,7 @@
  */
 import { checkIdentityFiles } from "../inventory/check-files.js";
 import { loadInventory } from "../inventory/load.js";
-import type { ResolvedHost } from "../inventory/schema.js";
+import type { Inventory, ResolvedHost } from "../inventory/schema.js";
 import { selectHosts } from "../inventory/select.js";
 import type { FleetDeps } from "../host/visit.js";
 import type { Dialer } from "../transport/dial.js";
@@ -25,6 +25,8 @@ export interface FleetOptions {
 }
 
 export interface FleetContext {
+  /** the whole inventory as loaded (rollback selects among the journal's hosts with it). */
+  inventory: Inventory;
   hosts: ResolvedHost[];
   deps: FleetDeps;
   concurrency: number;
@@ -47,5 +49,5 @@ export async function openFleet(opts: FleetOptions, dial?: Dialer): Promise<Flee
     progress: renderer.sink,
     ...(dial ? { dial } : {}),
   });
-  return { hosts, concurrency, renderer, deps: wired.deps, close: wired.close };
+  return { inventory, hosts, concurrency, renderer, deps: wired.deps, close: wired.close };
 }

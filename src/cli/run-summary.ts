@@ -54,7 +54,9 @@ export function renderRunSummary(report: Report, options: SummaryOptions = {}): 
         : report.command === "rollback"
           ? `${h.bindings.filter((b) => b.action === "restored").length} binding(s) restored, ${h.bindings.filter((b) => b.action === "none").length} already as they were`
         : `${rebind} binding(s) ${report.dryRun || report.command === "plan" ? "to rebind" : "rebound"}`;
-    lines.push(...wrapLines(`  ${h.name.padEnd(width)}  ${h.status.padEnd(15)}  `, detail));
+    // What a flaky network cost this host (only when it dropped and certfleet carried on).
+    const network = h.network ? ` (network: ${h.network.reconnects} reconnection(s), ${h.network.retries} read(s) sent again, ${(h.network.lostMs / 1000).toFixed(1)} s lost)` : "";
+    lines.push(...wrapLines(`  ${h.name.padEnd(width)}  ${h.status.padEnd(15)}  `, `${detail}${network}`));
     if (h.error && (h.status === "failed" || h.status === "needs-attention")) {
       lines.push(...remedyLines(h.error, width));
     }
@@ -67,6 +69,10 @@ export function renderRunSummary(report: Report, options: SummaryOptions = {}): 
         for (const c of b.manualCommand.split("\n")) lines.push(`        ${c}`);
       }
     }
+  }
+  if (report.skippedHosts?.length) {
+    const shown = report.skippedHosts.slice(0, 10).map((n) => visibleControls(n)).join(", ");
+    lines.push(`skipped (not selected by -l; not touched): ${report.skippedHosts.length} host(s): ${shown}${report.skippedHosts.length > 10 ? ", ..." : ""}`);
   }
   lines.push(...nextLines(report, options));
   return `${lines.join("\n")}\n`;

@@ -8,7 +8,7 @@ import { CertfleetError } from "../model/errors.js";
 import type { HostPlan } from "../plan/schema.js";
 import type { BindingOutcome } from "./outcome.js";
 import type { HostSession } from "../session/host-session.js";
-import { changeBinding } from "./change-binding.js";
+import { changeBinding, manualFields } from "./change-binding.js";
 import { putBack } from "./put-back.js";
 import type { HostJournal } from "../journal/host-journal.js";
 
@@ -46,6 +46,13 @@ export async function applyHostPlan(session: HostSession, plan: HostPlan, ctx: A
   for (const { p, index } of work) {
     const original = p.current;
     const desired = p.desired!;
+    if (session.budgetSpent()) {
+      // --host-timeout: no new change starts; the ones already made go back below.
+      error = new CertfleetError("timeout", `the host's time budget (--host-timeout) ran out before ${original.endpoint} was changed; no further change was started`, session.host);
+      rows[index]!.reason = `${p.reason}; not changed: the host's time budget ran out`;
+      done(original, "unchanged");
+      break;
+    }
     const outcome = await changeBinding(session, original, desired);
     commands.push(...outcome.commands);
     const row = rows[index]!;
@@ -66,11 +73,11 @@ export async function applyHostPlan(session: HostSession, plan: HostPlan, ctx: A
       done(original, "unchanged");
     } else {
       row.action = "failed";
-      row.manualCommand = outcome.manualCommands.join("\n");
       attention = true;
       done(original, "needs-attention");
     }
     row.reason = `${p.reason}; ${outcome.error.message}`;
+    if (outcome.result === "needs-attention") Object.assign(row, manualFields(outcome, row.reason));
     break;
   }
 
@@ -85,11 +92,11 @@ export async function applyHostPlan(session: HostSession, plan: HostPlan, ctx: A
       Object.assign(row, { action: "restored", after: back.after, reason: `${row.reason}; put back after ${error!.message}` });
     } else {
       attention = true;
+      const reason = `could not put back: ${back.error.message}`;
       Object.assign(row, {
         action: "failed",
         after: back.after ?? undefined,
-        manualCommand: back.result === "needs-attention" ? back.manualCommands.join("\n") : undefined,
-        reason: `could not put back: ${back.error.message}`,
+        ...(back.result === "needs-attention" ? manualFields(back, reason) : { manualCommand: undefined, reason }),
       });
     }
   });

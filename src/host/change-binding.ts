@@ -5,7 +5,8 @@
  * the restore failed) a report of exactly what to run by hand.
  */
 import type { Binding } from "../model/binding.js";
-import { CertfleetError } from "../model/errors.js";
+import type { RemoteShell } from "../model/host-state.js";
+import { BudgetSpentError, CertfleetError } from "../model/errors.js";
 import type { ChangeOp, ChangeReply, ChangeSession, HostCapabilities } from "../session/host-session.js";
 import { isConnectionLost } from "../transport/transport.js";
 import { addBindingCommand, deleteBindingCommand, sameBinding } from "../windows/commands.js";
@@ -16,7 +17,8 @@ export type ChangeOutcome =
   | { result: "untouched"; after: Binding | null; error: CertfleetError; commands: string[] }
   /** the change failed after the original was removed; the original is back and read back. */
   | { result: "restored"; after: Binding; error: CertfleetError; commands: string[] }
-  | { result: "needs-attention"; after: Binding | null; error: CertfleetError; manualCommands: string[]; commands: string[] };
+  /** the restore failed too: `manualCommands` is a complete sequence to paste, or empty and `manualWhy` says why. */
+  | { result: "needs-attention"; after: Binding | null; error: CertfleetError; manualCommands: string[]; manualWhy?: string; commands: string[] };
 
 export interface ChangeOptions {
   /** true for rollback and resume: a missing binding is re-created rather than refused. */
@@ -168,9 +170,17 @@ export async function changeBinding(session: ChangeSession, from: Binding, to: B
       const interrupted = isConnectionLost(err) || (err instanceof CertfleetError && err.kind === "timeout");
       if (err instanceof CertfleetError && err.kind === "timeout" && writing && phase === "forward") {
         // A change that hangs is not sent again: its effect is unknown, so after reconnecting the
-        // binding is read back and the original put back if it is not already there.
+        // binding is read back and the original put back if it is not already there. Every
+        // restore attempt from here shares one window: a host whose adds all hang must not
+        // hold the run for one full timeout per attempt.
         firstError ??= err;
         phase = "restore";
+        session.startRestoreWindow?.();
+      }
+      // The host's time budget and its restore window are spent: nothing more is sent.
+      if (err instanceof BudgetSpentError) {
+        firstError ??= err;
+        break;
       }
       if (!interrupted || ++interruptions > (options.maxInterruptions ?? 3)) {
         firstError ??= err instanceof CertfleetError ? err : new CertfleetError("apply", String(err), host);
@@ -189,12 +199,15 @@ export async function changeBinding(session: ChangeSession, from: Binding, to: B
   // it is as it was, and saying otherwise would send an operator to fix what is not broken.
   if (!mutated) return { result: "untouched", after: current, error, commands };
   if (fresh && current && sameBinding(current, from)) return { result: "restored", after: current, error, commands };
+  // For an elevated cmd.exe on the host (what the summary tells the operator to open).
+  const manual = manualRestore(from, current);
   return {
     result: "needs-attention",
     after: current,
     error,
     commands,
-    manualCommands: manualRestore(from, current),
+    manualCommands: manual.commands,
+    ...(manual.why !== undefined ? { manualWhy: manual.why } : {}),
   };
 }
 
@@ -203,18 +216,42 @@ function updateSupport(session: ChangeSession): HostCapabilities["update"] {
   return session.learned.update;
 }
 
-/** What an operator runs by hand (cmd.exe, elevated) to put `original` back. */
-export function manualRestore(original: Binding, current: Binding | null): string[] {
-  const cmds: string[] = [];
-  const build = (f: () => string, what: string) => {
-    try {
-      cmds.push(f());
-    } catch (err) {
-      // A value that fails the grammar is never echoed back as a command to paste.
-      cmds.push(`REM cannot build the ${what} command safely: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  };
-  if (current !== null) build(() => deleteBindingCommand("cmd", current), "delete");
-  build(() => addBindingCommand("cmd", original), "add");
-  return cmds;
+/**
+ * What an operator gets for a binding certfleet could not put back: a complete sequence that is
+ * safe to paste into the host's shell (elevated), or no command at all and why. Never a lone
+ * delete: a delete is printed only when the add that puts the original back, with every original
+ * setting, follows it; when that add cannot be built safely there is nothing to paste and the
+ * report keeps the original record to restore from.
+ */
+export interface ManualRestore {
+  commands: string[];
+  /** set when `commands` is empty: why no command is safe. */
+  why?: string;
+}
+
+export function manualRestore(original: Binding, current: Binding | null, shell: RemoteShell = "cmd"): ManualRestore {
+  const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
+  let add: string;
+  try {
+    add = addBindingCommand(shell, original);
+  } catch (err) {
+    // A value that fails the grammar is never echoed back as a command to paste.
+    return { commands: [], why: `the add command that would put the original back cannot be built safely (${message(err)}), and a delete alone would lose the binding` };
+  }
+  if (current === null) return { commands: [add] };
+  try {
+    // The delete names the original's own key (what `current` was read by): the add that follows puts that very binding back.
+    return { commands: [deleteBindingCommand(shell, original), add] };
+  } catch (err) {
+    return { commands: [], why: `the delete of what the binding holds now cannot be built safely (${message(err)}), and the add fails while it is there` };
+  }
+}
+
+/**
+ * The report fields of a binding left for the operator: the command sequence to paste, or
+ * (none being safe) why, in the reason, pointing at the original record the row carries.
+ */
+export function manualFields(m: { manualCommands: string[]; manualWhy?: string }, reason: string): { manualCommand?: string; reason: string } {
+  if (m.manualCommands.length > 0) return { manualCommand: m.manualCommands.join("\n"), reason };
+  return { reason: `${reason}; no command to paste: ${m.manualWhy ?? "none can be built safely"}; restore the original record shown in this row (before) by hand` };
 }

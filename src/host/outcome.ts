@@ -71,5 +71,7 @@ export const RunOutcome = z.object({
   target: z.object({ newCert: NewCertificate.pick({ thumbprint: true, subject: true }), oldThumbprints: z.array(Thumbprint) }).optional(),
   dryRun: z.boolean().optional(),
   hosts: z.array(HostOutcome),
+  /** hosts the command was not asked to touch (rollback -l: journal hosts not selected). */
+  skipped: z.array(z.string()).optional(),
 });
 export type RunOutcome = z.infer<typeof RunOutcome>;

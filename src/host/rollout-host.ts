@@ -15,7 +15,7 @@ import type { HostStep, PlannedStep } from "./step.js";
 import { HOST_STEPS, stepOwning } from "./steps.js";
 import type { JournalWriter } from "../journal/journal.js";
 import { hostJournal, type HostJournal } from "../journal/host-journal.js";
-import type { JournaledBinding } from "../journal/record.js";
+import { journaledWhere, type JournaledBinding } from "../journal/record.js";
 
 export interface RolloutHostOptions {
   target: Target;
@@ -34,7 +34,7 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
     host,
     deps,
     async (session, elapsed) => {
-      const journal = hostJournal(opts.dryRun ? undefined : opts.journal, { runId: opts.runId, host: host.name, address: host.address, now: deps.now });
+      const journal = hostJournal(opts.dryRun ? undefined : opts.journal, { runId: opts.runId, host: host.name, address: host.address, port: host.port, hostKey: () => session.hostKey, now: deps.now });
       let resumed: Array<{ item: JournaledBinding; after: Binding }> = [];
       if (opts.resume && opts.resume.some((j) => j.outcome === undefined) && !opts.dryRun) {
         deps.progress.hostStep?.(host.name, "settling what the interrupted run left half-done");
@@ -96,6 +96,8 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
     },
     summaryOf,
     wave,
+    // A host resumed from a journal must still be the server the journal recorded.
+    opts.resume && opts.resume.length > 0 ? journaledWhere(opts.resume)?.hostKey : undefined,
   );
 }
 

@@ -5,11 +5,11 @@
  * back, so that the host ends fully rebound or fully as it was (DESIGN.md safety protocol, 5 and 7).
  */
 import type { Binding } from "../model/binding.js";
-import type { CertfleetError } from "../model/errors.js";
+import { CertfleetError } from "../model/errors.js";
 import type { BindingOutcome } from "./outcome.js";
 import type { HostSession } from "../session/host-session.js";
 import { sameBinding } from "../windows/commands.js";
-import { changeBinding } from "./change-binding.js";
+import { changeBinding, manualFields, manualRestore } from "./change-binding.js";
 import type { JournaledBinding } from "../journal/record.js";
 import type { HostJournal } from "../journal/host-journal.js";
 
@@ -23,12 +23,26 @@ export interface RestoreResult {
 }
 
 /** Puts every journaled binding back to its original record; bindings already so are left alone. */
-export async function restoreJournaled(session: HostSession, items: readonly JournaledBinding[], journal: HostJournal): Promise<RestoreResult> {
+export async function restoreJournaled(session: HostSession, items: readonly JournaledBinding[], journal: HostJournal, options: { finishing?: boolean } = {}): Promise<RestoreResult> {
   const rows: BindingOutcome[] = [];
   let changed = 0;
   let attention = false;
   let error: CertfleetError | undefined;
   for (const item of items) {
+    // --host-timeout: a rollback starts no new binding once the host's budget is spent (a resume
+    // putting a host back, `finishing`, uses the restore window instead). The binding was not
+    // read: the complete sequence that puts the original back is printed either way.
+    if (!options.finishing && session.budgetSpent()) {
+      const manual = manualRestore(item.original, item.desired);
+      rows.push({
+        ...item.original,
+        action: "failed",
+        ...manualFields({ manualCommands: manual.commands, ...(manual.why ? { manualWhy: manual.why } : {}) }, "not restored: the host's time budget (--host-timeout) ran out first; run rollback again for this host, or paste"),
+      });
+      attention = true;
+      error ??= new CertfleetError("timeout", "the host's time budget (--host-timeout) ran out before every binding was put back", session.host);
+      continue;
+    }
     const current = await session.readBinding(item.original);
     if (current && sameBinding(current, item.original)) {
       rows.push({ ...current, action: "none", before: current, after: current, reason: "already as it was before the rollout" });
@@ -50,7 +64,7 @@ export async function restoreJournaled(session: HostSession, items: readonly Jou
       error ??= out.error;
       if (out.result === "needs-attention") {
         attention = true;
-        row.manualCommand = out.manualCommands.join("\n");
+        Object.assign(row, manualFields(out, `${row.reason}; ${out.error.message}`));
       }
     }
     journal.done(item.original, out.result === "changed" ? "restored" : out.result === "needs-attention" ? "needs-attention" : "failed");
@@ -71,6 +85,11 @@ export type SettleResult =
 export async function settleInterrupted(session: HostSession, items: readonly JournaledBinding[], journal: HostJournal): Promise<SettleResult> {
   const finished: Array<{ item: JournaledBinding; after: Binding }> = [];
   for (const item of items.filter((i) => i.outcome === undefined)) {
+    if (session.budgetSpent()) {
+      // --host-timeout: nothing new starts; what the interrupted run moved goes back (restore window).
+      const error = new CertfleetError("timeout", "the host's time budget (--host-timeout) ran out before every half-done binding was finished; the host was put back", session.host);
+      return { ok: false, error, restore: await restoreJournaled(session, items, journal, { finishing: true }) };
+    }
     const current = await session.readBinding(item.original);
     if (current && current.certHash !== item.original.certHash && current.certHash !== item.desired.certHash) {
       // Someone else bound a third certificate since the crash: theirs is kept, as in a rollout.
@@ -86,7 +105,7 @@ export async function settleInterrupted(session: HostSession, items: readonly Jo
     journal.done(item.original, out.result === "needs-attention" ? "needs-attention" : "failed");
     // A host ends fully rebound or fully as it was: the bindings the interrupted run (or this
     // one) already moved go back too.
-    return { ok: false, error: out.error, restore: await restoreJournaled(session, items, journal) };
+    return { ok: false, error: out.error, restore: await restoreJournaled(session, items, journal, { finishing: true }) };
   }
   return { ok: true, finished };
 }

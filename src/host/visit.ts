@@ -8,12 +8,20 @@ import type { HostOutcome } from "./outcome.js";
 import { HostSession } from "../session/host-session.js";
 import type { Transport } from "../transport/transport.js";
 import type { ProgressSink } from "./progress.js";
+import { printable } from "../windows/grammar.js";
 
 export interface FleetDeps {
   connect: (host: ResolvedHost) => Promise<Transport>;
   now: () => Date;
   progress: ProgressSink;
   commandTimeoutMs: number;
+  /**
+   * --host-timeout (rollout, rollback, resume): after it no new step starts on a host; what is in
+   * flight is finished or undone within one restore window. Absent: no budget.
+   */
+  hostTimeoutMs?: number;
+  /** how often the progress says a command is still waiting (default 5 s). */
+  waitingEveryMs?: number;
   /** waits between reconnection tries after a dropped connection (tests inject one that does not sleep). */
   sleep?: (ms: number) => Promise<void>;
   /** observes every command sent to any host (tests, --verbose). */
@@ -33,8 +41,13 @@ export interface FleetDeps {
 }
 
 /** The host's one session for this visit (not yet open). */
-export function sessionFor(host: ResolvedHost, deps: FleetDeps): HostSession {
+export function sessionFor(host: ResolvedHost, deps: FleetDeps, expectHostKey?: string): HostSession {
   return new HostSession(host.name, () => deps.connect(host), {
+    ...(expectHostKey !== undefined ? { expectHostKey } : {}),
+    ...(deps.hostTimeoutMs !== undefined ? { hostBudgetMs: deps.hostTimeoutMs } : {}),
+    // Which hosts wait on a command, and for how long.
+    ...(deps.waitingEveryMs !== undefined ? { waitingEveryMs: deps.waitingEveryMs } : {}),
+    onWaiting: (command, waitedMs) => deps.progress.hostStep?.(host.name, `waiting ${Math.round(waitedMs / 1000)} s on: ${printable(command, 70)}`),
     shell: host.shell,
     commandTimeoutMs: host.commandTimeoutMs ?? deps.commandTimeoutMs,
     now: () => deps.now().getTime(),
@@ -80,12 +93,14 @@ export async function visitHost(
   step: (session: HostSession, elapsed: () => number) => Promise<HostOutcome>,
   summary: (result: HostOutcome) => string,
   extra: Partial<HostOutcome> = {},
+  /** the host key a journal recorded for this host (rollback, resume): any other one stops the visit before a command. */
+  expectHostKey?: string,
 ): Promise<HostOutcome> {
   const started = deps.now().getTime();
   const elapsed = () => deps.now().getTime() - started;
   deps.progress.hostStart?.(host.name);
   let result: HostOutcome;
-  const session = sessionFor(host, deps);
+  const session = sessionFor(host, deps, expectHostKey);
   try {
     result = await withSession(host, deps, (s) => step(s, elapsed), session);
   } catch (err) {

@@ -57,3 +57,17 @@ export function selectHosts(inv: Inventory, raw?: string): ResolvedHost[] {
   if (selected.length === 0) throw new InputError(`-l ${limit}: selects no hosts from ${inv.file}`, inv.file);
   return selected;
 }
+
+/**
+ * `rollback -l`: which of the journal's hosts the selection names. The journal decides what
+ * there is to roll back, so a host the inventory no longer has can still be named (literally or
+ * by a glob); groups and globs over inventory hosts work as for every command. Journal hosts not
+ * selected are `skipped`: not touched, and said so.
+ */
+export function selectJournalHosts(inv: Inventory, journalHosts: readonly string[], raw?: string): { selected: string[]; skipped: string[] } {
+  if (raw === undefined || raw.trim() === "") return { selected: [...journalHosts], skipped: [] };
+  const known = new Set(inv.hosts.map((h) => h.name));
+  const extra = journalHosts.filter((n) => !known.has(n)).map((name) => ({ name }) as ResolvedHost);
+  const chosen = new Set(selectHosts({ ...inv, hosts: [...inv.hosts, ...extra] }, raw).map((h) => h.name));
+  return { selected: journalHosts.filter((n) => chosen.has(n)), skipped: journalHosts.filter((n) => !chosen.has(n)) };
+}

@@ -39,6 +39,9 @@ export const BindingIntentRecord = z.object({
   step: z.literal("binding").optional(),
   host: z.string(),
   address: z.string(),
+  /** where the host was: its SSH port and the fingerprint of the host key the session was verified with. */
+  port: z.number().int().positive().optional(),
+  hostKey: z.string().optional(),
   /** the full record as read just before the change: what a restore puts back. */
   original: Binding,
   /** the record the change aims for. */
@@ -65,6 +68,9 @@ export interface RecordContext {
   runId: string;
   host: string;
   address: string;
+  port?: number;
+  /** the host key the session was verified with; read when a record is written (known once connected). */
+  hostKey?: () => string | undefined;
   now: () => Date;
 }
 
@@ -74,7 +80,19 @@ export function runRecord(runId: string, at: string, command: "rollout" | "rollb
 }
 
 export function bindingIntent(ctx: RecordContext, original: Binding, desired: Binding): JournalRecord {
-  return { type: "intent", runId: ctx.runId, at: ctx.now().toISOString(), step: "binding", host: ctx.host, address: ctx.address, original, desired };
+  const hostKey = ctx.hostKey?.();
+  return {
+    type: "intent",
+    runId: ctx.runId,
+    at: ctx.now().toISOString(),
+    step: "binding",
+    host: ctx.host,
+    address: ctx.address,
+    ...(ctx.port !== undefined ? { port: ctx.port } : {}),
+    ...(hostKey !== undefined ? { hostKey } : {}),
+    original,
+    desired,
+  };
 }
 
 export function bindingDone(ctx: RecordContext, b: Pick<Binding, "kind" | "endpoint">, outcome: DoneOutcome): JournalRecord {
@@ -83,7 +101,10 @@ export function bindingDone(ctx: RecordContext, b: Pick<Binding, "kind" | "endpo
 
 export interface JournaledBinding {
   host: string;
+  /** where the host was when certfleet first touched this binding (older journals: address only). */
   address: string;
+  port?: number;
+  hostKey?: string;
   original: Binding;
   desired: Binding;
   /** the last outcome recorded for it, if the run got that far. */
@@ -106,11 +127,51 @@ export function journaledBindings(records: readonly JournalRecord[]): JournaledB
       if (seen) {
         seen.desired = r.desired;
         delete seen.outcome;
-      } else byKey.set(key, { host: r.host, address: r.address, original: r.original, desired: r.desired });
+      } else {
+        byKey.set(key, {
+          host: r.host,
+          address: r.address,
+          ...(r.port !== undefined ? { port: r.port } : {}),
+          ...(r.hostKey !== undefined ? { hostKey: r.hostKey } : {}),
+          original: r.original,
+          desired: r.desired,
+        });
+      }
     } else if (r.type === "done") {
       const seen = byKey.get(bindingRecordKey(r.host, r.kind, r.endpoint));
       if (seen) seen.outcome = r;
     }
   }
   return [...byKey.values()];
+}
+
+/** Where the journal says a host was: the first record that names it (before certfleet first touched it). */
+export interface JournaledWhere {
+  address: string;
+  port?: number;
+  hostKey?: string;
+}
+
+export function journaledWhere(items: readonly JournaledBinding[]): JournaledWhere | undefined {
+  const first = items[0];
+  if (!first) return undefined;
+  const hostKey = items.find((i) => i.hostKey !== undefined)?.hostKey;
+  const port = items.find((i) => i.port !== undefined)?.port;
+  return { address: first.address, ...(port !== undefined ? { port } : {}), ...(hostKey !== undefined ? { hostKey } : {}) };
+}
+
+/**
+ * Why a host cannot be rolled back or resumed where the inventory now puts it, or undefined:
+ * another address or port than the journal recorded. Pure; checked before any host is contacted.
+ */
+export function whereDiffers(host: { name: string; address: string; port: number }, where: JournaledWhere | undefined): string | undefined {
+  if (!where) return undefined;
+  const addressDiffers = where.address !== "" && where.address !== host.address;
+  const portDiffers = where.port !== undefined && where.port !== host.port;
+  if (!addressDiffers && !portDiffers) return undefined;
+  const was = `${where.address}${where.port !== undefined ? `:${where.port}` : ""}`;
+  return (
+    `host ${host.name}: the journal recorded it at ${was}, the inventory now says ${host.address}:${host.port}. ` +
+    `certfleet will not put bindings back on a host other than the one it changed: fix the inventory entry (or confirm by hand that it is the same server and rerun with -l excluding it)`
+  );
 }

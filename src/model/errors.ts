@@ -34,6 +34,29 @@ export class CertfleetError extends Error {
   }
 }
 
+/**
+ * The host is not where the journal says it was (another address or port, another host key):
+ * rollback and resume stop before touching it, and the command exits 2.
+ */
+export class JournalMismatchError extends CertfleetError {
+  constructor(message: string, host: string) {
+    super("host-key", message, host);
+    this.name = "JournalMismatchError";
+  }
+}
+
+/**
+ * The host's time budget (--host-timeout) and the one restore window after it are spent: the
+ * command was not sent. Never retried.
+ */
+export class BudgetSpentError extends CertfleetError {
+  readonly budgetSpent = true as const;
+  constructor(message: string, host: string) {
+    super("timeout", message, host);
+    this.name = "BudgetSpentError";
+  }
+}
+
 /** Bad user input: exit code 2, no host contacted. `file` and `path` say where. */
 export class InputError extends Error {
   constructor(

@@ -48,6 +48,8 @@ export type Cause =
   | "verify"
   | "changed-by-someone"
   | "blocked"
+  | "not-in-inventory"
+  | "journal-mismatch"
   | "unreadable"
   | "unknown";
 
@@ -81,6 +83,8 @@ export function causeOf(f: FailureFacts): Cause {
   if (/changed by someone else|compare-and-set|changed since/i.test(text)) return "changed-by-someone";
   if (/is older than [0-9a-f]{40}/i.test(text)) return "cert-superseded";
   if (/is not in (this host's )?LocalMachine\\/i.test(text)) return "cert-absent";
+  if (/in the journal .*but not in the inventory/i.test(text)) return "not-in-inventory";
+  if (/not where (its|the) journal|journal recorded/i.test(text)) return "journal-mismatch";
   if (f.kind === "precondition") return "blocked";
   if (f.kind === "parse") return "unreadable";
   return "unknown";
@@ -119,6 +123,8 @@ const REMEDIES: Record<Cause, Remedy> = {
   verify: { cause: "the endpoint does not serve the expected certificate yet (an app pool may still hold the old one, or a load balancer answers)", fix: "recycle the app pool or wait, then run certfleet verify" },
   "changed-by-someone": { cause: "someone else changed the binding while certfleet worked: certfleet left it as it found it", fix: "run certfleet plan again" },
   blocked: { cause: "the plan found a reason not to touch this host (see its message)" },
+  "not-in-inventory": { cause: "the journal names a host the inventory no longer lists, so certfleet did not examine it", fix: "add the host back to the inventory (same address and port as the journal's), then run the rollback again for it" },
+  "journal-mismatch": { cause: "the inventory puts this host somewhere other than where the journal recorded it (address, port or host key)", fix: "check that it is the same server; fix the inventory entry if it moved, then run the command again" },
   unreadable: { cause: "certfleet could not read what the host printed", fix: "capture the output and check it with certfleet parse" },
   unknown: { cause: "an unexpected failure (see the message)" },
 };

@@ -27,5 +27,9 @@ export function reportHost(h: HostOutcome): ReportHost {
 
 export function reportFromRun(run: RunOutcome): Report {
   const hosts = run.hosts.map(reportHost);
-  return { ...buildReport(run.command, run.startedAt, run.finishedAt, hosts, run.target), ...(run.dryRun ? { dryRun: true } : {}) };
+  return {
+    ...buildReport(run.command, run.startedAt, run.finishedAt, hosts, run.target),
+    ...(run.dryRun ? { dryRun: true } : {}),
+    ...(run.skipped?.length ? { skippedHosts: run.skipped } : {}),
+  };
 }

@@ -101,6 +101,8 @@ export const Report = z.object({
   dryRun: z.boolean().optional(),
   summary: ReportSummary,
   hosts: z.array(ReportHost),
+  /** hosts the run was not asked to touch (rollback -l: the journal's other hosts); not in `hosts`. */
+  skippedHosts: z.array(z.string()).optional(),
 });
 export type Report = z.infer<typeof Report>;
 

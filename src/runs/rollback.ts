@@ -10,16 +10,18 @@ import type { ResolvedHost } from "../inventory/schema.js";
 import { CertfleetError } from "../model/errors.js";
 import type { HostOutcome, RunOutcome } from "../host/outcome.js";
 import { hostError, visitHost, type FleetDeps } from "../host/visit.js";
-import { manualRestore } from "../host/change-binding.js";
 import { stepOwning } from "../host/steps.js";
 import type { JournalWriter } from "../journal/journal.js";
 import { hostJournal } from "../journal/host-journal.js";
-import { runRecord, type JournaledBinding } from "../journal/record.js";
+import { journaledWhere, runRecord, type JournaledBinding } from "../journal/record.js";
 
 export interface RollbackOptions {
+  /** the journaled bindings of the hosts selected for this rollback. */
   items: JournaledBinding[];
   concurrency: number;
   journal?: JournalWriter;
+  /** journal hosts `-l` did not select: not touched, reported as skipped. */
+  skipped?: readonly string[];
 }
 
 export function rollbackHost(host: ResolvedHost, items: JournaledBinding[], deps: FleetDeps, runId: string, journal?: JournalWriter): Promise<HostOutcome> {
@@ -27,7 +29,8 @@ export function rollbackHost(host: ResolvedHost, items: JournaledBinding[], deps
     host,
     deps,
     async (session, elapsed) => {
-      const { rows, changed, attention, error } = await stepOwning("binding").restore(session, items, hostJournal(journal, { runId, host: host.name, address: host.address, now: deps.now }));
+      const ctx = { runId, host: host.name, address: host.address, port: host.port, hostKey: () => session.hostKey, now: deps.now };
+      const { rows, changed, attention, error } = await stepOwning("binding").restore(session, items, hostJournal(journal, ctx));
       return {
         name: host.name,
         address: host.address,
@@ -38,6 +41,9 @@ export function rollbackHost(host: ResolvedHost, items: JournaledBinding[], deps
       };
     },
     (r) => `${r.bindings.filter((b) => b.action === "restored").length} binding(s) restored`,
+    {},
+    // Only the server the journal recorded gets its bindings back.
+    journaledWhere(items)?.hostKey,
   );
 }
 
@@ -55,19 +61,30 @@ export async function runRollback(hosts: readonly ResolvedHost[], deps: FleetDep
       limit(async () => {
         const host = byName.get(name);
         const items = itemsByHost.get(name) ?? [];
-        if (!host) {
-          return {
-            name,
-            address: items[0]?.address ?? "",
-            status: "needs-attention",
-            durationMs: 0,
-            error: new CertfleetError("precondition", `host ${name} is in the journal but not in the inventory: restore it by hand (see manualCommand)`, name),
-            bindings: items.map((i) => ({ ...i.original, action: "failed" as const, manualCommand: manualRestore(i.original, i.desired).join("\n") })),
-          } satisfies HostOutcome;
-        }
-        return rollbackHost(host, items, deps, runId, opts.journal);
+        return host ? rollbackHost(host, items, deps, runId, opts.journal) : notInInventory(name, items);
       }),
     ),
   );
-  return { command: "rollback", startedAt, finishedAt: deps.now().toISOString(), hosts: results };
+  return { command: "rollback", startedAt, finishedAt: deps.now().toISOString(), hosts: results, ...(opts.skipped?.length ? { skipped: [...opts.skipped] } : {}) };
+}
+
+/**
+ * A journal host the inventory no longer has: reported once, never examined, so no command is
+ * printed (a delete pasted on a host nobody read could remove a healthy binding). Each row holds
+ * the original record to restore from.
+ */
+function notInInventory(name: string, items: readonly JournaledBinding[]): HostOutcome {
+  const address = items[0]?.address ?? "";
+  return {
+    name,
+    address,
+    status: "needs-attention",
+    durationMs: 0,
+    error: new CertfleetError(
+      "precondition",
+      `host ${name} is in the journal (at ${address || "an unrecorded address"}) but not in the inventory: it was not examined; add it to the inventory and run rollback again with -l ${name}`,
+      name,
+    ),
+    bindings: items.map((i) => ({ ...i.original, action: "none" as const, reason: "not examined (host not in the inventory); this row is the original record to restore" })),
+  };
 }

@@ -6,7 +6,7 @@
  */
 import type { Binding } from "../model/binding.js";
 import { bindingKey } from "../model/binding.js";
-import { CertfleetError } from "../model/errors.js";
+import { BudgetSpentError, CertfleetError, JournalMismatchError } from "../model/errors.js";
 import type { HostState, RemoteShell } from "../model/host-state.js";
 import { isConnectionLost, type Transport } from "../transport/transport.js";
 import { SHELL_PROBE, addBindingCommand, deleteBindingCommand, discoverCommand, isSendable, showBindingCommand, updateBindingCommand } from "../windows/commands.js";
@@ -35,6 +35,21 @@ export interface SessionOptions {
   sleep?: (ms: number) => Promise<void>;
   /** observes every command sent (dry-run listings, tests, logs). */
   onCommand?: (command: string) => void;
+  /**
+   * The host key the journal recorded for this host (rollback, resume): a connection verified with
+   * another key is closed before any command is sent.
+   */
+  expectHostKey?: string;
+  /**
+   * The host's time budget (--host-timeout): once spent, no new step starts (callers ask
+   * `budgetSpent()`), and commands still needed to finish or undo what is in flight share one
+   * restore window of one command timeout. Commands are cut at the budget's end.
+   */
+  hostBudgetMs?: number;
+  /** a command has been waiting this long (progress: which hosts wait on what). */
+  onWaiting?: (command: string, waitedMs: number) => void;
+  /** how often onWaiting is called while a command waits. */
+  waitingEveryMs?: number;
 }
 
 export interface CommandOutput {
@@ -51,6 +66,7 @@ export interface SessionNetworkStats {
 
 /** A failure after which the same read can be sent again on a fresh connection. */
 function isTransient(err: unknown): boolean {
+  if (err instanceof BudgetSpentError) return false;
   return isConnectionLost(err) || (err instanceof CertfleetError && err.kind === "timeout");
 }
 
@@ -84,6 +100,8 @@ export interface ChangeSession {
   /** Builds the command (throws when a value fails the grammar: nothing sent), calls `sending`, sends it. */
   change(op: ChangeOp, binding: Binding, sending: (command: string) => void): Promise<ChangeReply>;
   reconnect(): Promise<void>;
+  /** a change timed out: the restore attempts that follow share one window (see HostSession). */
+  startRestoreWindow?(): void;
 }
 
 const BUILDERS: Record<ChangeOp, (shell: RemoteShell, b: Binding, host: string) => string> = {
@@ -103,12 +121,51 @@ export class HostSession implements ChangeSession {
   readonly learned: HostCapabilities = { update: "unknown" };
   /** retries, reconnections and the time they cost, for the report. */
   readonly network: SessionNetworkStats = { retries: 0, reconnects: 0, lostMs: 0 };
+  private readonly startedMs: number;
+  /** set once: the end of the one window that finishing or undoing in-flight work may use. */
+  private restoreUntil: number | undefined;
 
   constructor(
     readonly host: string,
     private readonly connect: () => Promise<Transport>,
     private readonly options: SessionOptions,
-  ) {}
+  ) {
+    this.startedMs = this.nowMs();
+  }
+
+  /** The host's time budget is spent: no new step may start. */
+  budgetSpent(): boolean {
+    const budget = this.options.hostBudgetMs;
+    return budget !== undefined && this.nowMs() - this.startedMs >= budget;
+  }
+
+  /**
+   * A change timed out (or the budget ran out with work in flight): every restore attempt from
+   * now on shares one window of one command timeout, instead of each getting its own.
+   */
+  startRestoreWindow(): void {
+    this.restoreUntil ??= this.nowMs() + this.options.commandTimeoutMs;
+  }
+
+  /** The timeout for the next command; throws (nothing sent) when the budget and the restore window are spent. */
+  private timeoutForNext(): number {
+    const base = this.options.commandTimeoutMs;
+    const now = this.nowMs();
+    const budget = this.options.hostBudgetMs;
+    if (this.restoreUntil === undefined && budget !== undefined && now - this.startedMs >= budget) this.startRestoreWindow();
+    if (this.restoreUntil !== undefined) {
+      const left = this.restoreUntil - now;
+      if (left <= 0) {
+        throw new BudgetSpentError(
+          `the host's time budget${budget !== undefined ? ` (--host-timeout ${Math.round(budget / 1000)} s)` : ""} and the restore window after a timed-out change are spent: no further command was sent`,
+          this.host,
+        );
+      }
+      return Math.min(base, left);
+    }
+    if (budget !== undefined) return Math.max(1, Math.min(base, this.startedMs + budget - now));
+    return base;
+  }
 
   get shell(): RemoteShell {
     if (!this.resolvedShell) throw new CertfleetError("precondition", "session used before open()", this.host);
@@ -123,8 +180,37 @@ export class HostSession implements ChangeSession {
    * The first connection: a host that cannot be connected to at all is `unreachable`. Later
    * losses are ridden out by `reconnect`.
    */
+  /** The SHA256 fingerprint of the host key the open connection was verified with, when known. */
+  get hostKey(): string | undefined {
+    return this.transport?.hostKey;
+  }
+
+  private async dial(): Promise<Transport> {
+    const transport = await this.connect();
+    const expected = this.options.expectHostKey;
+    if (expected !== undefined && transport.hostKey !== undefined && transport.hostKey !== expected) {
+      await transport.close().catch(() => undefined);
+      throw new JournalMismatchError(
+        `the host now presents host key ${transport.hostKey}, but the journal recorded ${expected} for it: stopped before touching it. ` +
+          `If the server was reinstalled or replaced, its bindings are not the ones the journal holds; check it by hand.`,
+        this.host,
+      );
+    }
+    return transport;
+  }
+
   async open(): Promise<void> {
-    this.transport = await this.connect();
+    try {
+      this.transport = await this.dial();
+    } catch (err) {
+      // A connection cut during the handshake is worth a few more tries; a refused key or
+      // credentials, or a host silent until the connect timeout, is not: that host cannot be
+      // connected to at all.
+      if (!(err instanceof CertfleetError) || err.kind !== "unreachable" || err instanceof JournalMismatchError) throw err;
+      await this.reconnect().catch(() => {
+        throw err;
+      });
+    }
     // Under `auto` the shell is learnt by discovery's own line (no extra round trip), or by the
     // probe when something is read before discovery (resume, rollback).
     if (this.options.shell !== "auto") this.resolvedShell = this.options.shell;
@@ -153,7 +239,7 @@ export class HostSession implements ChangeSession {
     try {
       for (let i = 0; i < attempts; i++) {
         try {
-          this.transport = await this.connect();
+          this.transport = await this.dial();
           this.network.reconnects++;
           return;
         } catch (err) {
@@ -185,12 +271,16 @@ export class HostSession implements ChangeSession {
    */
   private async readBytes(command: string): Promise<{ bytes: Buffer; code: number | null }> {
     const retries = this.options.readRetries ?? 3;
+    let timeouts = 0;
     for (let attempt = 0; ; attempt++) {
       const started = this.nowMs();
       try {
         return await this.exec(command);
       } catch (err) {
-        if (!isTransient(err) || attempt >= retries) throw err;
+        // A read that timed out is sent once more (a stalled channel); a host that hangs on it
+        // again would only hold the run longer.
+        const timedOut = !isConnectionLost(err) && err instanceof CertfleetError && err.kind === "timeout";
+        if (!isTransient(err) || attempt >= retries || (timedOut && ++timeouts > 1)) throw err;
         this.network.lostMs += Math.max(0, this.nowMs() - started);
         this.network.retries++;
         await this.reconnect();
@@ -208,9 +298,18 @@ export class HostSession implements ChangeSession {
     if (!isSendable(this.resolvedShell, command)) {
       throw new CertfleetError("precondition", `refused to send a command outside certfleet's grammar: ${printable(command, 120)}`, this.host);
     }
+    const timeoutMs = this.timeoutForNext();
     this.options.onCommand?.(command);
-    const res = await this.transport.exec(command, { timeoutMs: this.options.commandTimeoutMs });
-    return { bytes: Buffer.concat([res.stdout, res.stderr]), code: res.code };
+    const sent = this.nowMs();
+    const onWaiting = this.options.onWaiting;
+    const ticker = onWaiting ? setInterval(() => onWaiting(command, this.nowMs() - sent), this.options.waitingEveryMs ?? 5_000) : undefined;
+    ticker?.unref();
+    try {
+      const res = await this.transport.exec(command, { timeoutMs });
+      return { bytes: Buffer.concat([res.stdout, res.stderr]), code: res.code };
+    } finally {
+      if (ticker) clearInterval(ticker);
+    }
   }
 
   /** One round trip: elevation, the My store and every http.sys binding. */

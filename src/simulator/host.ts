@@ -84,6 +84,8 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
   readonly commandLog: string[] = [];
   /** the host's disk as far as delivery touches it (C:\ProgramData, C:\Users\<user>); SFTP writes here */
   readonly files: SimFileSystem;
+  /** TCP connections accepted on the SSH port so far (dropConnectionEveryNth counts them). */
+  connections = 0;
   readonly user: string;
   /** registry values the consumers read (RDP, WMSvc); reg.exe works on it */
   readonly registry = new SimRegistry();
@@ -137,6 +139,11 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
       ...(access.authorizedKey !== undefined ? { authorizedKey: access.authorizedKey } : {}),
       handler: {
         refuseAuth: () => this.faults.badAuth,
+        dropConnection: () => {
+          this.connections++;
+          const nth = this.faults.dropConnectionEveryNth ?? 0;
+          return nth > 0 && this.connections % nth === 0;
+        },
         exec: (c) => this.exec(c),
         sftp: () => (this.faults.noSftp ? null : this),
       },

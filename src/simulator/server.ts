@@ -19,6 +19,8 @@ export type ExecReply =
 export interface SshHandler {
   /** faults consulted per connection / auth attempt */
   refuseAuth(): boolean;
+  /** true: cut this new TCP connection at once (a flaky network), before the SSH handshake. */
+  dropConnection?(): boolean;
   exec(command: string): Promise<ExecReply>;
   /** the file system SFTP serves; null refuses the subsystem (no sftp configured) */
   sftp?(): SftpHost | null;
@@ -91,6 +93,10 @@ export class SshListener {
       socket.setNoDelay(true); // small exec replies must not wait for delayed ACKs
       socket.on("close", () => this.sockets.delete(socket));
       socket.on("error", () => socket.destroy());
+      if (this.opts.handler.dropConnection?.() === true) {
+        socket.destroy();
+        return;
+      }
       this.ssh.injectSocket(socket);
     });
   }

@@ -80,6 +80,8 @@ export interface SimFaults {
    * change is in place, the rest of that command never runs and no reply is sent
    */
   dropAfterChanges?: number;
+  /** every Nth TCP connection to the SSH port (N, 2N, ...) is cut before the SSH handshake. 0 or absent: never. */
+  dropConnectionEveryNth?: number;
   /** a command matching this returns truncated output followed by junk bytes */
   garbageOn?: RegExp;
   /** after a binding changes, the TLS endpoint keeps serving the previous certificate this often */

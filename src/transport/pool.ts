@@ -28,6 +28,7 @@ export class ConnectionPool<H extends { name: string }> {
     };
     return {
       host: transport.host,
+      ...(transport.hostKey !== undefined ? { hostKey: transport.hostKey } : {}),
       exec: async (command: string, options?: ExecOptions): Promise<ExecResult> => {
         if (dead) throw new CertfleetError("unreachable", "connection was closed", host.name);
         try {

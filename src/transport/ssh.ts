@@ -291,7 +291,7 @@ export async function connectSsh(host: ResolvedHost, options: ConnectSshOptions 
           cause: err,
         });
   }
-  return new SshTransport(host.name, ssh, conn, commandTimeoutMs);
+  return new SshTransport(host.name, ssh, conn, commandTimeoutMs, offered ? fingerprintSha256(offered.key) : undefined);
 }
 
 async function acceptNew(host: ResolvedHost, offered: OfferedKey | undefined, options: ConnectSshOptions): Promise<void> {
@@ -310,6 +310,7 @@ class SshTransport implements Transport {
     private readonly ssh: NodeSSH,
     private readonly conn: Ssh2Client,
     private readonly commandTimeoutMs: number,
+    readonly hostKey?: string,
   ) {
     conn.on("error", (err: Error) => {
       this.closeDetail ??= err.message;

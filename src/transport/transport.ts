@@ -25,6 +25,8 @@ export interface ExecOptions {
 
 export interface Transport {
   readonly host: string;
+  /** the SHA256 fingerprint of the host key this connection was verified with (SSH), when known. */
+  readonly hostKey?: string;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
   upload(localPath: string, remotePath: string): Promise<void>;
   /**

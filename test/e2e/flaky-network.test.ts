@@ -1,7 +1,7 @@
 /**
  * Issue 14, "transient loss is not failure": a fleet whose hosts drop the connection at every Nth
  * command (deterministic: 1 in 3 to 1 in 5, so each host drops at a different point of each run).
- * Discover, rollout, verify and rollback all finish every host exactly, none is reported
+ * Discover, plan, rollout, verify, rollback and a resumed rollout all finish every host exactly, none is reported
  * `unreachable`, rollback leaves no host mixed, and the report says what the network cost.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,7 +10,9 @@ import { Report } from "../../src/report/schema.js";
 import { APPID } from "../../src/simulator/index.js";
 import type { SimHostSpec } from "../../src/simulator/state.js";
 import { startHarness, type Harness } from "../support/harness.js";
-import { runDiscover, runRollback, runVerify } from "../support/reported.js";
+import { runDiscover, runPlan, runRollback, runVerify } from "../support/reported.js";
+import { openJournal } from "../../src/journal/journal.js";
+import { writeFile } from "node:fs/promises";
 import { certs, expectRebound, expectSameBindings, fileTarget, mixedFleetSpecs, readJournal, rollout, snapshotFleet, tempJournal, type FleetSnapshot } from "../support/rollout-fleet.js";
 
 const noSleep = async () => undefined;
@@ -55,7 +57,15 @@ describe("a fleet on a flaky network (every Nth command drops its connection)", 
     // Each host's counter starts where its Nth command falls on the discovery read itself.
     for (const sim of h.fleet.hosts) sim.commandLog.length = 0;
     for (const sim of h.fleet.hosts) sim.commandLog.push(...Array.from({ length: sim.faults.dropEveryNth! - 2 }, () => "(earlier)"));
-    const report = await runDiscover(h.hosts, 4, h.freshDeps({ sleep: noSleep }));
+    // And every other SSH connection is cut before its handshake, the first one included.
+    for (const sim of h.fleet.hosts) {
+      sim.faults.dropConnectionEveryNth = 2;
+      sim.connections = 1;
+    }
+    const report = await runDiscover(h.hosts, 4, h.freshDeps({ sleep: noSleep })).finally(() => {
+      for (const sim of h.fleet.hosts) sim.faults.dropConnectionEveryNth = 0;
+    });
+    for (const sim of h.fleet.hosts) expect(sim.connections, sim.name).toBeGreaterThanOrEqual(3);
     Report.parse(report);
     expect(report.hosts.map((x) => `${x.name}:${x.status}`)).toEqual(h.hosts.map((x) => `${x.name}:ok`));
     expectNetworkCost(report);
@@ -87,5 +97,29 @@ describe("a fleet on a flaky network (every Nth command drops its connection)", 
     expectNetworkCost(back);
     for (const sim of h.fleet.hosts) expectSameBindings(sim, before.get(sim.name)!);
     expect(back.hosts.flatMap((x) => x.bindings).every((b) => b.manualCommand === undefined)).toBe(true);
+  });
+
+  it("plan reads every host; a resumed rollout settles the half-done hosts and finishes the rest exactly", async () => {
+    // The hosts are back as before (the rollback above).
+    const planned = await runPlan(h.hosts, fileTarget(), 4, h.freshDeps({ sleep: noSleep }));
+    expect(planned.report.hosts.filter((x) => x.status === "failed" || x.error).map((x) => `${x.name}: ${x.error?.message}`)).toEqual([]);
+
+    // An interrupted run: two hosts each journaled a binding's intent and then stopped before the change.
+    const { path, journal } = await tempJournal();
+    journal.close();
+    const records: string[] = [JSON.stringify({ type: "run", runId: "interrupted", at: "2026-01-01T00:00:00.000Z", command: "rollout", newThumbprint: NEW })];
+    for (const name of ["web94", "web02"]) {
+      const host = h.hosts.find((x) => x.name === name)!;
+      const state = planned.plans.find((p) => p.host === name)!;
+      const first = state.bindings.find((b) => b.action === "rebind")!;
+      records.push(JSON.stringify({ type: "intent", runId: "interrupted", at: "2026-01-01T00:00:01.000Z", step: "binding", host: name, address: host.address, port: host.port, original: first.current, desired: first.desired }));
+    }
+    await writeFile(path, `${records.join("\n")}\n`, { mode: 0o600 });
+    const resumed = openJournal(path);
+    const { report } = await rollout(h.hosts, h.freshDeps({ sleep: noSleep }), resumed, { resumeFrom: readJournal(path).records });
+    resumed.close();
+    expect(report.hosts.map((x) => `${x.name}:${x.status}`)).toEqual(h.hosts.map((x) => `${x.name}:changed`));
+    expect(report.hosts.every((x) => x.error === undefined)).toBe(true);
+    for (const sim of h.fleet.hosts) expectRebound(sim, before.get(sim.name)!, OLD, NEW);
   });
 });

@@ -4,7 +4,8 @@
  * test decides. No transport, no parser: only the protocol's decisions.
  */
 import { describe, expect, it } from "vitest";
-import { changeBinding } from "../../src/host/change-binding.js";
+import { changeBinding, manualFields, manualRestore } from "../../src/host/change-binding.js";
+import { unsafeRecovery } from "../support/recovery-audit.js";
 import type { Binding } from "../../src/model/binding.js";
 import { CertfleetError } from "../../src/model/errors.js";
 import type { ChangeOp, ChangeReply, ChangeSession, HostCapabilities } from "../../src/session/host-session.js";
@@ -155,5 +156,34 @@ describe("changeBinding: read, decide, act, read back, restore", () => {
     expect(out.result).toBe("needs-attention");
     expect(s.current).toBeNull();
     expect(out.result === "needs-attention" && out.manualCommands).toEqual([expect.stringMatching(/^netsh http add sslcert ipport=0\.0\.0\.0:443 certhash=a{40} /)]);
+  });
+});
+
+describe("manualRestore: the sequence an operator pastes never destroys", () => {
+  it("a binding now missing: the add with every original setting, nothing else", () => {
+    const m = manualRestore(binding(OLD), null);
+    expect(m.commands).toEqual([expect.stringMatching(/^netsh http add sslcert ipport=0\.0\.0\.0:443 certhash=a{40} appid=\{4dc3e181-e14b-4a21-b022-59fc669b0914\} certstorename=MY .*clientcertnegotiation=enable/)]);
+    expect(unsafeRecovery(m.commands.join("\n"))).toEqual([]);
+  });
+
+  it("a binding on the new certificate: the delete, then the add that puts the original back", () => {
+    const m = manualRestore(binding(OLD), binding(NEW));
+    expect(m.commands).toEqual([expect.stringMatching(/^netsh http delete sslcert ipport=0\.0\.0\.0:443$/), expect.stringMatching(/^netsh http add sslcert ipport=0\.0\.0\.0:443 certhash=a{40} /)]);
+    expect(unsafeRecovery(m.commands.join("\n"))).toEqual([]);
+  });
+
+  it("an original whose add cannot be built safely: no command at all (formerly a delete, then a REM), and why", () => {
+    const hostile: Binding = { ...binding(OLD), settings: { ...binding(OLD).settings, sslctlidentifier: "a & del C:\\x" } };
+    const m = manualRestore(hostile, binding(NEW));
+    expect(m.commands).toEqual([]);
+    expect(m.why).toMatch(/cannot be built safely.*a delete alone would lose the binding/);
+    // What the old code printed is exactly what the audit refuses.
+    expect(unsafeRecovery(`netsh http delete sslcert ipport=0.0.0.0:443\nREM cannot build the add command safely: x`)).toHaveLength(2);
+  });
+
+  it("the row then says why and points at the original record, with no command", () => {
+    expect(manualFields({ manualCommands: [], manualWhy: "the add cannot be built safely" }, "restore failed")).toEqual({
+      reason: "restore failed; no command to paste: the add cannot be built safely; restore the original record shown in this row (before) by hand",
+    });
   });
 });

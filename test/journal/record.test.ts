@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { hostJournal } from "../../src/journal/host-journal.js";
 import type { JournalWriter } from "../../src/journal/journal.js";
-import { JournalRecord, journaledBindings } from "../../src/journal/record.js";
+import { JournalRecord, journaledBindings, journaledWhere, whereDiffers } from "../../src/journal/record.js";
 import type { Binding } from "../../src/model/binding.js";
 
 const OLD = "a".repeat(40);
@@ -53,5 +53,21 @@ describe("journal records and their rules", () => {
       j.intent(binding(OLD), binding(NEW));
       j.done(binding(OLD), "rebound");
     }).not.toThrow();
+  });
+
+  it("records where the host was (address, port, host key) and says when the inventory now differs", () => {
+    const m = memory();
+    let key: string | undefined;
+    const j = hostJournal(m.writer, { runId: "r1", host: "web01", address: "10.0.0.1", port: 22, hostKey: () => key, now: () => new Date(0) });
+    key = "SHA256:abc";
+    j.intent(binding(OLD), binding(NEW));
+    expect(m.records[0]).toMatchObject({ address: "10.0.0.1", port: 22, hostKey: "SHA256:abc" });
+    const where = journaledWhere(journaledBindings(m.records));
+    expect(where).toEqual({ address: "10.0.0.1", port: 22, hostKey: "SHA256:abc" });
+    expect(whereDiffers({ name: "web01", address: "10.0.0.1", port: 22 }, where)).toBeUndefined();
+    expect(whereDiffers({ name: "web01", address: "10.0.0.11", port: 22 }, where)).toMatch(/^host web01: the journal recorded it at 10\.0\.0\.1:22, the inventory now says 10\.0\.0\.11:22/);
+    expect(whereDiffers({ name: "web01", address: "10.0.0.1", port: 2222 }, where)).toMatch(/inventory now says 10\.0\.0\.1:2222/);
+    // A journal from before ports were recorded checks the address only.
+    expect(whereDiffers({ name: "web01", address: "10.0.0.1", port: 2222 }, { address: "10.0.0.1" })).toBeUndefined();
   });
 });

@@ -9,6 +9,7 @@ import type { Binding } from "../../src/model/binding.js";
 import { CertfleetError } from "../../src/model/errors.js";
 import type { RemoteShell } from "../../src/model/host-state.js";
 import { manualRestore } from "../../src/host/change-binding.js";
+import { unsafeRecovery } from "../support/recovery-audit.js";
 import { dryRunCommands } from "../../src/host/planned.js";
 import { planHost } from "../../src/plan/plan-host.js";
 import {
@@ -119,16 +120,25 @@ describe("command builders under hostile bindings", () => {
     );
   });
 
-  it("a hand-restore command is either grammatical for cmd.exe or a one-line REM", () => {
+  it("a hand-restore sequence is complete and grammatical for cmd.exe, or there is none and it says why; never a lone delete", () => {
+    let none = 0;
     fc.assert(
       fc.property(anyBinding, fc.option(anyBinding, { nil: null }), (original, current) => {
-        for (const line of manualRestore(original, current)) {
-          if (line.startsWith("REM ")) expect(line).not.toMatch(/[\r\n\0]/);
-          else expect(isGrammatical("cmd", line), line).toBe(true);
+        const m = manualRestore(original, current);
+        if (m.commands.length === 0) {
+          none++;
+          expect(m.why).toMatch(/cannot be built safely/);
+          return;
         }
+        for (const line of m.commands) expect(isGrammatical("cmd", line), line).toBe(true);
+        expect(m.commands.at(-1)).toMatch(/^netsh http add sslcert /);
+        expect(m.commands).toHaveLength(current === null ? 1 : 2);
+        expect(unsafeRecovery(m.commands.join("\n"))).toEqual([]);
       }),
       { numRuns: Math.ceil(RUNS / 3), seed: 11 },
     );
+    // The arbitraries do produce bindings whose add cannot be built: the empty case was exercised.
+    expect(none).toBeGreaterThan(0);
   });
 
   it("a planned host with hostile bindings is blocked, or every dry-run command it lists is grammatical", () => {

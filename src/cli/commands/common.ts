@@ -1,5 +1,9 @@
 import { Command, Option } from "commander";
-import { InputError } from "../../model/errors.js";
+import { InputError, JournalMismatchError } from "../../model/errors.js";
+import type { ResolvedHost } from "../../inventory/schema.js";
+import type { RunOutcome } from "../../host/outcome.js";
+import { groupBy } from "../../lib/group-by.js";
+import { journaledWhere, whereDiffers, type JournaledBinding } from "../../journal/record.js";
 import { readJournal, type JournalContents } from "../../journal/journal.js";
 import type { VerifyTiming } from "../../verify/verify-endpoint.js";
 import { secondsToMs } from "../options.js";
@@ -19,6 +23,15 @@ export function fleetOptions(cmd: Command): Command {
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** --host-timeout, shared by the commands that change hosts (rollout, its --resume, rollback). */
+export function hostTimeoutOption(cmd: Command): Command {
+  return cmd.option("--host-timeout <seconds>", "time budget per host: after it no new change starts on that host; what is in flight is finished or undone and reported", "300");
+}
+
+export function hostTimeoutFrom(opts: { hostTimeout?: string }): number {
+  return secondsToMs(opts.hostTimeout, "--host-timeout", 300_000, 1);
 }
 
 /** `--old` and `--pfx-password-env`, shared by plan, rollout and verify. */
@@ -62,4 +75,23 @@ export function readJournalArgument(file: string, option: string): JournalConten
   }
   for (const d of contents.damaged) process.stderr.write(`${file}:${d.line}: unreadable record ignored (torn write?)\n`);
   return contents;
+}
+
+/**
+ * Rollback and resume put bindings back only on the server the journal recorded: a host the
+ * inventory now places at another address or port stops the command (exit 2) before any host is
+ * contacted. (A different host key is caught when the host is connected to, before any command.)
+ */
+export function checkJournalWhere(hosts: readonly ResolvedHost[], items: readonly JournaledBinding[], journalFile: string): void {
+  const byHost = groupBy(items, (i) => i.host);
+  const problems = hosts.flatMap((h) => {
+    const why = whereDiffers(h, journaledWhere(byHost.get(h.name) ?? []));
+    return why ? [why] : [];
+  });
+  if (problems.length > 0) throw new InputError(`${journalFile}: ${problems.join("; ")}`, journalFile);
+}
+
+/** Exit 2 when a host was stopped because it is not the server the journal recorded (its host key differs). */
+export function journalMismatchExit(run: RunOutcome): number | undefined {
+  return run.hosts.some((h) => h.error instanceof JournalMismatchError) ? 2 : undefined;
 }

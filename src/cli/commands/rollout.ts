@@ -3,7 +3,7 @@ import { reportFromRun } from "../../report/from-outcomes.js";
 import { Command } from "commander";
 import { runPlan } from "../../runs/plan.js";
 import { openJournal } from "../../journal/journal.js";
-import { type JournalRecord } from "../../journal/record.js";
+import { journaledBindings, type JournalRecord } from "../../journal/record.js";
 import { runRollout } from "../../runs/rollout.js";
 import { assembleWaves, failureBudget } from "../../runs/waves.js";
 import { InputError } from "../../model/errors.js";
@@ -15,10 +15,11 @@ import type { Dialer } from "../../transport/dial.js";
 import { claimOutDir, exitCodeFor, publish, shownPath, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { renderConfirmationPreview } from "../confirm-preview.js";
-import { certificateOptions, fleetOptions, readJournalArgument, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
+import { certificateOptions, checkJournalWhere, fleetOptions, hostTimeoutFrom, hostTimeoutOption, journalMismatchExit, readJournalArgument, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
 import type { TargetCliOptions } from "./plan.js";
 
 interface RolloutCliOptions extends FleetOptions, TargetCliOptions, VerifyTimingCliOptions {
+  hostTimeout?: string;
   out?: string;
   canary: string;
   batch?: string;
@@ -33,7 +34,7 @@ interface RolloutCliOptions extends FleetOptions, TargetCliOptions, VerifyTiming
 const MAX_KEPT_CONNECTIONS = 500;
 
 export function rolloutCommand(dial?: Dialer): Command {
-  const cmd = certificateOptions(fleetOptions(new Command("rollout").requiredOption("--new <thumbprint|certfile>", "the new certificate: SHA-1 thumbprint or .cer/.crt/.pem/.pfx file")), "a certificate to replace (repeatable; default: older certificates with the same subject and SANs)");
+  const cmd = hostTimeoutOption(certificateOptions(fleetOptions(new Command("rollout").requiredOption("--new <thumbprint|certfile>", "the new certificate: SHA-1 thumbprint or .cer/.crt/.pem/.pfx file")), "a certificate to replace (repeatable; default: older certificates with the same subject and SANs)"));
   return verifyTimingOptions(cmd)
     .description("rebind every http.sys binding that uses the old certificate to the new one: canary first, then batches, each verified over TLS")
     .option("--canary <n|names>", "first wave: a number of hosts or a comma list of names", "1")
@@ -64,6 +65,7 @@ Examples:
     .action(async (opts: RolloutCliOptions) => {
       const target = readTarget(opts.new, opts.old, opts.pfxPasswordEnv);
       const timing = verifyTimingFrom(opts);
+      const hostTimeoutMs = hostTimeoutFrom(opts);
       const resumeFrom: JournalRecord[] | undefined = opts.resume ? readJournalArgument(opts.resume, "--resume").records : undefined;
       if (resumeFrom) checkResumeTarget(resumeFrom, target.newCert.thumbprint, opts.resume!);
       checkCanary(opts.canary);
@@ -73,6 +75,8 @@ Examples:
       const names = fleet.hosts.map((h) => h.name);
       const { waves } = assembleWaves(names, opts.canary, opts.batch);
       const maxFailures = failureBudget(opts.maxFailures, names.length);
+      // The hosts a resume settles must be where the journal recorded them.
+      if (resumeFrom && !opts.dryRun) checkJournalWhere(fleet.hosts, journaledBindings(resumeFrom).filter((j) => j.outcome === undefined), opts.resume!);
       positiveInt(opts.concurrency, "-c/--concurrency", 10);
       try {
         if (!opts.dryRun && !opts.yes) {
@@ -100,7 +104,7 @@ Examples:
         const stopRequested = () => stop.requested;
         try {
           const { run, halted } = await fleet.renderer.run(names, () =>
-            runRollout(fleet.hosts, fleet.deps, {
+            runRollout(fleet.hosts, { ...fleet.deps, hostTimeoutMs }, {
               target,
               waves,
               maxFailures,
@@ -119,7 +123,7 @@ Examples:
           process.stdout.write(renderRunSummary(report, { certificate: opts.new, commands: opts.dryRun === true, ...(shownJournal ? { journal: shownJournal } : {}) }));
           // 130: stopped by the operator (SIGINT), whatever else happened; see --help.
           if (stop.requested) process.stderr.write(`certfleet: stopped by Ctrl-C; hosts not started are "halted".${howToGoOn}\n`);
-          process.exitCode = stop.requested ? EXIT_INTERRUPTED : exitCodeFor(report, halted);
+          process.exitCode = stop.requested ? EXIT_INTERRUPTED : (journalMismatchExit(run) ?? exitCodeFor(report, halted));
         } finally {
           journal?.close();
         }

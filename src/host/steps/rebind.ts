@@ -6,6 +6,7 @@ import { planHost } from "../../plan/plan-host.js";
 import { applyHostPlan } from "../apply-host.js";
 import { dryRunCommands, planError, plannedRows } from "../planned.js";
 import { putBack } from "../put-back.js";
+import { manualFields } from "../change-binding.js";
 import { restoreJournaled, settleInterrupted } from "../settle-restore.js";
 import type { HostStep } from "../step.js";
 
@@ -41,7 +42,7 @@ export const rebindStep: HostStep = {
       } else {
         attention = true;
         r.action = "failed";
-        if (back.result === "needs-attention") r.manualCommand = back.manualCommands.join("\n");
+        if (back.result === "needs-attention") Object.assign(r, manualFields(back, `${r.reason ?? "moved"}; could not put back: ${back.error.message}`));
       }
     });
     return { commands, attention };

@@ -1,0 +1,25 @@
+/**
+ * The run summary says what a flaky network cost a host, and which journal hosts a rollback -l
+ * skipped; neither appears for a run that had none.
+ */
+import { describe, expect, it } from "vitest";
+import { renderRunSummary } from "../../src/cli/run-summary.js";
+import { buildReport, type ReportHost } from "../../src/report/schema.js";
+
+const host = (name: string, extra: Partial<ReportHost> = {}): ReportHost => ({ name, address: "10.0.0.1", status: "changed", durationMs: 10, bindings: [], ...extra });
+
+describe("run summary", () => {
+  it("shows reconnections, reads sent again and time lost per host, only where there were any", () => {
+    const report = buildReport("rollback", "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:01.000Z", [host("web01", { network: { retries: 3, reconnects: 2, lostMs: 1500 } }), host("web02")]);
+    // The host line wraps at 80 columns: read it as one line.
+    const text = renderRunSummary(report).replace(/\n\s{10,}/g, " ");
+    expect(text).toMatch(/web01 .*\(network: 2 reconnection\(s\), 3 read\(s\) sent again, 1\.5 s lost\)/);
+    expect(text.split("\n").find((l) => l.includes("web02"))).not.toMatch(/network/);
+  });
+
+  it("lists the journal hosts a rollback -l skipped", () => {
+    const report = { ...buildReport("rollback", "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:01.000Z", [host("web02")]), skippedHosts: ["web01", "web03"] };
+    expect(renderRunSummary(report)).toContain("skipped (not selected by -l; not touched): 2 host(s): web01, web03");
+    expect(renderRunSummary({ ...report, skippedHosts: undefined } as never)).not.toContain("skipped");
+  });
+});
