@@ -8,7 +8,7 @@ import type { Binding } from "../model/binding.js";
 import { bindingKey } from "../model/binding.js";
 import { BudgetSpentError, CertfleetError, JournalMismatchError } from "../model/errors.js";
 import type { HostState, RemoteShell } from "../model/host-state.js";
-import { isConnectionLost, type Transport } from "../transport/transport.js";
+import { isConnectionLost, isRefused, type Transport } from "../transport/transport.js";
 import { SHELL_PROBE, addBindingCommand, deleteBindingCommand, discoverCommand, isSendable, showBindingCommand, updateBindingCommand } from "../windows/commands.js";
 import { classifyNetshResult, type NetshResult } from "../windows/netsh-result.js";
 import { printable } from "../windows/grammar.js";
@@ -203,10 +203,10 @@ export class HostSession implements ChangeSession {
     try {
       this.transport = await this.dial();
     } catch (err) {
-      // A connection cut during the handshake is worth a few more tries; a refused key or
-      // credentials, or a host silent until the connect timeout, is not: that host cannot be
-      // connected to at all.
-      if (!(err instanceof CertfleetError) || err.kind !== "unreachable" || err instanceof JournalMismatchError) throw err;
+      // A connection cut during the handshake is worth a few more tries; a refused connection,
+      // key or credentials, or a host silent until the connect timeout, is not: that host
+      // cannot be connected to at all.
+      if (!(err instanceof CertfleetError) || err.kind !== "unreachable" || isRefused(err) || err instanceof JournalMismatchError) throw err;
       await this.reconnect().catch(() => {
         throw err;
       });

@@ -184,6 +184,8 @@ async function credentials(host: ResolvedHost, env: NodeJS.ProcessEnv): Promise<
 }
 
 const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "ECONNRESET", "EPIPE", "ECONNABORTED"]);
+/** No connection was made at all (see isRefused): another try would fail the same way. */
+const REFUSED_CODES = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
 
 function mapConnectError(host: ResolvedHost, err: unknown, timeoutMs: number): CertfleetError {
   if (err instanceof CertfleetError) return err;
@@ -205,7 +207,8 @@ function mapConnectError(host: ResolvedHost, err: unknown, timeoutMs: number): C
     return new CertfleetError("auth", `cannot use identityFile ${host.identityFile ?? ""}: ${msg}`, host.name, undefined, { cause: err });
   }
   if (e?.code !== undefined && UNREACHABLE_CODES.has(e.code)) {
-    return new CertfleetError("unreachable", `cannot connect to ${target}: ${e.code}`, host.name, undefined, { cause: err });
+    const error = new CertfleetError("unreachable", `cannot connect to ${target}: ${e.code}`, host.name, undefined, { cause: err });
+    return REFUSED_CODES.has(e.code) ? Object.assign(error, { refused: true as const }) : error;
   }
   // node-ssh reports a socket closed before the session was ready as "No response from server".
   return new CertfleetError("unreachable", `SSH handshake with ${target} failed: ${msg}`, host.name, undefined, { cause: err });

@@ -42,6 +42,14 @@ export interface Transport {
  * or may not have taken effect): every backend marks such errors `connectionLost: true`, and the
  * rollout then reconnects and reads the real state.
  */
+/**
+ * Whether a connect failure means the host cannot be connected to at all (refused, no route, no
+ * such name), as opposed to a connection that was made and then cut (worth another try).
+ */
+export function isRefused(err: unknown): boolean {
+  return err instanceof CertfleetError && (err as { refused?: unknown }).refused === true;
+}
+
 export function isConnectionLost(err: unknown): err is CertfleetError & { connectionLost: true } {
   return err instanceof CertfleetError && (err as { connectionLost?: unknown }).connectionLost === true;
 }

@@ -126,3 +126,30 @@ describe("HostSession: the per-host time budget", () => {
     await expect(s.change("add", BINDING, () => undefined)).rejects.toBeInstanceOf(BudgetSpentError);
   });
 });
+
+describe("HostSession: the first connection", () => {
+  const failing = (errors: CertfleetError[]) => {
+    let dials = 0;
+    const connect = async (): Promise<Transport> => {
+      const err = errors[dials++];
+      if (err) throw err;
+      return { host: "web01", exec: async () => ({ stdout: Buffer.from(NOT_FOUND), stderr: Buffer.alloc(0), code: 1 }), upload: async () => undefined, close: async () => undefined };
+    };
+    const s = new HostSession("web01", connect, { shell: "cmd", commandTimeoutMs: 1_000, sleep: async () => undefined });
+    return { s, dials: () => dials };
+  };
+
+  it("a connection cut during the handshake is tried again", async () => {
+    const t = failing([new CertfleetError("unreachable", "SSH handshake with 10.0.0.1 port 22 failed: read ECONNRESET", "web01")]);
+    await t.s.open();
+    expect(t.dials()).toBe(2);
+    expect(t.s.network.reconnects).toBe(1);
+  });
+
+  it("a refused connection is not: that host cannot be connected to at all", async () => {
+    const refused = Object.assign(new CertfleetError("unreachable", "cannot connect to 10.0.0.1 port 22: ECONNREFUSED", "web01"), { refused: true });
+    const t = failing([refused, refused]);
+    await expect(t.s.open()).rejects.toBe(refused);
+    expect(t.dials()).toBe(1);
+  });
+});
