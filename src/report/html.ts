@@ -1,5 +1,6 @@
 import { certificatesSeen, type CertificateSeen } from "./certificates-seen.js";
 import {
+  daysToExpiry,
   describeDays,
   expiryLevel,
   formatDate,
@@ -25,6 +26,7 @@ export function renderHtml(report: Report): string {
     summaryCards(report),
     report.target ? targetCard(report) : "",
     attentionCallout(report.hosts),
+    whatToDoNext(report.hosts),
     hostOverview(report.hosts),
     report.hosts.map((h) => hostSection(h, columnsFor(report))).join("\n"),
     certs.length > 0 ? certificateSection(certs, report.finishedAt) : "",
@@ -117,12 +119,23 @@ function targetCard(report: Report): string {
   const olds = t.oldThumbprints.length
     ? t.oldThumbprints.map((o) => `<code>${esc(o)}</code>`).join("<br>")
     : '<span class="muted">none given</span>';
+  const rows = [`<dt>new</dt><dd><code class="strong">${esc(t.newThumbprint)}</code></dd>`];
+  if (t.subject) rows.push(`<dt>subject</dt><dd>${esc(t.subject)}</dd>`);
+  if (t.dnsNames && t.dnsNames.length > 0) rows.push(`<dt>names (SAN)</dt><dd>${t.dnsNames.map((n) => `<code>${esc(n)}</code>`).join(", ")}</dd>`);
+  if (t.notAfter) {
+    const days = daysToExpiry(t.notAfter, report.finishedAt);
+    rows.push(
+      `<dt>expires</dt><dd><span class="mono">${esc(formatDate(t.notAfter))}</span> <span class="days e-${expiryLevel(days)}">${esc(describeDays(days))}</span></dd>`,
+    );
+  }
+  rows.push(`<dt>replaces</dt><dd>${olds}</dd>`);
+  const source = t.describedBy ? `<p class="muted small">Subject, names and dates from ${t.describedBy === "file" ? "the certificate file given" : "the hosts' certificate stores"}.</p>` : "";
   return `<section class="target">
 <h2>Target certificate</h2>
 <dl>
-<dt>new</dt><dd><code class="strong">${esc(t.newThumbprint)}</code>${t.subject ? ` <span class="subject">${esc(t.subject)}</span>` : ""}</dd>
-<dt>replaces</dt><dd>${olds}</dd>
+${rows.join("\n")}
 </dl>
+${source}
 </section>`;
 }
 
@@ -132,6 +145,30 @@ function attentionCallout(hosts: ReportHost[]): string {
   const links = attention.map((h) => `<a href="#${hostId(h.name)}">${esc(h.name)}</a>`).join(", ");
   const n = attention.length;
   return `<div class="callout"><strong>${n} host${n === 1 ? " needs" : "s need"} attention:</strong> ${links}. certfleet could not restore ${n === 1 ? "it" : "them"}; ${n === 1 ? "its section says" : "each section says"} exactly what to run by hand.</div>`;
+}
+
+/** Every failed or needs-attention host with its likely cause and fix, then the commands to run next. */
+function whatToDoNext(hosts: ReportHost[]): string {
+  const failed = hosts.filter((h) => h.remedy !== undefined);
+  if (failed.length === 0) return "";
+  const rows = failed
+    .map((h) => `<tr><td><a href="#${hostId(h.name)}">${esc(h.name)}</a></td><td>${pill(h.status)}</td><td>${esc(h.remedy?.cause ?? "")}</td><td>${esc(h.remedy?.fix ?? "")}</td></tr>`)
+    .join("\n");
+  return `<section class="next">
+<h2>What to do next</h2>
+<table class="remedies">
+<colgroup><col style="width:14%"><col style="width:12%"><col style="width:40%"><col style="width:34%"></colgroup>
+<thead><tr><th>host</th><th>status</th><th>likely cause</th><th>fix</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>
+${nextSteps(failed[0]?.remedy?.next ?? [])}
+</section>`;
+}
+
+function nextSteps(steps: ReadonlyArray<{ when: string; run: string }>): string {
+  return steps.map((s) => `<p class="when">Then, ${esc(s.when)}:</p><pre class="next-cmd">${escapeMarkupBlock(s.run)}</pre>`).join("\n");
 }
 
 function hostOverview(hosts: ReportHost[]): string {
@@ -170,6 +207,11 @@ function hostSection(h: ReportHost, columns: Columns): string {
     parts.push(`<div class="error"><p><span class="kind">${esc(h.error.kind)}</span> ${esc(h.error.message)}</p>${
       h.error.remote ? `<pre>${escapeMarkupBlock(h.error.remote)}</pre>` : ""
     }</div>`);
+  }
+  if (h.remedy) {
+    parts.push(`<div class="remedy"><p><strong>Likely cause:</strong> ${esc(h.remedy.cause)}</p>${
+      h.remedy.fix ? `<p><strong>Fix:</strong> ${esc(h.remedy.fix)}</p>` : ""
+    }${nextSteps(h.remedy.next)}</div>`);
   }
 
   if (h.status === "halted" && h.bindings.length === 0) {
@@ -303,7 +345,7 @@ function certificateSection(certs: CertificateSeen[], finishedAt: string): strin
     .join("\n");
   return `<section class="certs">
 <h2>Certificates seen</h2>
-<p class="muted">Days to expiry are counted from the report's finish time, ${esc(formatTime(finishedAt))}.</p>
+<p class="muted">Days to expiry are counted from the report's finish time, ${esc(formatTime(finishedAt))}. Bindings are shown as they are after the run: moved ones on the new certificate, put-back ones on the old.</p>
 <figure class="timeline">${expiryTimelineSvg(certs, finishedAt)}</figure>
 <table class="certtable">
 <thead><tr><th>thumbprint</th><th>subject</th><th>not after</th><th class="num">expiry</th><th>held by</th><th>no private key</th><th>bound to</th></tr></thead>
@@ -389,6 +431,10 @@ tr.row.s-needs-attention{background:#fffaf5}
 .error{background:var(--bad-bg);border:1px solid #ffcecb;border-radius:6px;padding:8px 12px;margin:8px 0}
 .host.s-needs-attention .error{background:var(--warn-bg);border-color:#ffd8b5}
 pre{background:#1f2328;color:#e6edf3;border-radius:6px;padding:10px 12px;margin:6px 0;font-size:12.5px;white-space:pre-wrap;word-break:break-word}
+.remedy{background:var(--soft);border:1px solid var(--line);border-radius:6px;padding:6px 12px;margin:8px 0}
+.remedy p.when,.next p.when{margin:8px 0 2px;color:var(--muted)}
+table.remedies{border:1px solid var(--line);table-layout:fixed}
+table.remedies td{overflow-wrap:anywhere}
 .callout{margin-top:18px;border:2px solid var(--warn);background:var(--warn-bg);border-radius:8px;padding:10px 14px}
 .manual{border:2px solid var(--warn);background:var(--warn-bg);border-radius:6px;padding:6px 12px;margin:10px 0}
 .warnings{background:var(--yellow-bg);border:1px solid #eed888;border-radius:6px;padding:4px 12px;margin:10px 0}

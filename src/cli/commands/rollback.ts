@@ -39,7 +39,7 @@ export function rollbackCommand(dial?: Dialer): Command {
         );
         try {
           const report = withTransports(
-            reportFromRun(await fleet.renderer.run(names, () => runRollback(hosts, fleet.deps, { items, concurrency: fleet.concurrency, journal }), { label: "rollback" })),
+            reportFromRun(await fleet.renderer.run(names, () => runRollback(hosts, fleet.deps, { items, concurrency: fleet.concurrency, journal }), { label: "rollback" }), { journal: opts.journal }),
             fleet.hosts,
           );
           await publish(report, dir);
