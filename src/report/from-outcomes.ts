@@ -34,9 +34,9 @@ export function reportBinding(b: BindingOutcome): ReportBinding {
   return { ...rest, ...(proof ? { verify: reportVerify(proof) } : {}) };
 }
 
-export function reportHost(h: HostOutcome, next: readonly ReportNextStep[] = []): ReportHost {
+export function reportHost(h: HostOutcome, next: readonly ReportNextStep[] = [], newThumbprint?: string): ReportHost {
   const { error, bindings, ...rest } = h;
-  const remedy = remedyOf(h, next);
+  const remedy = remedyOf(h, next, newThumbprint);
   return {
     ...rest,
     ...(error ? { error: { kind: error.kind, message: error.message, ...(error.remote ? { remote: error.remote } : {}) } } : {}),
@@ -50,7 +50,7 @@ function needsAPerson(h: Pick<HostOutcome, "status">): boolean {
 }
 
 /** A failed or needs-attention host's cause and fix (src/remedy), and the run's next commands. */
-function remedyOf(h: HostOutcome, next: readonly ReportNextStep[]): ReportRemedy | undefined {
+function remedyOf(h: HostOutcome, next: readonly ReportNextStep[], newThumbprint?: string): ReportRemedy | undefined {
   if (!needsAPerson(h)) return undefined;
   const r = h.error
     ? remedyFor({ kind: h.error.kind, message: h.error.message, ...(h.error.remote ? { remote: h.error.remote } : {}) })
@@ -60,7 +60,9 @@ function remedyOf(h: HostOutcome, next: readonly ReportNextStep[]): ReportRemedy
           : `the host ended ${h.status} without a recorded error`,
         ...(h.bindings.some((b) => b.manualCommand) ? { fix: "run the commands shown for its bindings by hand, in an elevated cmd.exe on the host" } : {}),
       };
-  return { cause: r.cause, ...(r.fix ? { fix: r.fix } : {}), next: next.map((s) => ({ ...s })) };
+  // the fix names "<thumbprint>" where the new certificate's goes: the report knows it
+  const fix = r.fix && newThumbprint ? r.fix.replaceAll("<thumbprint>", newThumbprint) : r.fix;
+  return { cause: r.cause, ...(fix ? { fix } : {}), next: next.map((s) => ({ ...s })) };
 }
 
 /**
@@ -99,7 +101,7 @@ export function reportFromRun(run: RunOutcome, context: ReportContext = {}): Rep
     ...(context.journal ? { journal: context.journal } : {}),
     certificate: context.certificate ?? run.target?.newCert.thumbprint ?? "<certificate>",
   });
-  const hosts = run.hosts.map((h) => reportHost(h, next));
+  const hosts = run.hosts.map((h) => reportHost(h, next, run.target?.newCert.thumbprint));
   const target = run.target ? describeTarget(run.target, run.hosts) : undefined;
   return { ...buildReport(run.command, run.startedAt, run.finishedAt, hosts, target), ...(run.dryRun ? { dryRun: true } : {}) };
 }

@@ -325,9 +325,7 @@ function certificateSection(certs: CertificateSeen[], finishedAt: string): strin
     .map((c) => {
       const level = expiryLevel(c.daysToExpiry);
       const role = c.role ? ` <span class="role r-${c.role}">${c.role}</span>` : "";
-      const uses = c.usedBy.length
-        ? c.usedBy.map((u) => `${esc(u.host)} <span class="muted">${esc(u.kind)}</span> ${esc(u.endpoint)}`).join("<br>")
-        : '<span class="muted">not bound</span>';
+      const uses = boundTo(c.usedBy);
       const noKey = [
         ...c.withoutPrivateKey.map((h) => `<span class="warn">${esc(h)}</span>`),
         ...c.privateKeyUnknown.map((h) => `<span class="muted" title="certutil did not say">${esc(h)} (unknown)</span>`),
@@ -337,8 +335,8 @@ function certificateSection(certs: CertificateSeen[], finishedAt: string): strin
 <td>${c.subject === null ? '<span class="muted">not in any store</span>' : esc(c.subject)}</td>
 <td class="mono nowrap">${c.notAfter ? esc(formatDate(c.notAfter)) : ""}</td>
 <td class="num"><span class="days e-${level}">${esc(describeDays(c.daysToExpiry))}</span></td>
-<td>${c.heldBy.map(esc).join(", ")}</td>
-<td>${noKey}</td>
+<td class="small">${c.heldBy.length > 1 ? `<div class="muted">${c.heldBy.length} hosts</div>` : ""}${c.heldBy.map(esc).join(", ")}</td>
+<td class="small">${noKey}</td>
 <td class="small">${uses}</td>
 </tr>`;
     })
@@ -348,12 +346,28 @@ function certificateSection(certs: CertificateSeen[], finishedAt: string): strin
 <p class="muted">Days to expiry are counted from the report's finish time, ${esc(formatTime(finishedAt))}. Bindings are shown as they are after the run: moved ones on the new certificate, put-back ones on the old.</p>
 <figure class="timeline">${expiryTimelineSvg(certs, finishedAt)}</figure>
 <table class="certtable">
+<colgroup><col style="width:15%"><col style="width:14%"><col style="width:8%"><col style="width:9%"><col style="width:16%"><col style="width:10%"><col style="width:28%"></colgroup>
 <thead><tr><th>thumbprint</th><th>subject</th><th>not after</th><th class="num">expiry</th><th>held by</th><th>no private key</th><th>bound to</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
 </table>
 </section>`;
+}
+
+/**
+ * The bindings on one certificate, a line per host ("web02  ipport 0.0.0.0:443 · hostnameport
+ * www.example.com:443"), under a count: a fleet's list stays as many lines as hosts, not bindings.
+ */
+function boundTo(uses: CertificateSeen["usedBy"]): string {
+  if (uses.length === 0) return '<span class="muted">not bound</span>';
+  const byHost = new Map<string, CertificateSeen["usedBy"]>();
+  for (const u of uses) byHost.set(u.host, [...(byHost.get(u.host) ?? []), u]);
+  const count = `<div class="muted">${uses.length} binding${uses.length === 1 ? "" : "s"} on ${byHost.size} host${byHost.size === 1 ? "" : "s"}</div>`;
+  const lines = [...byHost].map(
+    ([host, list]) => `<div class="use"><strong>${esc(host)}</strong> ${list.map((u) => `<span class="muted">${esc(u.kind)}</span> <span class="mono">${esc(u.endpoint)}</span>`).join(" · ")}</div>`,
+  );
+  return count + lines.join("");
 }
 
 function hostId(name: string): string {
@@ -452,6 +466,9 @@ abbr{text-decoration:none;border-bottom:1px dotted var(--muted);cursor:help}
 .v-bad{background:var(--bad-bg);color:var(--bad)}
 .v-skip{background:var(--grey-bg);color:var(--grey)}
 .certs table{border:1px solid var(--line)}
+table.certtable{table-layout:fixed}
+table.certtable td{overflow-wrap:anywhere}
+.use{padding-left:1em;text-indent:-1em}
 .timeline{margin:0 0 14px;background:var(--bg);border:1px solid var(--line);border-radius:8px;padding:8px}
 .timeline svg{display:block;width:100%;height:auto}
 .days{font-weight:600;white-space:nowrap}

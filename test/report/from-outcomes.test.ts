@@ -22,6 +22,8 @@ describe("remedies in every report", () => {
     expect(by.get("web5")?.remedy).toBeUndefined();
     expect(by.get("web2")?.remedy?.cause).toMatch(/no usable private key/);
     expect(by.get("web2")?.remedy?.fix).toMatch(/importPFX/);
+    // the repair command names the real certificate, not a placeholder
+    expect(by.get("web2")?.remedy?.fix).toContain(`certutil -repairstore My ${NEW}`);
     expect(by.get("web3")?.remedy?.cause).toMatch(/does not serve the expected certificate/);
     expect(by.get("web4")?.remedy?.cause).toMatch(/connection refused/);
     const runs = by.get("web4")?.remedy?.next.map((s) => s.run);
@@ -66,6 +68,16 @@ describe("reports tell the truth after the run", () => {
     const text = renderDiscoverSummary(report);
     expect(text.slice(text.indexOf(NEW))).toMatch(new RegExp(`${NEW}.*\\n\\s+web1\\s+ipport 0\\.0\\.0\\.0:443, ipport 10\\.0\\.0\\.1:8443`));
     expect(renderMarkdown(report)).toMatch(/`a1b2c3d4` \([^)]*\): web1 ipport 0\.0\.0\.0:443; web1 ipport 10\.0\.0\.1:8443\n/);
+  });
+
+  it("report.html lists a certificate's bindings a line per host, under a count", () => {
+    const html = renderHtml(report);
+    const row = html.slice(html.indexOf(`${NEW} <span class="role r-new">`));
+    const cell = /<td class="small"><div class="muted">(\d+ bindings? on \d+ hosts?)<\/div>([\s\S]*?)<\/td>\n<\/tr>/.exec(row);
+    expect(cell?.[1]).toBe("2 bindings on 1 host");
+    expect(cell?.[2]).toBe(
+      '<div class="use"><strong>web1</strong> <span class="muted">ipport</span> <span class="mono">0.0.0.0:443</span> · <span class="muted">ipport</span> <span class="mono">10.0.0.1:8443</span></div>',
+    );
   });
 
   it("the target names the new certificate's subject, names and expiry from the certificate file", () => {
