@@ -6,6 +6,7 @@ import {
   formatDate,
   formatDuration,
   formatTime,
+  sentence,
   shortHash,
 } from "./format.js";
 import type { HostStatus, Report, ReportBinding, ReportHost, VerifyResult } from "./schema.js";
@@ -168,7 +169,7 @@ ${nextSteps(failed[0]?.remedy?.next ?? [])}
 }
 
 function nextSteps(steps: ReadonlyArray<{ when: string; run: string }>): string {
-  return steps.map((s) => `<p class="when">Then, ${esc(s.when)}:</p><pre class="next-cmd">${escapeMarkupBlock(s.run)}</pre>`).join("\n");
+  return steps.map((s) => `<p class="when">${esc(sentence(s.when))}:</p><pre class="next-cmd">${escapeMarkupBlock(s.run)}</pre>`).join("\n");
 }
 
 function hostOverview(hosts: ReportHost[]): string {

@@ -1,6 +1,6 @@
 import type { Binding } from "../model/binding.js";
 import { certificatesSeen, type CertificateSeen } from "./certificates-seen.js";
-import { daysToExpiry, describeDays, formatDate, formatDuration, formatTime, shortHash, visibleControls } from "./format.js";
+import { daysToExpiry, describeDays, formatDate, sentence, formatDuration, formatTime, shortHash, visibleControls } from "./format.js";
 import type { Report, ReportBinding, ReportHost, VerifyResult } from "./schema.js";
 
 /**
@@ -87,7 +87,7 @@ function hostSection(h: ReportHost): string[] {
   if (h.remedy) {
     out.push(`**Likely cause:** ${md(h.remedy.cause)}`, "");
     if (h.remedy.fix) out.push(`**Fix:** ${md(h.remedy.fix)}`, "");
-    for (const step of h.remedy.next) out.push(`**Then** (${md(step.when)}):`, "", codeBlock(step.run, "sh"), "");
+    for (const step of h.remedy.next) out.push(`**${md(sentence(step.when))}:**`, "", codeBlock(step.run, "sh"), "");
   }
 
   if (h.bindings.length > 0) {
@@ -141,7 +141,7 @@ function whatToDoNext(report: Report): string[] {
   }
   out.push("");
   const next = hosts[0]?.remedy?.next ?? [];
-  for (const step of next) out.push(`Then, ${md(step.when)}:`, "", codeBlock(step.run, "sh"), "");
+  for (const step of next) out.push(`${md(sentence(step.when))}:`, "", codeBlock(step.run, "sh"), "");
   return out;
 }
 

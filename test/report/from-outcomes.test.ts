@@ -34,7 +34,8 @@ describe("remedies in every report", () => {
     const md = renderMarkdown(report);
     expect(md).toContain("## What to do next");
     expect(md).toMatch(/\| \[web2\]\(#host-web2\) \| ❌ failed \| the new certificate has no usable private key/);
-    expect(md).toContain(`certfleet rollout --resume ${JOURNAL} --new new.cer -l web2,web3,web4`);
+    expect(md).toContain(`Once the failed host(s) are fixed:\n\n\`\`\`sh\ncertfleet rollout --resume ${JOURNAL} --new new.cer -l web2,web3,web4\n`);
+    expect(md).toContain(`Or, to put every changed binding back:\n\n\`\`\`sh\ncertfleet rollback --journal ${JOURNAL}\n`);
     const web4 = md.slice(md.indexOf('<a id="host-web4">'));
     expect(web4).toMatch(/\*\*Likely cause:\*\* nothing accepts SSH/);
     expect(web4).toContain(`certfleet rollback --journal ${JOURNAL}`);
@@ -43,7 +44,7 @@ describe("remedies in every report", () => {
     expect(html).toContain("<h2>What to do next</h2>");
     const section = html.slice(html.indexOf('id="host-web2"'));
     expect(section).toMatch(/<strong>Likely cause:<\/strong> the new certificate has no usable private key/);
-    expect(section).toContain(`certfleet rollout --resume ${JOURNAL} --new new.cer -l web2,web3,web4`);
+    expect(section).toContain(`<p class="when">Once the failed host(s) are fixed:</p><pre class="next-cmd">certfleet rollout --resume ${JOURNAL} --new new.cer -l web2,web3,web4</pre>`);
   });
 
   it("junit.xml: every failure's text carries the cause, the fix and the next command", () => {
