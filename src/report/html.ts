@@ -327,10 +327,11 @@ function certificateSection(certs: CertificateSeen[], finishedAt: string): strin
       const level = expiryLevel(c.daysToExpiry);
       const role = c.role ? ` <span class="role r-${c.role}">${c.role}</span>` : "";
       const uses = boundTo(c.usedBy);
+      // "missing" is a finding; "not shown" only means certutil's output did not say
       const noKey = [
-        ...c.withoutPrivateKey.map((h) => `<span class="warn">${esc(h)}</span>`),
-        ...c.privateKeyUnknown.map((h) => `<span class="muted" title="certutil did not say">${esc(h)} (unknown)</span>`),
-      ].join(", ");
+        c.withoutPrivateKey.length > 0 ? `<div><span class="warn">missing on</span> ${c.withoutPrivateKey.map(esc).join(", ")}</div>` : "",
+        c.privateKeyUnknown.length > 0 ? `<div class="muted" title="certutil did not say">not shown on ${c.privateKeyUnknown.map(esc).join(", ")}</div>` : "",
+      ].join("");
       return `<tr>
 <td class="mono small">${esc(c.thumbprint)}${role}</td>
 <td>${c.subject === null ? '<span class="muted">not in any store</span>' : esc(c.subject)}</td>
@@ -348,7 +349,7 @@ function certificateSection(certs: CertificateSeen[], finishedAt: string): strin
 <figure class="timeline">${expiryTimelineSvg(certs, finishedAt)}</figure>
 <table class="certtable">
 <colgroup><col style="width:15%"><col style="width:14%"><col style="width:8%"><col style="width:9%"><col style="width:16%"><col style="width:10%"><col style="width:28%"></colgroup>
-<thead><tr><th>thumbprint</th><th>subject</th><th>not after</th><th class="num">expiry</th><th>held by</th><th>no private key</th><th>bound to</th></tr></thead>
+<thead><tr><th>thumbprint</th><th>subject</th><th>not after</th><th class="num">expiry</th><th>held by</th><th>private key</th><th>bound to</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>

@@ -81,6 +81,17 @@ describe("reports tell the truth after the run", () => {
     );
   });
 
+  it("report.html tells a missing private key from one certutil did not show", () => {
+    const certs = (r: typeof report) => renderHtml(r).match(/<table class="certtable">[\s\S]*?<\/table>/)?.[0] ?? "";
+    const hosts = report.hosts.map((h) => ({
+      ...h,
+      certificates: (h.certificates ?? []).map((c) => (c.thumbprint !== NEW ? c : { ...c, hasPrivateKey: h.name === "web2" ? false : h.name === "web3" ? ("unknown" as const) : true })),
+    }));
+    const table = certs({ ...report, hosts });
+    expect(table).toContain("<th>private key</th>");
+    expect(table).toContain('<div><span class="warn">missing on</span> web2</div><div class="muted" title="certutil did not say">not shown on web3</div>');
+  });
+
   it("the target names the new certificate's subject, names and expiry from the certificate file", () => {
     expect(report.target).toMatchObject({
       newThumbprint: NEW,
