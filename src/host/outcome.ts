@@ -68,7 +68,14 @@ export const RunOutcome = z.object({
   command: RunCommand,
   startedAt: z.string(),
   finishedAt: z.string(),
-  target: z.object({ newCert: NewCertificate.pick({ thumbprint: true, subject: true }), oldThumbprints: z.array(Thumbprint) }).optional(),
+  target: z
+    .object({
+      newCert: NewCertificate.pick({ thumbprint: true, subject: true }).merge(
+        NewCertificate.pick({ dnsNames: true, notBefore: true, notAfter: true, source: true }).partial(),
+      ),
+      oldThumbprints: z.array(Thumbprint),
+    })
+    .optional(),
   dryRun: z.boolean().optional(),
   hosts: z.array(HostOutcome),
   /** hosts the command was not asked to touch (rollback -l: journal hosts not selected). */

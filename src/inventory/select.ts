@@ -65,9 +65,12 @@ export function selectHosts(inv: Inventory, raw?: string): ResolvedHost[] {
  * selected are `skipped`: not touched, and said so.
  */
 export function selectJournalHosts(inv: Inventory, journalHosts: readonly string[], raw?: string): { selected: string[]; skipped: string[] } {
-  if (raw === undefined || raw.trim() === "") return { selected: [...journalHosts], skipped: [] };
-  const known = new Set(inv.hosts.map((h) => h.name));
-  const extra = journalHosts.filter((n) => !known.has(n)).map((name) => ({ name }) as ResolvedHost);
+  // Inventory order, then the journal's hosts the inventory no longer has: the order the hosts
+  // finished in the journal is no order a person reads a list in (and it differs run to run).
+  const rank = new Map(inv.hosts.map((h, i) => [h.name, i] as const));
+  const ordered = [...journalHosts].sort((a, b) => (rank.get(a) ?? Number.MAX_SAFE_INTEGER) - (rank.get(b) ?? Number.MAX_SAFE_INTEGER));
+  if (raw === undefined || raw.trim() === "") return { selected: ordered, skipped: [] };
+  const extra = ordered.filter((n) => !rank.has(n)).map((name) => ({ name }) as ResolvedHost);
   const chosen = new Set(selectHosts({ ...inv, hosts: [...inv.hosts, ...extra] }, raw).map((h) => h.name));
-  return { selected: journalHosts.filter((n) => chosen.has(n)), skipped: journalHosts.filter((n) => !chosen.has(n)) };
+  return { selected: ordered.filter((n) => chosen.has(n)), skipped: ordered.filter((n) => !chosen.has(n)) };
 }

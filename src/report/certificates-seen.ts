@@ -1,5 +1,5 @@
 import type { BindingKind } from "../model/binding.js";
-import type { Report } from "./schema.js";
+import type { Report, ReportBinding } from "./schema.js";
 import { daysToExpiry } from "./format.js";
 
 /** One certificate as seen across the fleet: which hosts hold it, which bindings use it. */
@@ -21,7 +21,8 @@ export interface CertificateSeen {
 }
 
 /**
- * Every certificate that a host's store or a binding mentions, ordered by expiry (soonest first,
+ * Every certificate that a host's store or a binding mentions, with the bindings that use it
+ * after the run (a rollout's moved bindings on the new certificate, put-back ones on the old), ordered by expiry (soonest first,
  * unknown last). Pure: the Markdown, HTML and text writers all read the same list.
  */
 export function certificatesSeen(report: Report): CertificateSeen[] {
@@ -49,13 +50,25 @@ export function certificatesSeen(report: Report): CertificateSeen[] {
       if (cert.hasPrivateKey === "unknown") addOnce(e.privateKeyUnknown, host.name);
     }
     for (const b of host.bindings) {
-      if (b.certHash === null) continue;
-      entry(b.certHash).usedBy.push({ host: host.name, kind: b.kind, endpoint: b.endpoint });
+      // a certificate a binding used before the run stays listed, bound or not
+      if (b.certHash !== null) entry(b.certHash);
+      const bound = boundAfterRun(b);
+      if (bound === null) continue;
+      entry(bound).usedBy.push({ host: host.name, kind: b.kind, endpoint: b.endpoint });
     }
   }
 
   for (const e of seen.values()) e.daysToExpiry = daysToExpiry(e.notAfter, report.finishedAt);
   return [...seen.values()].sort(byExpiry);
+}
+
+/**
+ * The certificate a binding uses once the run is over. A binding's own fields are what discovery
+ * read before the run; `after` is what the host showed when certfleet read the binding back after
+ * changing it (moved, put back, or left half-done). A binding never touched is as discovery read it.
+ */
+export function boundAfterRun(b: Pick<ReportBinding, "certHash" | "after">): string | null {
+  return b.after !== undefined ? b.after.certHash : b.certHash;
 }
 
 function roleOf(report: Report, thumbprint: string): "new" | "old" | undefined {

@@ -75,3 +75,8 @@ export function visibleControls(text: string, keepLines = false): string {
     return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
   });
 }
+
+/** "once the hosts are fixed" -> "Once the hosts are fixed": for a text that opens a line. */
+export function sentence(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

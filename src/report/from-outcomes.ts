@@ -4,8 +4,26 @@
  * refactor inside it cannot change report.json without a change here.
  */
 import type { BindingOutcome, HostOutcome, RunOutcome } from "../host/outcome.js";
+import { nextCommands, remedyFor } from "../remedy/remedy.js";
 import type { TlsProof } from "../verify/proof.js";
-import { buildReport, type Report, type ReportBinding, type ReportHost, type VerifyResult } from "./schema.js";
+import {
+  buildReport,
+  type Report,
+  type ReportBinding,
+  type ReportHost,
+  type ReportNextStep,
+  type ReportRemedy,
+  type ReportTargetInput,
+  type VerifyResult,
+} from "./schema.js";
+
+/** What the CLI knows of the run that the outcomes do not: for the next commands in each remedy. */
+export interface ReportContext {
+  /** this run's journal as the operator would type it (rollout), or the journal a rollback read */
+  journal?: string;
+  /** `--new` / `--expect` as the operator gave it (a file name or a thumbprint) */
+  certificate?: string;
+}
 
 function reportVerify(p: TlsProof): VerifyResult {
   return { ...p };
@@ -16,19 +34,77 @@ export function reportBinding(b: BindingOutcome): ReportBinding {
   return { ...rest, ...(proof ? { verify: reportVerify(proof) } : {}) };
 }
 
-export function reportHost(h: HostOutcome): ReportHost {
+export function reportHost(h: HostOutcome, next: readonly ReportNextStep[] = [], newThumbprint?: string): ReportHost {
   const { error, bindings, ...rest } = h;
+  const remedy = remedyOf(h, next, newThumbprint);
   return {
     ...rest,
     ...(error ? { error: { kind: error.kind, message: error.message, ...(error.remote ? { remote: error.remote } : {}) } } : {}),
+    ...(remedy ? { remedy } : {}),
     bindings: bindings.map(reportBinding),
   };
 }
 
-export function reportFromRun(run: RunOutcome): Report {
-  const hosts = run.hosts.map(reportHost);
+function needsAPerson(h: Pick<HostOutcome, "status">): boolean {
+  return h.status === "failed" || h.status === "needs-attention";
+}
+
+/** A failed or needs-attention host's cause and fix (src/remedy), and the run's next commands. */
+function remedyOf(h: HostOutcome, next: readonly ReportNextStep[], newThumbprint?: string): ReportRemedy | undefined {
+  if (!needsAPerson(h)) return undefined;
+  const r = h.error
+    ? remedyFor({ kind: h.error.kind, message: h.error.message, ...(h.error.remote ? { remote: h.error.remote } : {}) })
+    : {
+        cause: h.bindings.some((b) => b.manualCommand)
+          ? "certfleet could not put a binding back by itself"
+          : `the host ended ${h.status} without a recorded error`,
+        ...(h.bindings.some((b) => b.manualCommand) ? { fix: "run the commands shown for its bindings by hand, in an elevated cmd.exe on the host" } : {}),
+      };
+  // the fix names "<thumbprint>" where the new certificate's goes: the report knows it
+  const fix = r.fix && newThumbprint ? r.fix.replaceAll("<thumbprint>", newThumbprint) : r.fix;
+  return { cause: r.cause, ...(fix ? { fix } : {}), next: next.map((s) => ({ ...s })) };
+}
+
+/**
+ * The new certificate as the report describes it: from the certificate file when one was given,
+ * else from what the hosts' stores said about that thumbprint (the first host that showed it).
+ */
+function describeTarget(target: NonNullable<RunOutcome["target"]>, hosts: readonly HostOutcome[]): ReportTargetInput {
+  const c = target.newCert;
+  const fromFile = c.source === "file";
+  const seen = hosts.flatMap((h) => h.certificates ?? []).filter((cert) => cert.thumbprint.toUpperCase() === c.thumbprint.toUpperCase());
+  const first = <K extends "subject" | "notBefore" | "notAfter">(key: K) => seen.find((cert) => cert[key] !== undefined)?.[key];
+  const names = seen.find((cert) => cert.dnsNames && cert.dnsNames.length > 0)?.dnsNames;
+  const subject = c.subject ?? first("subject");
+  const dnsNames = c.dnsNames && c.dnsNames.length > 0 ? c.dnsNames : names;
+  const notBefore = c.notBefore ?? first("notBefore");
+  const notAfter = c.notAfter ?? first("notAfter");
+  const described = subject !== undefined || notAfter !== undefined || dnsNames !== undefined;
   return {
-    ...buildReport(run.command, run.startedAt, run.finishedAt, hosts, run.target),
+    newCert: {
+      thumbprint: c.thumbprint,
+      ...(subject !== undefined ? { subject } : {}),
+      ...(dnsNames !== undefined ? { dnsNames } : {}),
+      ...(notBefore !== undefined ? { notBefore } : {}),
+      ...(notAfter !== undefined ? { notAfter } : {}),
+      ...(described ? { describedBy: fromFile ? ("file" as const) : ("hosts" as const) } : {}),
+    },
+    oldThumbprints: target.oldThumbprints,
+  };
+}
+
+export function reportFromRun(run: RunOutcome, context: ReportContext = {}): Report {
+  const failed = run.hosts.filter(needsAPerson).map((h) => h.name);
+  const next = nextCommands({
+    command: run.command,
+    failedHosts: failed,
+    ...(context.journal ? { journal: context.journal } : {}),
+    certificate: context.certificate ?? run.target?.newCert.thumbprint ?? "<certificate>",
+  });
+  const hosts = run.hosts.map((h) => reportHost(h, next, run.target?.newCert.thumbprint));
+  const target = run.target ? describeTarget(run.target, run.hosts) : undefined;
+  return {
+    ...buildReport(run.command, run.startedAt, run.finishedAt, hosts, target),
     ...(run.dryRun ? { dryRun: true } : {}),
     ...(run.skipped?.length ? { skippedHosts: run.skipped } : {}),
   };

@@ -1,10 +1,12 @@
 import { certificatesSeen, type CertificateSeen } from "./certificates-seen.js";
 import {
+  daysToExpiry,
   describeDays,
   expiryLevel,
   formatDate,
   formatDuration,
   formatTime,
+  sentence,
   shortHash,
 } from "./format.js";
 import type { HostStatus, Report, ReportBinding, ReportHost, VerifyResult } from "./schema.js";
@@ -25,6 +27,7 @@ export function renderHtml(report: Report): string {
     summaryCards(report),
     report.target ? targetCard(report) : "",
     attentionCallout(report.hosts),
+    whatToDoNext(report.hosts),
     hostOverview(report.hosts),
     report.hosts.map((h) => hostSection(h, columnsFor(report))).join("\n"),
     certs.length > 0 ? certificateSection(certs, report.finishedAt) : "",
@@ -117,12 +120,23 @@ function targetCard(report: Report): string {
   const olds = t.oldThumbprints.length
     ? t.oldThumbprints.map((o) => `<code>${esc(o)}</code>`).join("<br>")
     : '<span class="muted">none given</span>';
+  const rows = [`<dt>new</dt><dd><code class="strong">${esc(t.newThumbprint)}</code></dd>`];
+  if (t.subject) rows.push(`<dt>subject</dt><dd>${esc(t.subject)}</dd>`);
+  if (t.dnsNames && t.dnsNames.length > 0) rows.push(`<dt>names (SAN)</dt><dd>${t.dnsNames.map((n) => `<code>${esc(n)}</code>`).join(", ")}</dd>`);
+  if (t.notAfter) {
+    const days = daysToExpiry(t.notAfter, report.finishedAt);
+    rows.push(
+      `<dt>expires</dt><dd><span class="mono">${esc(formatDate(t.notAfter))}</span> <span class="days e-${expiryLevel(days)}">${esc(describeDays(days))}</span></dd>`,
+    );
+  }
+  rows.push(`<dt>replaces</dt><dd>${olds}</dd>`);
+  const source = t.describedBy ? `<p class="muted small">Subject, names and dates from ${t.describedBy === "file" ? "the certificate file given" : "the hosts' certificate stores"}.</p>` : "";
   return `<section class="target">
 <h2>Target certificate</h2>
 <dl>
-<dt>new</dt><dd><code class="strong">${esc(t.newThumbprint)}</code>${t.subject ? ` <span class="subject">${esc(t.subject)}</span>` : ""}</dd>
-<dt>replaces</dt><dd>${olds}</dd>
+${rows.join("\n")}
 </dl>
+${source}
 </section>`;
 }
 
@@ -132,6 +146,30 @@ function attentionCallout(hosts: ReportHost[]): string {
   const links = attention.map((h) => `<a href="#${hostId(h.name)}">${esc(h.name)}</a>`).join(", ");
   const n = attention.length;
   return `<div class="callout"><strong>${n} host${n === 1 ? " needs" : "s need"} attention:</strong> ${links}. certfleet could not restore ${n === 1 ? "it" : "them"}; ${n === 1 ? "its section says" : "each section says"} exactly what to run by hand.</div>`;
+}
+
+/** Every failed or needs-attention host with its likely cause and fix, then the commands to run next. */
+function whatToDoNext(hosts: ReportHost[]): string {
+  const failed = hosts.filter((h) => h.remedy !== undefined);
+  if (failed.length === 0) return "";
+  const rows = failed
+    .map((h) => `<tr><td><a href="#${hostId(h.name)}">${esc(h.name)}</a></td><td>${pill(h.status)}</td><td>${esc(h.remedy?.cause ?? "")}</td><td>${esc(h.remedy?.fix ?? "")}</td></tr>`)
+    .join("\n");
+  return `<section class="next">
+<h2>What to do next</h2>
+<table class="remedies">
+<colgroup><col style="width:14%"><col style="width:12%"><col style="width:40%"><col style="width:34%"></colgroup>
+<thead><tr><th>host</th><th>status</th><th>likely cause</th><th>fix</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>
+${nextSteps(failed[0]?.remedy?.next ?? [])}
+</section>`;
+}
+
+function nextSteps(steps: ReadonlyArray<{ when: string; run: string }>): string {
+  return steps.map((s) => `<p class="when">${esc(sentence(s.when))}:</p><pre class="next-cmd">${escapeMarkupBlock(s.run)}</pre>`).join("\n");
 }
 
 function hostOverview(hosts: ReportHost[]): string {
@@ -170,6 +208,11 @@ function hostSection(h: ReportHost, columns: Columns): string {
     parts.push(`<div class="error"><p><span class="kind">${esc(h.error.kind)}</span> ${esc(h.error.message)}</p>${
       h.error.remote ? `<pre>${escapeMarkupBlock(h.error.remote)}</pre>` : ""
     }</div>`);
+  }
+  if (h.remedy) {
+    parts.push(`<div class="remedy"><p><strong>Likely cause:</strong> ${esc(h.remedy.cause)}</p>${
+      h.remedy.fix ? `<p><strong>Fix:</strong> ${esc(h.remedy.fix)}</p>` : ""
+    }${nextSteps(h.remedy.next)}</div>`);
   }
 
   if (h.status === "halted" && h.bindings.length === 0) {
@@ -283,35 +326,50 @@ function certificateSection(certs: CertificateSeen[], finishedAt: string): strin
     .map((c) => {
       const level = expiryLevel(c.daysToExpiry);
       const role = c.role ? ` <span class="role r-${c.role}">${c.role}</span>` : "";
-      const uses = c.usedBy.length
-        ? c.usedBy.map((u) => `${esc(u.host)} <span class="muted">${esc(u.kind)}</span> ${esc(u.endpoint)}`).join("<br>")
-        : '<span class="muted">not bound</span>';
+      const uses = boundTo(c.usedBy);
+      // "missing" is a finding; "not shown" only means certutil's output did not say
       const noKey = [
-        ...c.withoutPrivateKey.map((h) => `<span class="warn">${esc(h)}</span>`),
-        ...c.privateKeyUnknown.map((h) => `<span class="muted" title="certutil did not say">${esc(h)} (unknown)</span>`),
-      ].join(", ");
+        c.withoutPrivateKey.length > 0 ? `<div><span class="warn">missing on</span> ${c.withoutPrivateKey.map(esc).join(", ")}</div>` : "",
+        c.privateKeyUnknown.length > 0 ? `<div class="muted" title="certutil did not say">not shown on ${c.privateKeyUnknown.map(esc).join(", ")}</div>` : "",
+      ].join("");
       return `<tr>
 <td class="mono small">${esc(c.thumbprint)}${role}</td>
 <td>${c.subject === null ? '<span class="muted">not in any store</span>' : esc(c.subject)}</td>
 <td class="mono nowrap">${c.notAfter ? esc(formatDate(c.notAfter)) : ""}</td>
 <td class="num"><span class="days e-${level}">${esc(describeDays(c.daysToExpiry))}</span></td>
-<td>${c.heldBy.map(esc).join(", ")}</td>
-<td>${noKey}</td>
+<td class="small">${c.heldBy.length > 1 ? `<div class="muted">${c.heldBy.length} hosts</div>` : ""}${c.heldBy.map(esc).join(", ")}</td>
+<td class="small">${noKey}</td>
 <td class="small">${uses}</td>
 </tr>`;
     })
     .join("\n");
   return `<section class="certs">
 <h2>Certificates seen</h2>
-<p class="muted">Days to expiry are counted from the report's finish time, ${esc(formatTime(finishedAt))}.</p>
+<p class="muted">Days to expiry are counted from the report's finish time, ${esc(formatTime(finishedAt))}. Bindings are shown as they are after the run: moved ones on the new certificate, put-back ones on the old.</p>
 <figure class="timeline">${expiryTimelineSvg(certs, finishedAt)}</figure>
 <table class="certtable">
-<thead><tr><th>thumbprint</th><th>subject</th><th>not after</th><th class="num">expiry</th><th>held by</th><th>no private key</th><th>bound to</th></tr></thead>
+<colgroup><col style="width:15%"><col style="width:14%"><col style="width:8%"><col style="width:9%"><col style="width:16%"><col style="width:10%"><col style="width:28%"></colgroup>
+<thead><tr><th>thumbprint</th><th>subject</th><th>not after</th><th class="num">expiry</th><th>held by</th><th>private key</th><th>bound to</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
 </table>
 </section>`;
+}
+
+/**
+ * The bindings on one certificate, a line per host ("web02  ipport 0.0.0.0:443 · hostnameport
+ * www.example.com:443"), under a count: a fleet's list stays as many lines as hosts, not bindings.
+ */
+function boundTo(uses: CertificateSeen["usedBy"]): string {
+  if (uses.length === 0) return '<span class="muted">not bound</span>';
+  const byHost = new Map<string, CertificateSeen["usedBy"]>();
+  for (const u of uses) byHost.set(u.host, [...(byHost.get(u.host) ?? []), u]);
+  const count = `<div class="muted">${uses.length} binding${uses.length === 1 ? "" : "s"} on ${byHost.size} host${byHost.size === 1 ? "" : "s"}</div>`;
+  const lines = [...byHost].map(
+    ([host, list]) => `<div class="use"><strong>${esc(host)}</strong> ${list.map((u) => `<span class="muted">${esc(u.kind)}</span> <span class="mono">${esc(u.endpoint)}</span>`).join(" · ")}</div>`,
+  );
+  return count + lines.join("");
 }
 
 function hostId(name: string): string {
@@ -389,6 +447,10 @@ tr.row.s-needs-attention{background:#fffaf5}
 .error{background:var(--bad-bg);border:1px solid #ffcecb;border-radius:6px;padding:8px 12px;margin:8px 0}
 .host.s-needs-attention .error{background:var(--warn-bg);border-color:#ffd8b5}
 pre{background:#1f2328;color:#e6edf3;border-radius:6px;padding:10px 12px;margin:6px 0;font-size:12.5px;white-space:pre-wrap;word-break:break-word}
+.remedy{background:var(--soft);border:1px solid var(--line);border-radius:6px;padding:6px 12px;margin:8px 0}
+.remedy p.when,.next p.when{margin:8px 0 2px;color:var(--muted)}
+table.remedies{border:1px solid var(--line);table-layout:fixed}
+table.remedies td{overflow-wrap:anywhere}
 .callout{margin-top:18px;border:2px solid var(--warn);background:var(--warn-bg);border-radius:8px;padding:10px 14px}
 .manual{border:2px solid var(--warn);background:var(--warn-bg);border-radius:6px;padding:6px 12px;margin:10px 0}
 .warnings{background:var(--yellow-bg);border:1px solid #eed888;border-radius:6px;padding:4px 12px;margin:10px 0}
@@ -406,6 +468,9 @@ abbr{text-decoration:none;border-bottom:1px dotted var(--muted);cursor:help}
 .v-bad{background:var(--bad-bg);color:var(--bad)}
 .v-skip{background:var(--grey-bg);color:var(--grey)}
 .certs table{border:1px solid var(--line)}
+table.certtable{table-layout:fixed}
+table.certtable td{overflow-wrap:anywhere}
+.use{padding-left:1em;text-indent:-1em}
 .timeline{margin:0 0 14px;background:var(--bg);border:1px solid var(--line);border-radius:8px;padding:8px}
 .timeline svg{display:block;width:100%;height:auto}
 .days{font-weight:600;white-space:nowrap}

@@ -90,6 +90,7 @@ function bindingOutcome(h: ReportHost, b: ReportBinding, hostFailed: boolean, co
       v.attempts !== undefined ? `attempts: ${v.attempts}` : "",
       v.error ?? "",
       h.error?.remote ?? "",
+      ...remedyText(h),
     ];
     return { kind: "failure", type: "verify", message: `served ${served}${expected}`, body: details.filter(Boolean).join("\n") };
   }
@@ -99,6 +100,7 @@ function bindingOutcome(h: ReportHost, b: ReportBinding, hostFailed: boolean, co
       h.error ? `${h.error.kind}: ${h.error.message}` : "",
       h.error?.remote ?? "",
       b.manualCommand ? `run by hand: ${b.manualCommand}` : "",
+      ...remedyText(h),
     ];
     return {
       kind: "failure",
@@ -120,7 +122,17 @@ function hostBody(h: ReportHost): string {
   const lines = [h.error ? `${h.error.kind}: ${h.error.message}` : `${h.name} ended ${h.status}`];
   if (h.error?.remote) lines.push(h.error.remote);
   for (const b of h.bindings) if (b.manualCommand) lines.push(`run by hand: ${b.manualCommand}`);
+  lines.push(...remedyText(h));
   return lines.join("\n");
+}
+
+/** The host's likely cause, fix and next commands, for the text of each of its failures. */
+function remedyText(h: ReportHost): string[] {
+  if (!h.remedy) return [];
+  const lines = [`likely cause: ${h.remedy.cause}`];
+  if (h.remedy.fix) lines.push(`fix: ${h.remedy.fix}`);
+  for (const step of h.remedy.next) lines.push(`then, ${step.when}: ${step.run}`);
+  return lines;
 }
 
 function testCaseXml(h: ReportHost, c: TestCase): string[] {

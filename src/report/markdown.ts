@@ -1,6 +1,6 @@
 import type { Binding } from "../model/binding.js";
 import { certificatesSeen, type CertificateSeen } from "./certificates-seen.js";
-import { describeDays, formatDate, formatDuration, formatTime, shortHash, visibleControls } from "./format.js";
+import { daysToExpiry, describeDays, formatDate, sentence, formatDuration, formatTime, shortHash, visibleControls } from "./format.js";
 import type { Report, ReportBinding, ReportHost, VerifyResult } from "./schema.js";
 
 /**
@@ -28,8 +28,15 @@ export function renderMarkdown(report: Report): string {
 
   if (report.target) {
     out.push("## Target certificate", "");
-    const subject = report.target.subject ? ` ${md(report.target.subject)}` : "";
-    out.push(`- **New:** \`${report.target.newThumbprint}\`${subject}`);
+    const t = report.target;
+    const subject = t.subject ? ` ${md(t.subject)}` : "";
+    out.push(`- **New:** \`${t.newThumbprint}\`${subject}`);
+    if (t.dnsNames && t.dnsNames.length > 0) out.push(`- **Names (SAN):** ${t.dnsNames.map(md).join(", ")}`);
+    if (t.notAfter) {
+      const days = daysToExpiry(t.notAfter, report.finishedAt);
+      out.push(`- **Expires:** ${md(formatDate(t.notAfter))} (${describeDays(days)})${days !== null && days < 30 ? " ⚠" : ""}`);
+    }
+    if (t.describedBy) out.push(`- **Described by:** ${t.describedBy === "file" ? "the certificate file given" : "the hosts' certificate stores"}`);
     if (report.target.oldThumbprints.length === 0) out.push("- **Replaces:** none given");
     for (const old of report.target.oldThumbprints) out.push(`- **Replaces:** \`${old}\``);
     out.push("");
@@ -42,6 +49,8 @@ export function renderMarkdown(report: Report): string {
     for (const h of attention) out.push(`- [${md(h.name)}](#${anchor(h.name)}): ${md(h.error?.message ?? "see below")}`);
     out.push("");
   }
+
+  out.push(...whatToDoNext(report));
 
   out.push("## Hosts", "");
   out.push("| host | address | status | wave | duration | bindings | error |", "|---|---|---|---:|---:|---:|---|");
@@ -74,6 +83,11 @@ function hostSection(h: ReportHost): string[] {
   if (h.error) {
     out.push(`**Error** (\`${h.error.kind}\`): ${md(h.error.message)}`, "");
     if (h.error.remote) out.push(codeBlock(h.error.remote, "text"), "");
+  }
+  if (h.remedy) {
+    out.push(`**Likely cause:** ${md(h.remedy.cause)}`, "");
+    if (h.remedy.fix) out.push(`**Fix:** ${md(h.remedy.fix)}`, "");
+    for (const step of h.remedy.next) out.push(`**${md(sentence(step.when))}:**`, "", codeBlock(step.run, "sh"), "");
   }
 
   if (h.bindings.length > 0) {
@@ -114,10 +128,31 @@ function hostSection(h: ReportHost): string[] {
   return out;
 }
 
+/**
+ * Every failed or needs-attention host with its likely cause and fix, then the commands to run once
+ * they are fixed (the same for every host of a run: they name all the failed hosts).
+ */
+function whatToDoNext(report: Report): string[] {
+  const hosts = report.hosts.filter((h) => h.remedy !== undefined);
+  if (hosts.length === 0) return [];
+  const out = ["## What to do next", "", "| host | status | likely cause | fix |", "|---|---|---|---|"];
+  for (const h of hosts) {
+    out.push(`| [${md(h.name)}](#${anchor(h.name)}) | ${statusBadge(h.status)} | ${md(h.remedy?.cause ?? "")} | ${md(h.remedy?.fix ?? "")} |`);
+  }
+  out.push("");
+  const next = hosts[0]?.remedy?.next ?? [];
+  for (const step of next) out.push(`${md(sentence(step.when))}:`, "", codeBlock(step.run, "sh"), "");
+  return out;
+}
+
 function certificateTable(certs: CertificateSeen[], finishedAt: string): string[] {
   const out: string[] = [];
   out.push("## Certificates seen", "");
-  out.push(`Days to expiry are counted from the report's finish time (${formatTime(finishedAt)}).`, "");
+  out.push(
+    `Days to expiry are counted from the report's finish time (${formatTime(finishedAt)}). ` +
+      "Bindings are listed as they are after the run: moved ones on the new certificate, put-back ones on the old.",
+    "",
+  );
   out.push(
     "| thumbprint | subject | not after | days to expiry | held by | without private key |",
     "|---|---|---|---:|---|---|",

@@ -50,6 +50,23 @@ export const ReportBinding = Binding.extend({
 });
 export type ReportBinding = z.infer<typeof ReportBinding>;
 
+/** What to run next once the cause is fixed: re-run the failed hosts, resume, or roll back. */
+export const ReportNextStep = z.object({
+  /** when to take this step, in words */
+  when: z.string(),
+  /** the command, ready to paste */
+  run: z.string(),
+});
+export type ReportNextStep = z.infer<typeof ReportNextStep>;
+
+/** A failed or needs-attention host's likely cause in plain words, the fix, and the next command. */
+export const ReportRemedy = z.object({
+  cause: z.string(),
+  fix: z.string().optional(),
+  next: z.array(ReportNextStep),
+});
+export type ReportRemedy = z.infer<typeof ReportRemedy>;
+
 export const ReportHost = z.object({
   name: z.string(),
   address: z.string(),
@@ -59,6 +76,8 @@ export const ReportHost = z.object({
   wave: z.number().int().nonnegative().optional(),
   durationMs: z.number().nonnegative(),
   error: ReportError.optional(),
+  /** failed and needs-attention hosts: what probably went wrong, what to do, what to run next. */
+  remedy: ReportRemedy.optional(),
   certificates: z.array(Certificate).optional(),
   bindings: z.array(ReportBinding),
   warnings: z.array(z.string()).optional(),
@@ -96,7 +115,17 @@ export const Report = z.object({
   finishedAt: z.string(),
   /** the certificate rolled out or expected, and the ones it replaces (rollout, plan, verify). */
   target: z
-    .object({ newThumbprint: Thumbprint, oldThumbprints: z.array(Thumbprint), subject: z.string().optional() })
+    .object({
+      newThumbprint: Thumbprint,
+      oldThumbprints: z.array(Thumbprint),
+      subject: z.string().optional(),
+      /** the new certificate's DNS names (SAN), from the certificate file when one was given. */
+      dnsNames: z.array(z.string()).optional(),
+      notBefore: z.string().optional(),
+      notAfter: z.string().optional(),
+      /** where subject, names and dates come from: the certificate file, or the hosts' stores. */
+      describedBy: z.enum(["file", "hosts"]).optional(),
+    })
     .optional(),
   dryRun: z.boolean().optional(),
   summary: ReportSummary,
@@ -124,17 +153,32 @@ export function summarize(hosts: readonly ReportHost[]): ReportSummary {
  * certificates are old; the report lists the union of what the hosts found, so the change record
  * names every certificate that was replaced.
  */
-export function reportTarget(
-  target: { newCert: { thumbprint: string; subject?: string }; oldThumbprints: readonly string[] },
-  hosts: readonly ReportHost[],
-): NonNullable<Report["target"]> {
+export function reportTarget(target: ReportTargetInput, hosts: readonly ReportHost[]): NonNullable<Report["target"]> {
   const found = hosts.flatMap((h) => h.bindings.filter((b) => b.scope === "old" && b.certHash !== null).map((b) => b.certHash!));
   const oldThumbprints = [...new Set([...target.oldThumbprints, ...found])];
+  const c = target.newCert;
   return {
-    newThumbprint: target.newCert.thumbprint,
+    newThumbprint: c.thumbprint,
     oldThumbprints,
-    ...(target.newCert.subject ? { subject: target.newCert.subject } : {}),
+    ...(c.subject ? { subject: c.subject } : {}),
+    ...(c.dnsNames && c.dnsNames.length > 0 ? { dnsNames: [...c.dnsNames] } : {}),
+    ...(c.notBefore ? { notBefore: c.notBefore } : {}),
+    ...(c.notAfter ? { notAfter: c.notAfter } : {}),
+    ...(c.describedBy ? { describedBy: c.describedBy } : {}),
   };
+}
+
+/** What a run knows of its target: the new certificate (as described so far) and the `--old` given. */
+export interface ReportTargetInput {
+  newCert: {
+    thumbprint: string;
+    subject?: string;
+    dnsNames?: readonly string[];
+    notBefore?: string;
+    notAfter?: string;
+    describedBy?: "file" | "hosts";
+  };
+  oldThumbprints: readonly string[];
 }
 
 /** The report envelope every command writes: the contract's fixed fields, the summary derived from the hosts. */
@@ -143,7 +187,7 @@ export function buildReport(
   startedAt: string,
   finishedAt: string,
   hosts: ReportHost[],
-  target?: { newCert: { thumbprint: string; subject?: string }; oldThumbprints: readonly string[] },
+  target?: ReportTargetInput,
 ): Report {
   return {
     schemaVersion: 1,

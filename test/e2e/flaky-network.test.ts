@@ -54,9 +54,10 @@ describe("a fleet on a flaky network (every Nth command drops its connection)", 
   afterAll(async () => h?.close());
 
   it("discover reads every host exactly; none is unreachable", async () => {
-    // Each host's counter starts where its Nth command falls on the discovery read itself.
+    // Each host's counter starts where its Nth command falls on the discovery read itself: since
+    // discovery is one command under shell: auto (no separate probe first), that is the first command.
     for (const sim of h.fleet.hosts) sim.commandLog.length = 0;
-    for (const sim of h.fleet.hosts) sim.commandLog.push(...Array.from({ length: sim.faults.dropEveryNth! - 2 }, () => "(earlier)"));
+    for (const sim of h.fleet.hosts) sim.commandLog.push(...Array.from({ length: sim.faults.dropEveryNth! - 1 }, () => "(earlier)"));
     // And every other SSH connection is cut before its handshake, the first one included.
     for (const sim of h.fleet.hosts) {
       sim.faults.dropConnectionEveryNth = 2;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseInventory } from "../../src/inventory/load.js";
-import { selectHosts } from "../../src/inventory/select.js";
+import { selectHosts, selectJournalHosts } from "../../src/inventory/select.js";
 import { InputError } from "../../src/model/errors.js";
 
 const inv = parseInventory(
@@ -70,5 +70,14 @@ describe("selectHosts", () => {
 
   it("glob metacharacters other than * and ? are literal", () => {
     expect(() => names("web.1")).toThrow("unknown host or group");
+  });
+});
+
+describe("selectJournalHosts (rollback -l)", () => {
+  it("lists selected and skipped hosts in inventory order, whatever order they finished in the journal; hosts gone from the inventory last", () => {
+    const journal = ["db01", "gone01", "web10", "web01", "mail"];
+    expect(selectJournalHosts(inv, journal, "web")).toEqual({ selected: ["web01", "web10"], skipped: ["db01", "mail", "gone01"] });
+    expect(selectJournalHosts(inv, journal)).toEqual({ selected: ["web01", "web10", "db01", "mail", "gone01"], skipped: [] });
+    expect(selectJournalHosts(inv, journal, "gone01").selected).toEqual(["gone01"]);
   });
 });

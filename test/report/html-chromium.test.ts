@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_CHROMIUM, findExternalReferences, pageRequestsFromLog, screenshotReport } from "../../scripts/screenshot-report.mjs";
 import { renderHtml } from "../../src/report/html.js";
 import type { Report } from "../../src/report/schema.js";
+import { report as rolloutWithFailures } from "./rollout-outcomes.js";
 import { discoverReport, sampleReport } from "./sample-report.js";
 
 const hasChromium = existsSync(DEFAULT_CHROMIUM);
@@ -20,7 +21,7 @@ function pngSize(png: Buffer): { width: number; height: number } {
 // Always runs, Chromium or not: the page must not reference anything outside itself.
 describe("report.html references nothing outside itself", () => {
   it("the sample reports have no external reference, though a host value contains a URL", () => {
-    for (const report of [sampleReport, discoverReport]) {
+    for (const report of [sampleReport, discoverReport, rolloutWithFailures]) {
       const html = renderHtml(report);
       expect(findExternalReferences(html)).toEqual([]);
       expect(html).not.toMatch(/\b(?:src|href|srcset)\s*=\s*["']?\s*(?:https?:)?\/\//i);
@@ -84,6 +85,16 @@ describe("report.html in headless Chromium", () => {
     expect(pngSize(png)).toEqual({ width: 1280, height: 2000 });
     // a blank 1280x2000 page compresses to a few kB; the rendered report is far larger
     expect(png.length).toBeGreaterThan(50_000);
+  });
+
+  it.runIf(hasChromium)("renders a rollout with failures (remedies, next commands) without any network request", async () => {
+    const htmlPath = join(dir, "rollout.html");
+    const pngPath = join(dir, "rollout.png");
+    await writeFile(htmlPath, renderHtml(rolloutWithFailures));
+    const result = await screenshotReport({ htmlPath, pngPath });
+    expect(result.problem).toBeUndefined();
+    expect(result.pageRequests).toEqual([]);
+    expect((await readFile(pngPath)).length).toBeGreaterThan(50_000);
   });
 
   it.runIf(hasChromium)("notices a page that fetches something (the network check is live)", async () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { renderJson } from "../../src/report/json.js";
 import { REPORT_SCHEMA_PATH, renderReportJsonSchema, reportJsonSchema } from "../../src/report/json-schema.js";
+import { report as rolloutWithFailures } from "./rollout-outcomes.js";
 import { discoverReport, sampleReport } from "./sample-report.js";
 
 const schemaFile = fileURLToPath(new URL(`../../${REPORT_SCHEMA_PATH}`, import.meta.url));
@@ -29,9 +30,15 @@ describe("schema/report.schema.json", () => {
     expect(Object.keys(schema.properties)).toContain("target");
   });
 
+  it("describes the remedy of a failed host and the new certificate's names and expiry", () => {
+    const schema = reportJsonSchema() as { properties: Record<string, { properties?: Record<string, unknown>; items?: { properties?: Record<string, unknown> } }> };
+    expect(Object.keys(schema.properties.target?.properties ?? {})).toEqual(expect.arrayContaining(["dnsNames", "notBefore", "notAfter", "describedBy"]));
+    expect(Object.keys(schema.properties.hosts?.items?.properties ?? {})).toContain("remedy");
+  });
+
   it("accepts the sample reports as written to report.json and rejects broken ones", async () => {
     const validator = z.fromJSONSchema(JSON.parse(await readFile(schemaFile, "utf8")) as Parameters<typeof z.fromJSONSchema>[0]);
-    for (const report of [sampleReport, discoverReport]) {
+    for (const report of [sampleReport, discoverReport, rolloutWithFailures]) {
       const result = validator.safeParse(JSON.parse(renderJson(report)));
       expect(result.success, result.success ? "" : JSON.stringify(result.error.issues)).toBe(true);
     }

@@ -27,7 +27,7 @@ export function planCommand(dial?: Dialer): Command {
       const fleet = await openFleet(opts, dial);
       try {
         const run = await fleet.renderer.run(fleet.hosts.map((h) => h.name), () => runPlan(fleet.hosts, target, fleet.concurrency, fleet.deps), { label: "plan" });
-        const report = withTransports(reportFromRun(run.run), fleet.hosts);
+        const report = withTransports(reportFromRun(run.run, { certificate: opts.new }), fleet.hosts);
         await publish(report, dir);
         await writeFile(join(dir, "plan.json"), `${JSON.stringify({ target, hosts: run.plans }, null, 2)}\n`, { mode: 0o644 });
         process.stdout.write(renderRunSummary(report, { certificate: opts.new, commands: opts.verbose === true }));

@@ -47,7 +47,7 @@ export function rollbackCommand(dial?: Dialer): Command {
         );
         try {
           const run = await fleet.renderer.run(names, () => runRollback(hosts, { ...fleet.deps, hostTimeoutMs }, { items, concurrency: fleet.concurrency, journal, skipped }), { label: "rollback" });
-          const report = withTransports(reportFromRun(run), fleet.hosts);
+          const report = withTransports(reportFromRun(run, { journal: opts.journal }), fleet.hosts);
           await publish(report, dir);
           process.stdout.write(renderRunSummary(report, { journal: opts.journal }));
           process.exitCode = journalMismatchExit(run) ?? exitCodeFor(report);

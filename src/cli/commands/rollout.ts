@@ -117,7 +117,7 @@ Examples:
             }),
             { label: opts.dryRun ? "rollout --dry-run" : "rollout", failureBudget: maxFailures },
           );
-          const report = withTransports(reportFromRun(run), fleet.hosts);
+          const report = withTransports(reportFromRun(run, { certificate: opts.new, ...(shownJournal ? { journal: shownJournal } : {}) }), fleet.hosts);
           await publish(report, dir);
           if (shownJournal) process.stderr.write(`journal: ${shownJournal}\n`);
           process.stdout.write(renderRunSummary(report, { certificate: opts.new, commands: opts.dryRun === true, ...(shownJournal ? { journal: shownJournal } : {}) }));

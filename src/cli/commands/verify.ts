@@ -37,7 +37,7 @@ export function verifyCommand(dial?: Dialer): Command {
           () => runVerify(fleet.hosts, fleet.deps, { target, concurrency: fleet.concurrency, timing, stopRequested: () => stop.requested }),
           { label: "verify" },
         );
-        const report = withTransports(reportFromRun(run), fleet.hosts);
+        const report = withTransports(reportFromRun(run, { certificate: opts.expect }), fleet.hosts);
         await publish(report, dir);
         process.stdout.write(renderRunSummary(report, { certificate: opts.expect }));
         const found = expiryFromReport(report, target.newCert.thumbprint);
