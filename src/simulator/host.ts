@@ -105,6 +105,11 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
   private reachability: Promise<void> = Promise.resolve();
   /** binding changes made by the command now running (for dropAfterChanges) */
   private changesThisCommand = 0;
+  /**
+   * Every binding change the host made, in order: its key (`kind=endpoint`) and the hash it then
+   * held (null: deleted). What really changed, whatever the command lines said they might do.
+   */
+  readonly changeLog: Array<{ key: string; certHash: string | null }> = [];
 
   constructor(spec: SimHostSpec, access: SimHostAccess) {
     this.name = spec.name;
@@ -202,6 +207,7 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
 
   bindingChanged(key: string, before: SimBinding | undefined, after: SimBinding | undefined): void {
     this.trackStale(key, before, after);
+    this.changeLog.push({ key, certHash: after?.certHash ?? null });
     this.changesThisCommand += 1;
     const cut = this.faults.dropAfterChanges;
     if (cut !== undefined && this.changesThisCommand >= cut) throw new ConnectionCut();
