@@ -215,8 +215,9 @@ export async function applyHostPlanBatched(session: HostSession, plan: HostPlan,
       continue;
     }
     // Deleted by a cut or failed delete+add, or on a hash of ours with other settings: put the
-    // original back through the safe protocol.
-    settle(w, await changeBinding(session, now ?? w.desired, w.original, { allowMissing: true }), true);
+    // original back through the safe protocol (a missing one: re-created as the original, which
+    // is also what its manual commands would re-create if that fails).
+    settle(w, await changeBinding(session, now ?? w.original, w.original, { allowMissing: true }), true);
   }
 
   if (!error) return { status: "changed", bindings: rows, commands };
