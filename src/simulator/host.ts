@@ -326,9 +326,9 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
   }
 
   // --- SSH ---
-  /** SSH (TCP) connections accepted so far */
+  /** SSH and WinRM (TCP) connections accepted so far */
   get connectionsAccepted(): number {
-    return this.ssh.accepted;
+    return this.ssh.accepted + (this.winrm?.accepted ?? 0);
   }
   get sshPort(): number {
     return this.ssh.port;
