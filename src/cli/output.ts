@@ -1,5 +1,7 @@
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import type { ResolvedHost } from "../inventory/schema.js";
+import type { RunOutcome } from "../host/outcome.js";
+import { openResultsFile, type HostResultSink } from "../runs/results-file.js";
 import type { Report } from "../report/schema.js";
 import { defaultOutDir, writeReports } from "../report/write.js";
 
@@ -22,4 +24,19 @@ export async function publish(report: Report, dir: string, log: (line: string) =
 export function exitCodeFor(report: Report, halted = false): number {
   if (halted) return 3;
   return report.hosts.some((h) => h.status === "failed" || h.status === "needs-attention") ? 1 : 0;
+}
+
+/**
+ * Runs a fleet command whose hosts' outcomes stream to `results.ndjson` in `dir` as they finish
+ * (the run keeps none), then reads them back, in inventory order, for the reports.
+ */
+export async function withResultsFile<T>(dir: string, names: readonly string[], run: (sink: HostResultSink) => Promise<T>, outcome: (t: T) => RunOutcome): Promise<T> {
+  const file = openResultsFile(join(dir, "results.ndjson"));
+  try {
+    const result = await run(file);
+    outcome(result).hosts = file.readAll(names);
+    return result;
+  } finally {
+    file.close();
+  }
 }

@@ -11,6 +11,7 @@ import type { Target } from "../certificate/target.js";
 import type { BindingOutcome, HostOutcome, RunOutcome } from "../host/outcome.js";
 import { hostError, visitHost, type FleetDeps } from "../host/visit.js";
 import { verifyBindings } from "../verify/verify-bindings.js";
+import { handOver, type HostResultSink } from "./results-file.js";
 import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
 
 export interface VerifyRunOptions {
@@ -18,6 +19,8 @@ export interface VerifyRunOptions {
   concurrency: number;
   timing: VerifyTiming;
   deps?: VerifyDeps;
+  /** each host's outcome goes here as it finishes, and the run keeps none (results-file.ts) */
+  sink?: HostResultSink;
 }
 
 export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunOptions): Promise<HostOutcome> {
@@ -60,6 +63,6 @@ export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunO
 export async function runVerify(hosts: readonly ResolvedHost[], deps: FleetDeps, opts: VerifyRunOptions): Promise<RunOutcome> {
   const startedAt = deps.now().toISOString();
   const limit = pLimit(Math.max(1, opts.concurrency));
-  const results = await Promise.all(hosts.map((h) => limit(() => verifyHost(h, deps, opts))));
-  return { command: "verify", startedAt, finishedAt: deps.now().toISOString(), target: opts.target, hosts: results };
+  const results = await Promise.all(hosts.map((h) => limit(async () => handOver(await verifyHost(h, deps, opts), opts.sink))));
+  return { command: "verify", startedAt, finishedAt: deps.now().toISOString(), target: opts.target, hosts: results.filter((r) => r !== undefined) };
 }

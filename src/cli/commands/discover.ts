@@ -4,7 +4,7 @@ import { runDiscover } from "../../runs/discover.js";
 import { renderDiscoverSummary } from "../../report/summary-text.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
 import type { Dialer } from "../../transport/dial.js";
-import { exitCodeFor, outDirFor, publish, withTransports } from "../output.js";
+import { exitCodeFor, outDirFor, publish, withResultsFile, withTransports } from "../output.js";
 import { fleetOptions } from "./common.js";
 
 export function discoverCommand(dial?: Dialer): Command {
@@ -14,8 +14,11 @@ export function discoverCommand(dial?: Dialer): Command {
     .action(async (opts: FleetOptions & { out?: string }) => {
       const fleet = await openFleet(opts, dial);
       try {
-        const report = withTransports(reportFromRun(await fleet.renderer.run(fleet.hosts.map((h) => h.name), () => runDiscover(fleet.hosts, fleet.concurrency, fleet.deps))), fleet.hosts);
-        await publish(report, outDirFor(opts.out, "discover", new Date()));
+        const dir = outDirFor(opts.out, "discover", new Date());
+        const names = fleet.hosts.map((h) => h.name);
+        const run = await withResultsFile(dir, names, (sink) => fleet.renderer.run(names, () => runDiscover(fleet.hosts, fleet.concurrency, fleet.deps, sink)), (r) => r);
+        const report = withTransports(reportFromRun(run), fleet.hosts);
+        await publish(report, dir);
         process.stdout.write(renderDiscoverSummary(report));
         process.exitCode = exitCodeFor(report);
       } finally {

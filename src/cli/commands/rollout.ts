@@ -10,7 +10,7 @@ import { confirm, ensureConfirmable } from "../confirm.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
 import { positiveInt, readTarget } from "../options.js";
 import type { Dialer } from "../../transport/dial.js";
-import { exitCodeFor, outDirFor, publish, withTransports } from "../output.js";
+import { exitCodeFor, outDirFor, publish, withResultsFile, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { certificateOptions, fleetOptions, readJournalArgument, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
 import type { TargetCliOptions } from "./plan.js";
@@ -98,7 +98,7 @@ Examples:
         };
         process.on("SIGINT", onSigint);
         try {
-          const { run, halted } = await fleet.renderer.run(names, () =>
+          const { run, halted } = await withResultsFile(dir, names, (sink) => fleet.renderer.run(names, () =>
             runRollout(fleet.hosts, fleet.deps, {
               target,
               waves,
@@ -109,8 +109,9 @@ Examples:
               verify: { enabled: opts.verify, timing },
               ...(resumeFrom ? { resumeFrom } : {}),
               stopRequested: () => stopRequested,
+              sink,
             }),
-          );
+          ), (r) => r.run);
           const report = withTransports(reportFromRun(run), fleet.hosts);
           await publish(report, dir);
           if (journal) process.stderr.write(`journal: ${journal.path}\n`);

@@ -4,7 +4,7 @@ import { runVerify } from "../../runs/verify.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
 import { readTarget } from "../options.js";
 import type { Dialer } from "../../transport/dial.js";
-import { exitCodeFor, outDirFor, publish, withTransports } from "../output.js";
+import { exitCodeFor, outDirFor, publish, withResultsFile, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { certificateOptions, fleetOptions, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
 
@@ -25,11 +25,11 @@ export function verifyCommand(dial?: Dialer): Command {
       const timing = verifyTimingFrom(opts);
       const fleet = await openFleet(opts, dial);
       try {
-        const run = await fleet.renderer.run(fleet.hosts.map((h) => h.name), () =>
-          runVerify(fleet.hosts, fleet.deps, { target, concurrency: fleet.concurrency, timing }),
-        );
+        const dir = outDirFor(opts.out, "verify", new Date());
+        const names = fleet.hosts.map((h) => h.name);
+        const run = await withResultsFile(dir, names, (sink) => fleet.renderer.run(names, () => runVerify(fleet.hosts, fleet.deps, { target, concurrency: fleet.concurrency, timing, sink })), (r) => r);
         const report = withTransports(reportFromRun(run), fleet.hosts);
-        await publish(report, outDirFor(opts.out, "verify", new Date()));
+        await publish(report, dir);
         process.stdout.write(renderRunSummary(report));
         process.exitCode = exitCodeFor(report);
       } finally {
