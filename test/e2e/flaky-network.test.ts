@@ -52,9 +52,10 @@ describe("a fleet on a flaky network (every Nth command drops its connection)", 
   afterAll(async () => h?.close());
 
   it("discover reads every host exactly; none is unreachable", async () => {
-    // Each host's counter starts where its Nth command falls on the discovery read itself.
+    // Each host's counter starts where its Nth command falls on the discovery read itself (one
+    // command since discovery carries the shell detection).
     for (const sim of h.fleet.hosts) sim.commandLog.length = 0;
-    for (const sim of h.fleet.hosts) sim.commandLog.push(...Array.from({ length: sim.faults.dropEveryNth! - 2 }, () => "(earlier)"));
+    for (const sim of h.fleet.hosts) sim.commandLog.push(...Array.from({ length: sim.faults.dropEveryNth! - 1 }, () => "(earlier)"));
     const report = await runDiscover(h.hosts, 4, h.freshDeps({ sleep: noSleep }));
     Report.parse(report);
     expect(report.hosts.map((x) => `${x.name}:${x.status}`)).toEqual(h.hosts.map((x) => `${x.name}:ok`));
@@ -65,6 +66,15 @@ describe("a fleet on a flaky network (every Nth command drops its connection)", 
   });
 
   it("rollout, verify and rollback finish every host exactly; rollback leaves none mixed", async () => {
+    // A rollout sends a host three commands (discovery, the batched change, the read-back): each
+    // host's Nth falls on its batched line (executed, then the connection drops before the reply)
+    // or on its read-back, alternately.
+    h.fleet.hosts.forEach((sim, i) => {
+      const n = sim.faults.dropEveryNth!;
+      const at = 2 + (i % 2);
+      const pad = (((-(sim.commandLog.length + at)) % n) + n) % n;
+      sim.commandLog.push(...Array.from({ length: pad }, () => "(earlier)"));
+    });
     const { path, journal } = await tempJournal();
     const { report } = await rollout(h.hosts, h.freshDeps({ sleep: noSleep }), journal);
     journal.close();
