@@ -1,7 +1,9 @@
 import { existsSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import type { ResolvedHost } from "../inventory/schema.js";
+import type { RunOutcome } from "../host/outcome.js";
 import { InputError } from "../model/errors.js";
+import { openResultsFile, type HostResultSink } from "../runs/results-file.js";
 import type { Report } from "../report/schema.js";
 import { defaultOutDir, writeReports } from "../report/write.js";
 
@@ -42,4 +44,19 @@ export function exitCodeFor(report: Report, halted = false): number {
 export function shownPath(path: string, cwd = process.cwd()): string {
   const r = relative(cwd, path);
   return r !== "" && !r.startsWith("..") && !isAbsolute(r) ? r : path;
+}
+
+/**
+ * Runs a fleet command whose hosts' outcomes stream to `results.ndjson` in `dir` as they finish
+ * (the run keeps none), then reads them back, in inventory order, for the reports.
+ */
+export async function withResultsFile<T>(dir: string, names: readonly string[], run: (sink: HostResultSink) => Promise<T>, outcome: (t: T) => RunOutcome): Promise<T> {
+  const file = openResultsFile(join(dir, "results.ndjson"));
+  try {
+    const result = await run(file);
+    outcome(result).hosts = file.readAll(names);
+    return result;
+  } finally {
+    file.close();
+  }
 }

@@ -2,6 +2,7 @@ import pLimit from "p-limit";
 import type { ResolvedHost } from "../inventory/schema.js";
 import type { HostOutcome, RunOutcome } from "../host/outcome.js";
 import { visitHost, type FleetDeps } from "../host/visit.js";
+import { handOver, type HostResultSink } from "./results-file.js";
 
 export function discoverHost(host: ResolvedHost, deps: FleetDeps): Promise<HostOutcome> {
   return visitHost(
@@ -25,14 +26,14 @@ export function discoverHost(host: ResolvedHost, deps: FleetDeps): Promise<HostO
   );
 }
 
-/** Discovers every host with at most `concurrency` sessions open; one host's failure never stops the others. */
-export async function runDiscover(hosts: readonly ResolvedHost[], concurrency: number, deps: FleetDeps): Promise<RunOutcome> {
+/**
+ * Discovers every host with at most `concurrency` sessions open; one host's failure never stops
+ * the others. With `sink`, each host's outcome goes there as it finishes and the run keeps none
+ * (`hosts` is empty: read them from the sink's file).
+ */
+export async function runDiscover(hosts: readonly ResolvedHost[], concurrency: number, deps: FleetDeps, sink?: HostResultSink): Promise<RunOutcome> {
   const startedAt = deps.now().toISOString();
   const limit = pLimit(Math.max(1, concurrency));
-  const results = await Promise.all(
-    hosts.map((h) =>
-      limit(() => discoverHost(h, deps)),
-    ),
-  );
-  return { command: "discover", startedAt, finishedAt: deps.now().toISOString(), hosts: results };
+  const results = await Promise.all(hosts.map((h) => limit(async () => handOver(await discoverHost(h, deps), sink))));
+  return { command: "discover", startedAt, finishedAt: deps.now().toISOString(), hosts: results.filter((r) => r !== undefined) };
 }

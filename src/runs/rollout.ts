@@ -13,6 +13,7 @@ import type { FleetDeps } from "../host/visit.js";
 import { type JournalWriter } from "../journal/journal.js";
 import { journaledBindings, runRecord, type JournalRecord } from "../journal/record.js";
 import { rolloutHost, type RolloutHostOptions } from "../host/rollout-host.js";
+import { handOver, type HostResultSink } from "./results-file.js";
 
 export interface RolloutRunOptions {
   target: Target;
@@ -27,6 +28,8 @@ export interface RolloutRunOptions {
   runId?: string;
   /** the operator asked to stop (Ctrl-C): no new host starts; hosts in progress finish safely. */
   stopRequested?: () => boolean;
+  /** each host's outcome goes here as it finishes, and the run keeps only its status (results-file.ts) */
+  sink?: HostResultSink;
 }
 
 export interface RolloutRunResult {
@@ -44,7 +47,9 @@ export async function runRollout(hosts: readonly ResolvedHost[], deps: FleetDeps
     opts.journal.append(runRecord(runId, startedAt, "rollout", opts.target.newCert.thumbprint));
   }
 
+  // With a sink, only what the run itself needs (status, wave) stays in memory.
   const results = new Map<string, HostOutcome>();
+  const keep = (name: string, r: HostOutcome) => results.set(name, handOver(r, opts.sink) ?? { name: r.name, address: r.address, status: r.status, durationMs: 0, bindings: [] });
   let failures = 0;
   let halted = false;
   const overBudget = () => failures > opts.maxFailures;
@@ -68,7 +73,7 @@ export async function runRollout(hosts: readonly ResolvedHost[], deps: FleetDeps
       wave: index,
     });
     if (r.status === "failed" || r.status === "needs-attention") failures++;
-    results.set(name, r);
+    keep(name, r);
   };
 
   if (unsettled.length > 0) {
@@ -90,7 +95,7 @@ export async function runRollout(hosts: readonly ResolvedHost[], deps: FleetDeps
         limit(async () => {
           const stopped = opts.stopRequested?.() === true;
           if (halted || overBudget() || stopped) {
-            results.set(name, haltedHost(byName.get(name)!, index));
+            keep(name, haltedHost(byName.get(name)!, index));
             deps.progress.hostDone?.(name, "halted", stopped ? "not started: stopped by the operator" : "not started: the failure budget is spent");
             return;
           }
@@ -101,10 +106,11 @@ export async function runRollout(hosts: readonly ResolvedHost[], deps: FleetDeps
     if (overBudget()) halted = true;
   }
 
-  const ordered = hosts.map((h) => results.get(h.name) ?? haltedHost(h, undefined));
+  for (const h of hosts) if (!results.has(h.name)) keep(h.name, haltedHost(h, undefined));
+  const ordered = hosts.map((h) => results.get(h.name)!);
   const run: RunOutcome = { command: "rollout", startedAt, finishedAt: deps.now().toISOString(), target: opts.target, ...(opts.dryRun ? { dryRun: true } : {}), hosts: ordered };
   // Exit 3 means hosts were left out; a budget spent only by the last hosts to run halts nothing.
-  return { run, halted: ordered.some((h) => h.status === "halted") };
+  return { run: opts.sink ? { ...run, hosts: [] } : run, halted: ordered.some((h) => h.status === "halted") };
 }
 
 function haltedHost(host: ResolvedHost, wave: number | undefined): HostOutcome {

@@ -12,6 +12,7 @@ import type { BindingOutcome, HostOutcome, RunOutcome } from "../host/outcome.js
 import { hostError, visitHost, type FleetDeps } from "../host/visit.js";
 import { certificateLabels, nameCertificates } from "../verify/certificate-names.js";
 import { realVerifyDeps, verifyBindings } from "../verify/verify-bindings.js";
+import { handOver, type HostResultSink } from "./results-file.js";
 import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
 
 export interface VerifyRunOptions {
@@ -21,6 +22,8 @@ export interface VerifyRunOptions {
   deps?: VerifyDeps;
   /** the operator pressed Ctrl-C: no new host starts, no endpoint waits any longer */
   stopRequested?: () => boolean;
+  /** each host's outcome goes here as it finishes, and the run keeps none (results-file.ts) */
+  sink?: HostResultSink;
 }
 
 export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunOptions): Promise<HostOutcome> {
@@ -81,12 +84,12 @@ export async function runVerify(hosts: readonly ResolvedHost[], deps: FleetDeps,
   const limit = pLimit(Math.max(1, opts.concurrency));
   const results = await Promise.all(
     hosts.map((h) =>
-      limit(async (): Promise<HostOutcome> => {
-        if (!opts.stopRequested?.()) return verifyHost(h, deps, opts);
+      limit(async () => {
+        if (!opts.stopRequested?.()) return handOver(await verifyHost(h, deps, opts), opts.sink);
         deps.progress.hostDone?.(h.name, "halted", "not checked: stopped by the operator");
-        return { name: h.name, address: h.address, status: "halted", durationMs: 0, bindings: [] };
+        return handOver({ name: h.name, address: h.address, status: "halted", durationMs: 0, bindings: [] } satisfies HostOutcome, opts.sink);
       }),
     ),
   );
-  return { command: "verify", startedAt, finishedAt: deps.now().toISOString(), target: opts.target, hosts: results };
+  return { command: "verify", startedAt, finishedAt: deps.now().toISOString(), target: opts.target, hosts: results.filter((r) => r !== undefined) };
 }

@@ -9,7 +9,7 @@ import { bindingKey } from "../model/binding.js";
 import { BudgetSpentError, CertfleetError, JournalMismatchError } from "../model/errors.js";
 import type { HostState, RemoteShell } from "../model/host-state.js";
 import { isConnectionLost, isRefused, type Transport } from "../transport/transport.js";
-import { SHELL_PROBE, addBindingCommand, deleteBindingCommand, discoverCommand, isSendable, showBindingCommand, updateBindingCommand } from "../windows/commands.js";
+import { SHELL_PROBE, SHOW_ALL_BINDINGS, addBindingCommand, deleteBindingCommand, discoverCommand, isSendable, showBindingCommand, updateBindingCommand } from "../windows/commands.js";
 import { classifyNetshResult, type NetshResult } from "../windows/netsh-result.js";
 import { printable } from "../windows/grammar.js";
 import { parseCertutilStore } from "../windows/certutil-parse.js";
@@ -358,6 +358,29 @@ export class HostSession implements ChangeSession {
       throw new CertfleetError("parse", `could not read binding ${ref.endpoint} back`, this.host, out.text);
     }
     return null;
+  }
+
+  /** Every http.sys binding in one read (the batched rebind's read-back); sent again after a drop. */
+  async readAllBindings(): Promise<Binding[]> {
+    await this.ensureShell();
+    const out = await this.read(SHOW_ALL_BINDINGS);
+    const parsed = parseNetshShowSslcert(out.text);
+    if (out.code !== 0 && parsed.bindings.length === 0 && out.text.trim() !== "") {
+      throw new CertfleetError("parse", "could not read the bindings back", this.host, out.text);
+    }
+    return parsed.bindings;
+  }
+
+  /**
+   * One batched compare-and-set line (src/windows/cas-batch.ts), sent once: after a lost
+   * connection or a timeout its effect is unknown, and the caller reads back instead of re-sending.
+   */
+  async sendBatch(command: string): Promise<CommandOutput> {
+    const started = this.nowMs();
+    return this.run(command).catch((err: unknown) => {
+      if (isTransient(err)) this.network.lostMs += Math.max(0, this.nowMs() - started);
+      throw err;
+    });
   }
 
   async change(op: ChangeOp, binding: Binding, sending: (command: string) => void): Promise<ChangeReply> {

@@ -23,6 +23,8 @@ export interface ExecHost extends NetshHost, RegHost, WinrmHost, KeyAclHost {
   user: string;
   certificates: SimStoreEntry[];
   files: SimFileSystem;
+  /** called as each program of a command line starts (faults that strike mid-line throw here) */
+  onProgram?(name: string, argv: readonly string[]): void;
 }
 
 export interface ExecOutput {
@@ -129,6 +131,7 @@ export function executeCommand(host: ExecHost, command: string, options: Execute
   const env = environment(host);
 
   const program = (name: string, argv: string[], runner: "cmd" | "powershell", stdin = ""): ProgramResult | null => {
+    host.onProgram?.(name, argv);
     switch (name) {
       case "findstr":
         return findstr(argv, stdin);

@@ -41,6 +41,8 @@ export interface SimHostAccess {
 
 /** Thrown out of a command when the dropAfterChanges fault cuts the connection mid-command. */
 class ConnectionCut extends Error {}
+/** A program of a command line hangs (faults.hangOn): what ran before it in the line stays done. */
+class ProgramHang extends Error {}
 
 interface StaleServe {
   cert: SimCertificate;
@@ -107,6 +109,11 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
   private reachability: Promise<void> = Promise.resolve();
   /** binding changes made by the command now running (for dropAfterChanges) */
   private changesThisCommand = 0;
+  /**
+   * Every binding change the host made, in order: its key (`kind=endpoint`) and the hash it then
+   * held (null: deleted). What really changed, whatever the command lines said they might do.
+   */
+  readonly changeLog: Array<{ key: string; certHash: string | null }> = [];
 
   constructor(spec: SimHostSpec, access: SimHostAccess) {
     this.name = spec.name;
@@ -209,6 +216,7 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
 
   bindingChanged(key: string, before: SimBinding | undefined, after: SimBinding | undefined): void {
     this.trackStale(key, before, after);
+    this.changeLog.push({ key, certHash: after?.certHash ?? null });
     this.changesThisCommand += 1;
     const cut = this.faults.dropAfterChanges;
     if (cut !== undefined && this.changesThisCommand >= cut) throw new ConnectionCut();
@@ -327,9 +335,9 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
   }
 
   // --- SSH ---
-  /** SSH (TCP) connections accepted so far */
+  /** SSH and WinRM (TCP) connections accepted so far */
   get connectionsAccepted(): number {
-    return this.ssh.accepted;
+    return this.ssh.accepted + (this.winrm?.accepted ?? 0);
   }
   get sshPort(): number {
     return this.ssh.port;
@@ -343,18 +351,31 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
     return this.hostKey.fingerprint;
   }
 
+  /** the hangOn fault of the compound line being executed (checked per program: onProgram) */
+  private hangingLine: RegExp | undefined;
+
+  onProgram(name: string, argv: readonly string[]): void {
+    if (this.hangingLine && matches(this.hangingLine, [name, ...argv].join(" "))) throw new ProgramHang();
+  }
+
   private async exec(command: string, options: ExecuteOptions = {}): Promise<ExecReply> {
     this.commandLog.push(command);
     if (this.faults.slowMs > 0) await delay(this.faults.slowMs);
-    if (matches(this.faults.hangOn, command)) return { kind: "hang" };
+    // A single command that hangs never starts; in a line of several (a batch: delete & add), the
+    // program that hangs is reached only after the ones before it ran, as on Windows.
+    const compound = /[&|;]/.test(command);
+    if (!compound && matches(this.faults.hangOn, command)) return { kind: "hang" };
     this.changesThisCommand = 0;
     let result: ReturnType<typeof executeCommand>;
+    this.hangingLine = compound ? this.faults.hangOn : undefined;
     try {
       result = executeCommand(this, command, options);
     } catch (err) {
-      if (!(err instanceof ConnectionCut)) throw err;
+      if (!(err instanceof ConnectionCut) && !(err instanceof ProgramHang)) throw err;
       await this.tls.sync(this.bindings);
-      return { kind: "drop" };
+      return { kind: err instanceof ProgramHang ? "hang" : "drop" };
+    } finally {
+      this.hangingLine = undefined;
     }
     await this.tls.sync(this.bindings);
     if (matches(this.faults.dropAfter, command)) return { kind: "drop" };

@@ -65,7 +65,7 @@ export interface SimFaults {
   notElevated: boolean;
   /** delay before every exec reply */
   slowMs: number;
-  /** a command matching this never answers */
+  /** a command matching this never answers; in a line of several commands, the first program matching it hangs (what ran before it stays done) */
   hangOn?: RegExp;
   /** a command matching this is executed, then the connection is destroyed before the reply */
   dropAfter?: RegExp;

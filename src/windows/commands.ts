@@ -16,6 +16,9 @@ import { isSendableCasBatch } from "./cas-batch-gate.js";
 
 export const SHELL_PROBE = "echo CFSHELL=%COMSPEC%";
 
+/** Every http.sys binding in one listing: the batched rebind reads all its results back with it. */
+export const SHOW_ALL_BINDINGS = "netsh http show sslcert";
+
 export function discoverCommand(shell: RemoteShell): string {
   const steps: Array<[string, string]> = [
     // The console code page, so that the rest (and every later command) decodes right.
@@ -193,6 +196,7 @@ export function isSendable(shell: RemoteShell | undefined, command: string): boo
   if (command === SHELL_PROBE || command === discoverAnyShellCommand()) return true;
   if (shell === undefined) return false;
   return (
+    command === SHOW_ALL_BINDINGS ||
     command === discoverCommand(shell) ||
     SENDABLE_NETSH[shell].test(command) ||
     isSendableCasBatch(shell, command) ||

@@ -304,14 +304,17 @@ describe("certfleet CLI (built)", () => {
   });
 
   describe("discover through the CLI against a simulated fleet", () => {
-    it("all hosts fine: exit 0, four reports in --out, the certificate summary on stdout, plain progress", async () => {
+    it("all hosts fine: exit 0, four reports and the results file in --out, the certificate summary on stdout, plain progress", async () => {
       const out = join(dir, "discover-ok");
       // a CI runner that forces colour for other tools must still get plain, escape-free lines
       const r = await cli(["discover", "-i", inventory, "-l", "web", "-c", "5", "--out", out], { FORCE_COLOR: "1" });
       timings.push(["discover 2 hosts (exit 0)", r.ms]);
       expect(r.code, r.stderr).toBe(0);
-      expect((await readdir(out)).sort()).toEqual(["junit.xml", "report.html", "report.json", "report.md"]);
+      expect((await readdir(out)).sort()).toEqual(["junit.xml", "report.html", "report.json", "report.md", "results.ndjson"]);
       const report = Report.parse(JSON.parse(await readFile(join(out, "report.json"), "utf8")));
+      // one line a host, written as each finished; the report was built from it
+      const results = (await readFile(join(out, "results.ndjson"), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { name: string });
+      expect(results.map((x) => x.name).sort()).toEqual(report.hosts.map((h) => h.name).sort());
       expect(report.hosts.map((h) => [h.name, h.status])).toEqual([
         ["web01", "ok"],
         ["web02", "ok"],

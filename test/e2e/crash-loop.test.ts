@@ -1,13 +1,15 @@
 /**
  * Issue 5, crash safety: `certfleet rollout` runs as its own process against a small simulated
  * fleet (2012 R2 delete+add, 2016/2022 update, cmd.exe and PowerShell, several bindings per host)
- * and is SIGKILLed the moment the fleet receives its k-th command (that command still runs, as on
- * a real host that got it just before the orchestrator died). After each kill, separately:
+ * and is SIGKILLed at the k-th event of an undisturbed run: the fleet receiving a command (that
+ * command still runs, as on a real host that got it just before the orchestrator died) or a host
+ * making a binding change (the batched line that made it stops right there, as when the
+ * orchestrator dies while a host runs it). After each kill, separately:
  *   (a) `rollback --journal` leaves every host exactly as its original snapshot;
  *   (b) `rollout --resume` leaves every host consistent with nothing lost: each binding that was
  *       on the old certificate is on the new one with every setting, the rest untouched.
  * A short loop (5 kill points) always runs; CERTFLEET_LONG_TESTS=1 (set by .ci/run) kills at
- * every command of the run.
+ * event of the run.
  */
 import { spawn } from "node:child_process";
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
@@ -20,7 +22,7 @@ import type { SimHost } from "../../src/simulator/host.js";
 import type { SimHostSpec } from "../../src/simulator/state.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import { isGrammatical } from "../support/security-arbitraries.js";
-import { CHANGE_RE, expectRebound, expectSameBindings, restoreHost, snapshotFleet, type HostBindings } from "../support/security-fleet.js";
+import { expectRebound, expectSameBindings, restoreHost, snapshotFleet, type HostBindings } from "../support/security-fleet.js";
 
 const LONG = process.env.CERTFLEET_LONG_TESTS === "1";
 const CLI = join(process.cwd(), "dist/cli/main.js");
@@ -87,31 +89,42 @@ function runCli(args: string[], onSpawn?: (kill: () => void) => void): Promise<E
   });
 }
 
-/** Counts every command the fleet receives; calls `atK` synchronously inside the k-th receipt. */
-function countCommands(hosts: readonly SimHost[], k: number, atK: () => void): { seen: () => number; restore: () => void } {
-  let seen = 0;
+/** One event of a run: a command a host received, or a binding change a host made. */
+type RunEvent = { host: string; command: string; change?: undefined } | { host: string; change: { key: string; certHash: string | null }; command?: undefined };
+
+/** Calls `each` synchronously for every command received and every binding change made, in order. */
+function watchEvents(hosts: readonly SimHost[], each: (e: RunEvent, host: SimHost) => void): () => void {
   const undo = hosts.map((h) => {
     const log = h.commandLog;
     const push = log.push;
     log.push = function (this: string[], ...items: string[]) {
       const r = push.apply(this, items);
-      seen += items.length;
-      if (seen >= k && seen - items.length < k) atK();
+      for (const command of items) each({ host: h.name, command }, h);
+      return r;
+    };
+    const changes = h.changeLog;
+    const pushChange = changes.push;
+    changes.push = function (this: typeof changes, ...items: typeof changes) {
+      const r = pushChange.apply(this, items);
+      for (const change of items) each({ host: h.name, change }, h);
       return r;
     };
     return () => {
       log.push = push;
+      changes.push = pushChange;
     };
   });
-  return { seen: () => seen, restore: () => undo.forEach((f) => f()) };
+  return () => undo.forEach((f) => f());
 }
+
+const describeEvent = (e: RunEvent): string => (e.command !== undefined ? e.command : `change ${e.change.key} -> ${e.change.certHash ?? "deleted"}`);
 
 describe("SIGKILL at any point of a rollout, then rollback or resume", () => {
   let h: Harness;
   let dir: string;
   let original: Map<string, HostBindings>;
-  /** the commands of one whole, undisturbed run, in the order the fleet received them */
-  let sequence: Array<{ host: string; command: string }>;
+  /** the events of one whole, undisturbed run (commands received, binding changes made), in order */
+  let sequence: RunEvent[];
   const common = () => ["-i", h.files.inventory, "--plain", "-c", "1", "--canary", "1", "--verify-window", "5", "--verify-interval", "0.1"];
   const rolloutArgs = (out: string) => ["rollout", "--new", NEW, "--old", OLD, "--yes", "--out", out, ...common()];
 
@@ -126,18 +139,11 @@ describe("SIGKILL at any point of a rollout, then rollback or resume", () => {
     h = await startHarness(SPECS);
     dir = await mkdtemp(join(tmpdir(), "certfleet-crash-"));
     original = snapshotFleet(h.fleet.hosts);
-    // One undisturbed run: how many commands a rollout sends, and which.
-    const order: Array<{ host: string; command: string }> = [];
-    const undo = h.fleet.hosts.map((host) => {
-      const push = host.commandLog.push;
-      host.commandLog.push = function (this: string[], ...items: string[]) {
-        for (const c of items) order.push({ host: host.name, command: c });
-        return push.apply(this, items);
-      };
-      return () => (host.commandLog.push = push);
-    });
+    // One undisturbed run: which commands a rollout sends and which changes the hosts make.
+    const order: RunEvent[] = [];
+    const undo = watchEvents(h.fleet.hosts, (e) => order.push(e));
     const full = await runCli(rolloutArgs(join(dir, "full")));
-    undo.forEach((f) => f());
+    undo();
     expect(full.code, full.output).toBe(0);
     for (const host of h.fleet.hosts) expectRebound(host, original.get(host.name)!, OLD, NEW);
     sequence = order;
@@ -148,36 +154,48 @@ describe("SIGKILL at any point of a rollout, then rollback or resume", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("an undisturbed run sends enough commands for 20+ kill points, all grammatical, with deletes and adds (2012 R2) and updates", () => {
+  it("an undisturbed run has 20+ kill points, every command grammatical, with deletes and adds (2012 R2) and updates", () => {
     expect(sequence.length).toBeGreaterThanOrEqual(20);
-    for (const { host, command } of sequence) expect(isGrammatical(h.fleet.host(host).shell, command), command).toBe(true);
-    const verbs = sequence.map((s) => /http (\w+) sslcert/.exec(s.command)?.[1]);
+    const commands = sequence.filter((e) => e.command !== undefined);
+    for (const { host, command } of commands) expect(isGrammatical(h.fleet.host(host).shell, command!), command).toBe(true);
+    const verbs = commands.flatMap((s) => [...s.command!.matchAll(/http (\w+) sslcert/g)].map((m) => m[1]));
     expect(verbs).toContain("delete");
     expect(verbs).toContain("add");
     expect(verbs).toContain("update");
+    const changes = sequence.filter((e) => e.change !== undefined).map((e) => e.change!.certHash);
+    expect(changes).toContain(null);
+    expect(changes).toContain(NEW);
   });
 
   async function killAt(k: number): Promise<void> {
     const at = sequence[k - 1]!;
-    const label = `kill after command ${k}/${sequence.length} (${at.host}: ${at.command})`;
+    const label = `kill after event ${k}/${sequence.length} (${at.host}: ${describeEvent(at)})`;
     const out = join(dir, `k${k}`);
     let kill: (() => void) | undefined;
     let killed = false;
-    const counter = countCommands(h.fleet.hosts, k, () => {
+    let seen = 0;
+    const restore = watchEvents(h.fleet.hosts, (e, host) => {
+      if (++seen !== k) return;
       killed = true;
       kill?.();
+      if (e.change !== undefined) {
+        // The host checks the fault right after logging the change: the line stops here.
+        const before = host.faults.dropAfterChanges;
+        host.faults.dropAfterChanges = 1;
+        queueMicrotask(() => (host.faults.dropAfterChanges = before));
+      }
     });
     let exit: Exit;
     try {
       exit = await runCli(rolloutArgs(out), (f) => (kill = f));
     } finally {
-      counter.restore();
+      restore();
     }
-    expect(killed, `${label}: the run ended before command ${k}:\n${exit.output}`).toBe(true);
+    expect(killed, `${label}: the run ended before event ${k}:\n${exit.output}`).toBe(true);
     expect(exit.signal, label).toBe("SIGKILL");
     // The same run as the undisturbed one, up to the kill.
     const received = h.fleet.hosts.flatMap((x) => x.commandLog.map((c) => `${x.name}|${c}`)).sort();
-    expect(received, label).toEqual(sequence.slice(0, k).map((s) => `${s.host}|${s.command}`).sort());
+    expect(received, label).toEqual(sequence.slice(0, k).filter((s) => s.command !== undefined).map((s) => `${s.host}|${s.command}`).sort());
 
     const afterKill = snapshotFleet(h.fleet.hosts);
     const journal = join(out, "journal.jsonl");
@@ -201,12 +219,12 @@ describe("SIGKILL at any point of a rollout, then rollback or resume", () => {
     await resetFleet();
   }
 
-  /** Kill points: every command (long), or five spread over the run, always including a kill between a delete and its add. */
+  /** Kill points: every event (long), or five spread over the run, always including a kill between a delete and its add. */
   function killPoints(): number[] {
     const n = sequence.length;
     if (LONG) return Array.from({ length: n }, (_, i) => i + 1);
-    const firstDelete = sequence.findIndex((s) => /http delete sslcert/.test(s.command)) + 1;
-    const firstUpdate = sequence.findIndex((s) => /http update sslcert/.test(s.command) && !s.host.includes("2012")) + 1;
+    const firstDelete = sequence.findIndex((s) => s.change !== undefined && s.change.certHash === null) + 1;
+    const firstUpdate = sequence.findIndex((s) => s.change !== undefined && s.change.certHash === NEW && !s.host.includes("2012")) + 1;
     const points = new Set([1, firstDelete, firstUpdate, Math.round(n / 2), n].filter((k) => k >= 1));
     for (let k = 2; points.size < 5; k++) points.add(k);
     return [...points].sort((a, b) => a - b);
@@ -218,7 +236,7 @@ describe("SIGKILL at any point of a rollout, then rollback or resume", () => {
     let midChange = 0;
     for (const k of points) {
       // A kill right after a delete leaves a binding missing on the host at the moment of death.
-      if (CHANGE_RE.test(sequence[k - 1]!.command) && /delete/.test(sequence[k - 1]!.command)) midChange++;
+      if (sequence[k - 1]!.change?.certHash === null) midChange++;
       await killAt(k);
     }
     expect(midChange).toBeGreaterThanOrEqual(1);

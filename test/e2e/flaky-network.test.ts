@@ -76,6 +76,15 @@ describe("a fleet on a flaky network (every Nth command drops its connection)", 
   });
 
   it("rollout, verify and rollback finish every host exactly; rollback leaves none mixed", async () => {
+    // A rollout sends a host three commands (discovery, the batched change, the read-back): each
+    // host's Nth falls on its batched line (executed, then the connection drops before the reply)
+    // or on its read-back, alternately.
+    h.fleet.hosts.forEach((sim, i) => {
+      const n = sim.faults.dropEveryNth!;
+      const at = 2 + (i % 2);
+      const pad = (((-(sim.commandLog.length + at)) % n) + n) % n;
+      sim.commandLog.push(...Array.from({ length: pad }, () => "(earlier)"));
+    });
     const { path, journal } = await tempJournal();
     const { report } = await rollout(h.hosts, h.freshDeps({ sleep: noSleep }), journal);
     journal.close();

@@ -176,6 +176,47 @@ export function onNthChange(
   return { reached, restore: () => originals.forEach((f) => f()) };
 }
 
+/** One binding change a simulated host made: its key and the hash it then held (null: deleted). */
+export type SimChange = { key: string; certHash: string | null };
+
+/**
+ * Calls `onMatch` synchronously the moment the fleet has made its `n`-th binding change, and cuts
+ * the command that made it right there (the rest of that line never runs, no reply): a batched
+ * line stopped half-way, as when the orchestrator dies mid-line.
+ */
+export function onNthBindingChange(
+  hosts: readonly SimHost[],
+  n: number,
+  onMatch: () => void,
+  counts: (host: string, change: SimChange) => boolean = () => true,
+): { reached: Promise<void>; restore(): void } {
+  let seen = 0;
+  let resolve!: () => void;
+  const reached = new Promise<void>((r) => (resolve = r));
+  const originals = hosts.map((h) => {
+    const log = h.changeLog;
+    const push = log.push.bind(log);
+    log.push = (...items: SimChange[]) => {
+      const r = push(...items);
+      for (const c of items) {
+        if (counts(h.name, c) && ++seen === n) {
+          onMatch();
+          resolve();
+          // The host checks the fault right after logging the change: this command stops here.
+          const before = h.faults.dropAfterChanges;
+          h.faults.dropAfterChanges = 1;
+          queueMicrotask(() => (h.faults.dropAfterChanges = before));
+        }
+      }
+      return r;
+    };
+    return () => {
+      log.push = push;
+    };
+  });
+  return { reached, restore: () => originals.forEach((f) => f()) };
+}
+
 /** Polls `cond` on every macrotask until it holds or `timeoutMs` passes (then fails the test). */
 export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -245,20 +286,20 @@ export const CLI_VERIFY = ["--verify-window", "3", "--verify-interval", "0.1"];
 
 /**
  * Runs `certfleet rollout` as its own process against the fleet and SIGKILLs it from inside the
- * simulator the moment the fleet receives its `n`-th change command (that command still runs,
- * as it would on a real host that got it just before the orchestrator died).
+ * simulator the moment the fleet makes its `n`-th binding change; the command that made it stops
+ * there (a batched line cut half-way, as when the orchestrator dies while a host runs it).
  */
 export async function rolloutKilledAt(
   hosts: readonly SimHost[],
   n: number,
-  args: { inventory: string; cer: string; out: string; extra?: string[]; counts?: (host: string, command: string) => boolean },
+  args: { inventory: string; cer: string; out: string; extra?: string[]; counts?: (host: string, change: SimChange) => boolean },
 ): Promise<{ output: string; journal: string; signal: NodeJS.Signals | null }> {
   const run = spawnCli(["rollout", "--new", args.cer, "-i", args.inventory, "--yes", "--plain", "--out", args.out, ...CLI_VERIFY, ...(args.extra ?? [])]);
-  const hook = onNthChange(hosts, n, () => run.child.kill("SIGKILL"), args.counts);
+  const hook = onNthBindingChange(hosts, n, () => run.child.kill("SIGKILL"), args.counts);
   try {
     const first = await Promise.race([hook.reached.then(() => "killed" as const), run.exited.then(() => "exited" as const)]);
     const exit = await run.exited;
-    if (first !== "killed") throw new Error(`the rollout finished (exit ${exit.code}) before the ${n}th change command:\n${run.output()}`);
+    if (first !== "killed") throw new Error(`the rollout finished (exit ${exit.code}) before the ${n}th binding change:\n${run.output()}`);
     return { output: run.output(), journal: join(args.out, "journal.jsonl"), signal: exit.signal };
   } finally {
     hook.restore();

@@ -190,11 +190,43 @@ export const EXPECTED_DISCOVER_ANY_SHELL =
  */
 export function isGrammatical(shell: RemoteShell, command: string): boolean {
   if (command === EXPECTED_PROBE || command === EXPECTED_DISCOVER[shell] || command === EXPECTED_DISCOVER_ANY_SHELL) return true;
+  if (command === "netsh http show sslcert") return true;
+  if (command.includes("==CFCAS:")) return isGrammaticalBatch(shell, command);
   const g = commandGrammar(shell);
   if (!g.showOrDelete.test(command) && !g.addOrUpdate.test(command)) return false;
   const [key] = tokensOf(shell, command);
   const port = /(?:^|:)(\d+)$/.exec(key?.[1] ?? "");
   return port !== null && Number(port[1]) >= 1 && Number(port[1]) <= 65535;
+}
+
+const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** The batched compare-and-set's fixed skeleton, netsh commands as N, hashes as H, indexes as I. */
+const BATCH_FRAGMENTS: Record<RemoteShell, string[]> = {
+  cmd: [
+    'N | findstr /i /l /c:": H" >nul || (echo ==CFCAS:I:refused== & exit 1) & N && echo ==CFCAS:I:changed== || (call echo ==CFCAS:I:failed:%^errorlevel%== & exit 1)',
+    'N | findstr /i /l /c:": H" >nul || (echo ==CFCAS:I:refused== & exit 1) & N && echo ==CFCAS:I:deleted== || (call echo ==CFCAS:I:failed:%^errorlevel%== & exit 1) & ' +
+      "N && echo ==CFCAS:I:changed== || (call echo ==CFCAS:I:failed:%^errorlevel%== & (N && echo ==CFCAS:I:putback:0== || call echo ==CFCAS:I:putback:%^errorlevel%==) & exit 1)",
+  ],
+  powershell: [
+    "if (-not ((N) -match ': H')) { echo '==CFCAS:I:refused=='; exit 1 }; N; if ($LASTEXITCODE -ne 0) { echo \"==CFCAS:I:failed:$LASTEXITCODE==\"; exit 1 }; echo '==CFCAS:I:changed=='",
+    "if (-not ((N) -match ': H')) { echo '==CFCAS:I:refused=='; exit 1 }; N; if ($LASTEXITCODE -ne 0) { echo \"==CFCAS:I:failed:$LASTEXITCODE==\"; exit 1 }; echo '==CFCAS:I:deleted=='; " +
+      "N; if ($LASTEXITCODE -ne 0) { echo \"==CFCAS:I:failed:$LASTEXITCODE==\"; N; echo \"==CFCAS:I:putback:$LASTEXITCODE==\"; exit 1 }; echo '==CFCAS:I:changed=='",
+  ],
+};
+
+/**
+ * A batched compare-and-set line: every netsh command inside it grammatical on its own, and the
+ * rest exactly the fixed skeleton (written out here, independently of the builders and the gate).
+ */
+function isGrammaticalBatch(shell: RemoteShell, command: string): boolean {
+  const netsh = /netsh http (?:show|delete|add|update) sslcert(?: [^ &|;()]+)+/g;
+  const inner = command.match(netsh) ?? [];
+  if (inner.length === 0 || !inner.every((c) => isGrammatical(shell, c))) return false;
+  const skeleton = command.replace(netsh, "N").replace(/\b[0-9a-f]{40}\b/g, "H").replace(/==CFCAS:\d+:/g, "==CFCAS:I:");
+  const join = shell === "cmd" ? " & " : "; ";
+  const end = shell === "cmd" ? "echo ==CFCAS:end==" : "echo '==CFCAS:end=='";
+  const fragment = `(?:${BATCH_FRAGMENTS[shell].map(esc).join("|")})`;
+  return new RegExp(`^${fragment}(?:${esc(join)}${fragment})*${esc(join + end)}$`).test(skeleton);
 }
 
 /** Splits a grammatical netsh command into its `name=value` tokens (quotes removed). */

@@ -4,7 +4,7 @@ import { runDiscover } from "../../runs/discover.js";
 import { renderDiscoverSummary } from "../../report/summary-text.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
 import type { Dialer } from "../../transport/dial.js";
-import { claimOutDir, exitCodeFor, publish, withTransports } from "../output.js";
+import { claimOutDir, exitCodeFor, publish, withResultsFile, withTransports } from "../output.js";
 import { fleetOptions } from "./common.js";
 import { renderRemedies } from "../run-summary.js";
 
@@ -16,10 +16,9 @@ export function discoverCommand(dial?: Dialer): Command {
       const dir = claimOutDir(opts.out, "discover", new Date());
       const fleet = await openFleet(opts, dial);
       try {
-        const report = withTransports(
-          reportFromRun(await fleet.renderer.run(fleet.hosts.map((h) => h.name), () => runDiscover(fleet.hosts, fleet.concurrency, fleet.deps), { label: "discover" })),
-          fleet.hosts,
-        );
+        const names = fleet.hosts.map((h) => h.name);
+        const run = await withResultsFile(dir, names, (sink) => fleet.renderer.run(names, () => runDiscover(fleet.hosts, fleet.concurrency, fleet.deps, sink), { label: "discover" }), (r) => r);
+        const report = withTransports(reportFromRun(run), fleet.hosts);
         await publish(report, dir);
         process.stdout.write(renderDiscoverSummary(report) + renderRemedies(report));
         process.exitCode = exitCodeFor(report);

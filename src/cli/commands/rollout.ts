@@ -12,7 +12,7 @@ import { drainOnInterrupt, EXIT_INTERRUPTED } from "../interrupt.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
 import { positiveInt, readTarget } from "../options.js";
 import type { Dialer } from "../../transport/dial.js";
-import { claimOutDir, exitCodeFor, publish, shownPath, withTransports } from "../output.js";
+import { claimOutDir, exitCodeFor, publish, shownPath, withResultsFile, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { renderConfirmationPreview } from "../confirm-preview.js";
 import { certificateOptions, checkJournalWhere, fleetOptions, hostTimeoutFrom, hostTimeoutOption, journalMismatchExit, readJournalArgument, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
@@ -103,7 +103,7 @@ Examples:
         );
         const stopRequested = () => stop.requested;
         try {
-          const { run, halted } = await fleet.renderer.run(names, () =>
+          const { run, halted } = await withResultsFile(dir, names, (sink) => fleet.renderer.run(names, () =>
             runRollout(fleet.hosts, { ...fleet.deps, hostTimeoutMs }, {
               target,
               waves,
@@ -114,9 +114,10 @@ Examples:
               verify: { enabled: opts.verify, timing },
               ...(resumeFrom ? { resumeFrom } : {}),
               stopRequested,
+              sink,
             }),
             { label: opts.dryRun ? "rollout --dry-run" : "rollout", failureBudget: maxFailures },
-          );
+          ), (r) => r.run);
           const report = withTransports(reportFromRun(run, { certificate: opts.new, ...(shownJournal ? { journal: shownJournal } : {}) }), fleet.hosts);
           await publish(report, dir);
           if (shownJournal) process.stderr.write(`journal: ${shownJournal}\n`);

@@ -4,7 +4,7 @@ import { runVerify } from "../../runs/verify.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
 import { readTarget } from "../options.js";
 import type { Dialer } from "../../transport/dial.js";
-import { claimOutDir, exitCodeFor, publish, withTransports } from "../output.js";
+import { claimOutDir, exitCodeFor, publish, withResultsFile, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { expiryFromReport, expiryWarning } from "../expiry-warning.js";
 import { drainOnInterrupt, EXIT_INTERRUPTED } from "../interrupt.js";
@@ -32,10 +32,12 @@ export function verifyCommand(dial?: Dialer): Command {
         if (early) process.stderr.write(`${early}\n`);
         // Ctrl-C: stop waiting for stragglers, start no new host, and still write the report.
         const stop = drainOnInterrupt(() => fleet.renderer.notice("certfleet: stopping: no new host, no more waiting; the report is written with what was checked (Ctrl-C again to abort at once)"));
-        const run = await fleet.renderer.run(
-          fleet.hosts.map((h) => h.name),
-          () => runVerify(fleet.hosts, fleet.deps, { target, concurrency: fleet.concurrency, timing, stopRequested: () => stop.requested }),
-          { label: "verify" },
+        const names = fleet.hosts.map((h) => h.name);
+        const run = await withResultsFile(
+          dir,
+          names,
+          (sink) => fleet.renderer.run(names, () => runVerify(fleet.hosts, fleet.deps, { target, concurrency: fleet.concurrency, timing, sink, stopRequested: () => stop.requested }), { label: "verify" }),
+          (r) => r,
         );
         const report = withTransports(reportFromRun(run, { certificate: opts.expect }), fleet.hosts);
         await publish(report, dir);

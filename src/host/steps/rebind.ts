@@ -1,9 +1,10 @@
 /**
  * The http.sys rebind step: every binding on an old certificate moves to the new one (netsh
- * update, or delete + add where update is missing), one at a time under compare-and-set.
+ * update, or delete + add where update is missing) under compare-and-set: in one batched line
+ * a host (rebind-batch.ts), finished or restored binding by binding (change-binding.ts).
  */
 import { planHost } from "../../plan/plan-host.js";
-import { applyHostPlan } from "../apply-host.js";
+import { applyHostPlanBatched } from "../rebind-batch.js";
 import { dryRunCommands, planError, plannedRows } from "../planned.js";
 import { putBack } from "../put-back.js";
 import { manualFields } from "../change-binding.js";
@@ -24,7 +25,7 @@ export const rebindStep: HostStep = {
       notAttemptedRows: () => plannedRows(plan).map((r) => (r.action === "rebind" ? { ...r, action: "none" as const, reason: `not changed (host blocked); ${r.reason}` } : r)),
       commands: (shell, host) => dryRunCommands(plan, shell, host),
       describe: () => `rebinding ${plan.bindings.filter((b) => b.action === "rebind").length} binding(s)`,
-      apply: (session, journal) => applyHostPlan(session, plan, { journal }),
+      apply: (session, journal) => applyHostPlanBatched(session, plan, { journal }),
     };
   },
   async undo(session, rows, target, journal) {

@@ -116,6 +116,8 @@ export class WinrmListener {
   /** HTTPS: the channel binding of our certificate; a client binding to another one is refused */
   private readonly channelBindings: Buffer | undefined;
   port = 0;
+  /** TCP connections accepted since start (the benchmark's connections a host) */
+  accepted = 0;
   /** every Authorization header value received, in order (tests check no password went out) */
   readonly authorizationLog: string[] = [];
   /** each command's complete stdin (Send), by command line, when it had any */
@@ -132,6 +134,7 @@ export class WinrmListener {
     this.server = opts.tls ? createHttpsServer({ cert: opts.tls.certPem, key: opts.tls.keyPem }, handler) : createHttpServer(handler);
     this.server.keepAliveTimeout = 120_000;
     this.server.on("connection", (socket: Socket) => {
+      this.accepted += 1;
       this.sockets.add(socket);
       socket.setNoDelay(true);
       socket.on("close", () => this.sockets.delete(socket));

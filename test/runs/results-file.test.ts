@@ -1,0 +1,58 @@
+/**
+ * The results file: each host's outcome appended as it finishes, read back in inventory order
+ * for the reports, a failed host's typed error (with the remote text) intact.
+ */
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { HostOutcome } from "../../src/host/outcome.js";
+import { CertfleetError } from "../../src/model/errors.js";
+import { openResultsFile, orderedResults } from "../../src/runs/results-file.js";
+
+const ok: HostOutcome = {
+  name: "web02",
+  address: "10.0.0.12",
+  status: "changed",
+  durationMs: 12,
+  bindings: [{ kind: "ipport", endpoint: "0.0.0.0:443", certHash: "a".repeat(40), appId: "{4dc3e181-e14b-4a21-b022-59fc669b0914}", storeName: "MY", settings: { clientcertnegotiation: "Enabled" }, action: "rebind" }],
+  commands: ["netsh http show sslcert"],
+};
+const failed: HostOutcome = {
+  name: "web01",
+  address: "10.0.0.11",
+  status: "failed",
+  durationMs: 3,
+  error: new CertfleetError("apply", "update of 0.0.0.0:443 failed", "web01", "SSL Certificate update failed, Error: 1312"),
+  bindings: [],
+};
+
+let dir: string | undefined;
+afterEach(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+describe("results file", () => {
+  it("streams one line a host as it finishes and reads them back in inventory order, errors typed again", async () => {
+    dir = await mkdtemp(join(tmpdir(), "certfleet-results-"));
+    const file = openResultsFile(join(dir, "out", "results.ndjson"));
+    file.add(ok);
+    // on disk at once, before the run ends
+    expect((await readFile(file.path, "utf8")).trim().split("\n")).toHaveLength(1);
+    file.add(failed);
+    const back = file.readAll(["web01", "web02", "web03"]);
+    file.close();
+    expect(back.map((h) => h.name)).toEqual(["web01", "web02"]);
+    expect(back[1]).toEqual(ok);
+    const err = back[0]!.error!;
+    expect(err).toBeInstanceOf(CertfleetError);
+    expect([err.kind, err.message, err.host, err.remote]).toEqual(["apply", "update of 0.0.0.0:443 failed", "web01", "SSL Certificate update failed, Error: 1312"]);
+    expect((await stat(file.path)).mode & 0o777).toBe(0o600);
+  });
+
+  it("a later line for the same host wins; blank lines are ignored", () => {
+    const text = `${JSON.stringify(failed)}\n\n${JSON.stringify({ ...failed, status: "needs-attention" })}\n`;
+    expect(orderedResults(text, ["web01"]).map((h) => h.status)).toEqual(["needs-attention"]);
+  });
+});
