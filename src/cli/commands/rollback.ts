@@ -1,7 +1,7 @@
 import { reportFromRun } from "../../report/from-outcomes.js";
 import { Command } from "commander";
 import { openJournal } from "../../journal/journal.js";
-import { journaledBindings } from "../../journal/record.js";
+import { journaledBindings, journaledDeliveries } from "../../journal/record.js";
 import { runRollback } from "../../runs/rollback.js";
 import { confirm } from "../confirm.js";
 import { drainOnInterrupt } from "../interrupt.js";
@@ -20,10 +20,11 @@ export function rollbackCommand(dial?: Dialer): Command {
     .action(async (opts: FleetOptions & { journal: string; yes?: boolean; out?: string }) => {
       const contents = readJournalArgument(opts.journal, "--journal");
       const items = journaledBindings(contents.records);
+      const deliveries = journaledDeliveries(contents.records);
       const dir = claimOutDir(opts.out, "rollback", new Date());
       const fleet = await openFleet(opts, dial);
       try {
-        const names = [...new Set(items.map((i) => i.host))];
+        const names = [...new Set([...items.map((i) => i.host), ...deliveries.map((d) => d.host)])];
         const journaled = new Set(names);
         const hosts = fleet.hosts.filter((h) => journaled.has(h.name));
         if (!(await confirm(`Restore ${items.length} binding(s) on ${names.length} host(s) from ${opts.journal}?`, opts.yes))) {
@@ -39,7 +40,7 @@ export function rollbackCommand(dial?: Dialer): Command {
         );
         try {
           const report = withTransports(
-            reportFromRun(await fleet.renderer.run(names, () => runRollback(hosts, fleet.deps, { items, concurrency: fleet.concurrency, journal }), { label: "rollback" })),
+            reportFromRun(await fleet.renderer.run(names, () => runRollback(hosts, fleet.deps, { items, deliveries, concurrency: fleet.concurrency, journal }), { label: "rollback" })),
             fleet.hosts,
           );
           await publish(report, dir);
