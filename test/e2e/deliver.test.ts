@@ -10,7 +10,7 @@ import { join } from "node:path";
 import forge from "node-forge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../src/cli/program.js";
-import { APPID, demoCertificates, toPfx } from "../../src/simulator/index.js";
+import { APPID, createCertificate, demoCertificates, toPfx } from "../../src/simulator/index.js";
 import type { SimHost } from "../../src/simulator/host.js";
 import type { SimHostSpec, SimLanguage, SimOs, SimShell } from "../../src/simulator/state.js";
 import { readJournal } from "../../src/journal/journal.js";
@@ -197,5 +197,101 @@ describe("rollout --new renewed.pfx over 30 hosts that lack the certificate", ()
       expect(host.commandLog.length - logged.get(host.name)!, host.name).toBe(1);
       expect(JSON.stringify(host.snapshot()), host.name).toBe(before.get(host.name));
     }
+  });
+});
+
+/** A small fleet: one host had the new certificate before; one host's import drops the key. */
+function smallSpecs(opts: { dropsKey?: boolean } = {}): SimHostSpec[] {
+  const binds = [
+    { kind: "ipport" as const, endpoint: "0.0.0.0:443", certHash: OLD, appId: APPID.iis, storeName: "MY" },
+    { kind: "hostnameport" as const, endpoint: "www.example.com:443", certHash: OLD, appId: APPID.iis, storeName: "My" },
+  ];
+  return [
+    { name: "a-2016-cmd-de", profile: { os: "2016", shell: "cmd", language: "de" }, certificates: [{ cert: oldCert }], bindings: binds },
+    { name: "b-2022-ps-en", profile: { os: "2022", shell: "powershell", language: "en" }, certificates: [{ cert: oldCert }], bindings: binds, ...(opts.dropsKey ? { faults: { importDropsKey: true } } : {}) },
+    { name: "c-2012r2-ps-fr", profile: { os: "2012r2", shell: "powershell", language: "fr" }, certificates: [{ cert: oldCert }], bindings: binds },
+    // The new certificate (with its key) was there before: never delivered, never removed.
+    { name: "d-2025-cmd-en", profile: { os: "2025", shell: "cmd", language: "en" }, certificates: [{ cert: oldCert }, { cert: newCert }], bindings: binds },
+  ];
+}
+
+async function captured(args: string[]): Promise<{ code: number; output: string }> {
+  let output = "";
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  const grab = (chunk: string | Uint8Array) => {
+    output += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString();
+    return true;
+  };
+  process.stdout.write = grab as typeof process.stdout.write;
+  process.stderr.write = grab as typeof process.stderr.write;
+  try {
+    return { code: await runCli(args), output };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
+describe("refusals on the controller, and a host whose import leaves no key", () => {
+  let h: Harness;
+  let dir: string;
+
+  beforeAll(async () => {
+    h = await startHarness(smallSpecs({ dropsKey: true }));
+    dir = await mkdtemp(join(tmpdir(), "cf-deliver-bad-"));
+    process.env[PASSWORD_ENV] = PASSWORD;
+  });
+  afterAll(async () => {
+    delete process.env[PASSWORD_ENV];
+    await h?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("wrong password, no key, expired: exit 2 before any host is contacted, and the password is in no message", async () => {
+    const fixtures = "test/fixtures/pfx";
+    const expired = createCertificate({ subject: "CN=*.example.com", dnsNames: ["*.example.com"], issuer: ca, notBefore: new Date(Date.now() - 400 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000) });
+    await writeFile(join(dir, "expired.pfx"), toPfx(expired, PASSWORD));
+    await writeFile(join(dir, "renewed.pfx"), toPfx(newCert, PASSWORD));
+    const cases: Array<{ file: string; env: string; message: RegExp }> = [
+      { file: join(dir, "renewed.pfx"), env: "not-the-password", message: /wrong password/ },
+      { file: `${fixtures}/no-key.pfx`, env: "fixture-Pfx-Pass-7Qz", message: /holds no private key/ },
+      { file: join(dir, "expired.pfx"), env: PASSWORD, message: /expired on/ },
+    ];
+    for (const command of ["rollout", "deliver", "plan"]) {
+      for (const c of cases) {
+        process.env[PASSWORD_ENV] = c.env;
+        const r = await captured([command, "--new", c.file, "--pfx-password-env", PASSWORD_ENV, ...(command === "plan" ? [] : ["--yes"]), "-i", h.files.inventory, "--plain", "--out", join(dir, `${command}-${c.message.source.slice(0, 6).replace(/\W/g, "")}`)]);
+        expect(r.code, `${command} ${c.file}: ${r.output}`).toBe(2);
+        expect(r.output).toMatch(c.message);
+        expect(r.output.includes(c.env)).toBe(false);
+      }
+    }
+    process.env[PASSWORD_ENV] = PASSWORD;
+    for (const host of h.fleet.hosts) expect(host.commandLog, host.name).toEqual([]);
+  });
+
+  it("the host whose import leaves no key: nothing rebound, the imported certificate removed, failed with the reason; the others go on", async () => {
+    const pfxFile = join(dir, "renewed.pfx");
+    process.env[PASSWORD_ENV] = PASSWORD;
+    const r = await captured(["rollout", "--new", pfxFile, "--pfx-password-env", PASSWORD_ENV, "--yes", "-i", h.files.inventory, "--plain", "--max-failures", "1", "-c", "1", "--out", join(dir, "run"), "--verify-window", "10", "--verify-interval", "0.1"]);
+    expect(r.code, r.output).toBe(1);
+    const report = JSON.parse(await readFile(join(dir, "run", "report.json"), "utf8")) as { hosts: Array<{ name: string; status: string; error?: { message: string } }> };
+    const bad = h.fleet.host("b-2022-ps-en");
+    const badReport = report.hosts.find((x) => x.name === bad.name)!;
+    expect(badReport.status).toBe("failed");
+    expect(badReport.error?.message).toMatch(/without its private key/);
+    expect(bad.snapshot().bindings.every((b) => b.certHash.toLowerCase() === OLD)).toBe(true);
+    expect(myEntry(bad, NEW)).toBeUndefined();
+    expect(stagedLeft(bad)).toEqual([]);
+    for (const host of h.fleet.hosts.filter((x) => x !== bad)) {
+      expect(report.hosts.find((x) => x.name === host.name)?.status, host.name).toBe("changed");
+      expect(myEntry(host, NEW)?.hasPrivateKey, host.name).toBe(true);
+      expect(host.snapshot().bindings.every((b) => b.certHash.toLowerCase() === NEW), host.name).toBe(true);
+      expect(stagedLeft(host), host.name).toEqual([]);
+    }
+    // The host that had the certificate before was not delivered to.
+    expect(h.fleet.host("d-2025-cmd-en").commandLog.some((c) => c.includes("-importpfx"))).toBe(false);
+    await expectNoSecrets(dir, await readFile(pfxFile));
   });
 });
