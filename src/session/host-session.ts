@@ -300,11 +300,16 @@ export class HostSession implements ChangeSession {
     return this.read(command);
   }
 
+  /** Whether this host's transport can write a staged file (SFTP over SSH; not WinRM yet). */
+  get canStageFiles(): boolean {
+    return typeof this.transport?.uploadBytes === "function";
+  }
+
   /** Writes a staged file from memory (SFTP over SSH). */
   async uploadBytes(sftpPath: string, bytes: Secret<Buffer> | Buffer): Promise<void> {
     if (!this.transport) throw new CertfleetError("unreachable", "not connected", this.host);
     if (!this.transport.uploadBytes) {
-      throw new CertfleetError("precondition", "this host's transport cannot stage a file (no SFTP): deliver the certificate over SSH", this.host);
+      throw new CertfleetError("precondition", "this host's transport cannot stage a file (no SFTP): import the certificate there by hand, or reach the host over SSH", this.host);
     }
     await this.transport.uploadBytes(sftpPath, bytes instanceof Secret ? bytes.reveal() : bytes);
   }

@@ -110,6 +110,11 @@ async function applyDelivery(
   const host = session.host;
   let imported = false;
   let failure: CertfleetError | undefined;
+  if (!session.canStageFiles) {
+    // Nothing is sent: WinRM has no SFTP, and a PFX is not streamed through a command yet.
+    const error = new CertfleetError("precondition", `cannot deliver ${plan.thumbprint} here: this host is reached over a transport without SFTP (WinRM); import the PFX by hand (certutil -importpfx My) or reach the host over SSH, then run again`, host);
+    return { applied: { status: "failed", bindings: [], commands, error }, imported };
+  }
   // Intent first (fsync'd): from here on, rollback and resume know the folder and the certificate.
   journal.deliverIntent({ stagingFolder: plan.stagingFolder, thumbprint: plan.thumbprint, presentBefore: plan.presentBefore });
   try {
