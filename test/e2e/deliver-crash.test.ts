@@ -144,4 +144,31 @@ describe("SIGKILL during delivery, then rollback --journal", () => {
       }
     });
   }
+
+  it("killed at an import, then rollout --resume: the staged leftovers are deleted first, every host ends delivered and rebound", async () => {
+    h = await startHarness(specs());
+    const out = join(dir, "resume");
+    let kill: (() => void) | undefined;
+    let killed = false;
+    const restore = killWhen(h.fleet.hosts, /-importpfx/, 2, () => {
+      killed = true;
+      kill?.();
+    });
+    const common = ["-i", h.files.inventory, "--plain", "-c", "1", "--canary", "1", "--verify-window", "5", "--verify-interval", "0.1"];
+    try {
+      await cli(["rollout", "--new", pfxFile, "--pfx-password-env", ENV, "--yes", "--out", out, ...common], (f) => (kill = f));
+    } finally {
+      restore();
+    }
+    expect(killed).toBe(true);
+    const staged = (x: SimHost) => (x.files.exists("C:\\ProgramData\\certfleet") ? x.files.list("C:\\ProgramData\\certfleet") : []);
+    expect(h.fleet.hosts.some((x) => staged(x).length > 0)).toBe(true);
+    const resumed = await cli(["rollout", "--resume", join(out, "journal.jsonl"), "--new", pfxFile, "--pfx-password-env", ENV, "--yes", "--out", join(out, "resumed"), ...common]);
+    expect(resumed.code, resumed.output).toBe(0);
+    for (const host of h.fleet.hosts) {
+      expect(staged(host), host.name).toEqual([]);
+      expect(host.snapshot().certificates.find((c) => c.thumbprint === newCert.thumbprint && c.store === "My")?.hasPrivateKey, host.name).toBe(true);
+      expect(host.snapshot().bindings.every((b) => b.certHash.toLowerCase() === newCert.thumbprint), host.name).toBe(true);
+    }
+  });
 });
