@@ -31,6 +31,7 @@ A typical night:
   certfleet discover                                  # what is bound where, what expires when
   certfleet plan    --new new-wildcard.cer            # what would change, what blocks a host
   certfleet rollout --new new-wildcard.cer --dry-run  # the exact netsh commands per host
+  certfleet deliver --new renewed.pfx --pfx-password-env PFX_PW   # import it where it is missing, days ahead
   certfleet rollout --new new-wildcard.cer --canary 1 --batch 25% --max-failures 2
   certfleet verify  --expect new-wildcard.cer         # the report for the change record
   certfleet demo                                      # try it all on a simulated fleet
