@@ -174,5 +174,7 @@ function summaryOf(r: HostOutcome): string {
   const changed = r.bindings.filter((b) => b.action === "rebind").length;
   if (r.error) return `${r.error.kind}: ${r.error.message}`;
   if (r.commands && r.status === "unchanged") return `${r.bindings.filter((b) => b.action === "rebind").length} binding(s) would change`;
-  return r.status === "changed" ? `${changed} binding(s) rebound and verified` : "nothing to do";
+  const delivered = r.commands?.some((c) => c.includes("-importpfx")) ? "certificate delivered; " : "";
+  if (r.status === "changed" && changed === 0 && delivered) return "certificate delivered";
+  return r.status === "changed" ? `${delivered}${changed} binding(s) rebound and verified` : "nothing to do";
 }
