@@ -186,6 +186,16 @@ describe("rollout --new renewed.pfx over 30 hosts that lack the certificate", ()
     expect(intents.length).toBe(30);
     await expectNoSecrets(dir, pfx);
     expect(output.includes(PASSWORD)).toBe(false);
+    // Each host saw its own one-time password on its import line; no output file and no output line holds any of them.
+    const oneTime = h.fleet.hosts.map((x) => /-p ([A-Za-z0-9]{32}) -importpfx/.exec(x.commandLog.find((c) => c.includes("-importpfx")) ?? "")?.[1]);
+    expect(oneTime.every((p) => p !== undefined)).toBe(true);
+    expect(new Set(oneTime).size).toBe(30);
+    const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile() && !e.name.endsWith(".pfx")).map((e) => join(e.parentPath, e.name));
+    for (const f of files) {
+      const text = await readFile(f, "latin1");
+      for (const p of oneTime) expect(text.includes(p!), f).toBe(false);
+    }
+    for (const p of oneTime) expect(output.includes(p!)).toBe(false);
   });
 
   it("deliver on hosts that already have it contacts each host once and changes nothing", async () => {
