@@ -27,7 +27,7 @@ export function rollbackCommand(dial?: Dialer): Command {
         const names = [...new Set([...items.map((i) => i.host), ...deliveries.map((d) => d.host)])];
         const journaled = new Set(names);
         const hosts = fleet.hosts.filter((h) => journaled.has(h.name));
-        if (!(await confirm(`Restore ${items.length} binding(s) on ${names.length} host(s) from ${opts.journal}?`, opts.yes))) {
+        if (!(await confirm(`Restore ${items.length} binding(s)${deliveries.length ? `, and undo the certificate delivery on ${deliveries.length} host(s)` : ""} on ${names.length} host(s) from ${opts.journal}?`, opts.yes))) {
           process.stderr.write("nothing changed\n");
           return;
         }
