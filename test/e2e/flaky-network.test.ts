@@ -52,9 +52,10 @@ describe("a fleet on a flaky network (every Nth command drops its connection)", 
   afterAll(async () => h?.close());
 
   it("discover reads every host exactly; none is unreachable", async () => {
-    // Each host's counter starts where its Nth command falls on the discovery read itself.
+    // Each host's counter starts where its Nth command falls on the discovery read itself
+    // (discovery is one command, shell detection included: N-1 earlier ones).
     for (const sim of h.fleet.hosts) sim.commandLog.length = 0;
-    for (const sim of h.fleet.hosts) sim.commandLog.push(...Array.from({ length: sim.faults.dropEveryNth! - 2 }, () => "(earlier)"));
+    for (const sim of h.fleet.hosts) sim.commandLog.push(...Array.from({ length: sim.faults.dropEveryNth! - 1 }, () => "(earlier)"));
     const report = await runDiscover(h.hosts, 4, h.freshDeps({ sleep: noSleep }));
     Report.parse(report);
     expect(report.hosts.map((x) => `${x.name}:${x.status}`)).toEqual(h.hosts.map((x) => `${x.name}:ok`));
