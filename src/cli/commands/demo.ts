@@ -68,7 +68,7 @@ export function demoCommand(run: (argv: string[]) => Promise<number>): Command {
           const code = await run(argv);
           process.stderr.write(`(exit code ${code})\n`);
         }
-        say(`done: reports in ${out}/*/report.html; the simulated fleet keeps its deliberate faults (unreachable, not elevated, a key missing)`);
+        say(`done: reports in ${out}/*/report.html; the simulated fleet keeps its deliberate faults (unreachable, not elevated)`);
         process.exitCode = 0;
       } finally {
         await fleet.stop();
