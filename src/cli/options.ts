@@ -2,7 +2,12 @@
  * Command-line values read and checked: numbers, durations and the certificate options. Bad
  * input is an InputError (exit 2) raised before any host is contacted.
  */
+import { randomBytes } from "node:crypto";
+import { extname } from "node:path";
 import type { Target } from "../certificate/target.js";
+import { newRunId } from "../certificate/host-delivery.js";
+import { pfxPassword } from "../certificate/pfx-password.js";
+import { readPfxFile } from "../certificate/pfx-read.js";
 import { resolveNewCertificate } from "../certificate/read-file.js";
 import { InputError } from "../model/errors.js";
 import { normalizeThumbprint } from "../model/thumbprint.js";
@@ -40,4 +45,26 @@ export function readTarget(arg: string, old: readonly string[] | undefined, pfxP
     throw new InputError("--old names the new certificate itself", undefined, "--old");
   }
   return { newCert, oldThumbprints };
+}
+
+export interface DeliveryTargetOptions {
+  pfxPasswordEnv?: string;
+  exportable?: boolean;
+  now?: Date;
+}
+
+/**
+ * `--new` for the commands that can deliver (plan, rollout, deliver): a .pfx/.p12 is opened and
+ * checked here, before any host is contacted (wrong password, no key, several leaves, expired or
+ * not yet valid, a CA, a key type: InputError, exit 2), and travels as the run's delivery. The
+ * password comes from `--pfx-password-env`, else a prompt on the terminal; it stays on the controller.
+ */
+export async function readDeliveryTarget(arg: string, old: readonly string[] | undefined, options: DeliveryTargetOptions = {}): Promise<Target> {
+  const ext = extname(arg).toLowerCase();
+  if (ext !== ".pfx" && ext !== ".p12") return readTarget(arg, old, options.pfxPasswordEnv);
+  const now = options.now ?? new Date();
+  const password = await pfxPassword(arg, { ...(options.pfxPasswordEnv !== undefined ? { envName: options.pfxPasswordEnv } : {}), io: { input: process.stdin, output: process.stderr } });
+  const contents = readPfxFile(arg, password, now);
+  const oldTarget = readTarget(contents.leaf.certificate.thumbprint, old);
+  return { ...oldTarget, newCert: contents.leaf.certificate, delivery: { contents, exportable: options.exportable === true, stagingId: newRunId(now, randomBytes) } };
 }

@@ -6,6 +6,8 @@ import { parseCommand } from "./commands/parse.js";
 import { planCommand } from "./commands/plan.js";
 import { rollbackCommand } from "./commands/rollback.js";
 import { rolloutCommand } from "./commands/rollout.js";
+import { deliverCommand } from "./commands/deliver.js";
+import { PromptInterrupted } from "../certificate/pfx-password.js";
 import { verifyCommand } from "./commands/verify.js";
 import { demoCommand } from "./commands/demo.js";
 import { labCommand } from "./commands/lab.js";
@@ -29,6 +31,7 @@ A typical night:
   certfleet discover                                  # what is bound where, what expires when
   certfleet plan    --new new-wildcard.cer            # what would change, what blocks a host
   certfleet rollout --new new-wildcard.cer --dry-run  # the exact netsh commands per host
+  certfleet deliver --new renewed.pfx --pfx-password-env PFX_PW   # import it where it is missing, days ahead
   certfleet rollout --new new-wildcard.cer --canary 1 --batch 25% --max-failures 2
   certfleet verify  --expect new-wildcard.cer         # the report for the change record
   certfleet demo                                      # try it all on a simulated fleet
@@ -44,6 +47,7 @@ Exit codes: 0 all hosts fine; 1 a host failed or a verification mismatched;
     discoverCommand(dial),
     planCommand(dial),
     rolloutCommand(dial),
+    deliverCommand(dial),
     verifyCommand(dial),
     rollbackCommand(dial),
     parseCommand(),
@@ -66,6 +70,10 @@ export async function runCli(argv: string[], dial?: Dialer): Promise<number> {
     await program.parseAsync(argv, { from: "user" });
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
+    if (err instanceof PromptInterrupted) {
+      process.stderr.write(`certfleet: ${err.message}\n`);
+      return EXIT_INTERRUPTED;
+    }
     if (err instanceof OperatorAbort) {
       process.stderr.write(`certfleet: ${err.message}\n`);
       return EXIT_INTERRUPTED;

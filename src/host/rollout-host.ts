@@ -15,7 +15,8 @@ import type { HostStep, PlannedStep } from "./step.js";
 import { HOST_STEPS, stepOwning } from "./steps.js";
 import type { JournalWriter } from "../journal/journal.js";
 import { hostJournal, type HostJournal } from "../journal/host-journal.js";
-import { journaledWhere, type JournaledBinding } from "../journal/record.js";
+import { journaledWhere, type JournaledBinding, type JournaledDelivery } from "../journal/record.js";
+import { settleDeliveries } from "./steps/deliver.js";
 
 export interface RolloutHostOptions {
   target: Target;
@@ -25,7 +26,11 @@ export interface RolloutHostOptions {
   verify: { enabled: boolean; timing: VerifyTiming; deps?: VerifyDeps };
   /** a resumed rollout: this host's journaled bindings, some of them half-done (no outcome). */
   resume?: JournaledBinding[];
+  /** a resumed run: what the journal says this host received from delivery (staged leftovers are deleted first). */
+  resumeDelivery?: JournaledDelivery;
   wave?: number;
+  /** the steps to run (default HOST_STEPS; `certfleet deliver` runs only the deliver step). */
+  steps?: readonly HostStep[];
 }
 
 export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHostOptions): Promise<HostOutcome> {
@@ -46,10 +51,22 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
         }
         resumed = settled.finished;
       }
+      if (opts.resumeDelivery && opts.resumeDelivery.leftovers.length > 0 && !opts.dryRun) {
+        // Staged files an interrupted run left: deleted (with the proof) before anything else.
+        deps.progress.hostStep?.(host.name, "deleting the files an interrupted delivery staged");
+        const left = await settleDeliveries(session, opts.resumeDelivery, journal, { removeImported: false });
+        if (left.error) return { name: host.name, address: host.address, ...wave, status: "needs-attention", durationMs: elapsed(), error: hostError(left.error, host.name), bindings: [], commands: left.commands } satisfies HostOutcome;
+      }
       deps.progress.hostStep?.(host.name, "discovering");
       const state = await session.discover();
       const now = deps.now();
-      const planned = HOST_STEPS.map((step) => ({ step, plan: step.plan(state, opts.target, now) }));
+      // Each step plans against the state the steps before it leave (the rebind: after delivery).
+      let after = state;
+      const planned = (opts.steps ?? HOST_STEPS).map((step) => {
+        const plan = step.plan(after, opts.target, now);
+        after = plan.stateAfter?.(after) ?? after;
+        return { step, plan };
+      });
       const rowsOf = (f: (p: PlannedStep) => BindingOutcome[]) => planned.flatMap((p) => f(p.plan));
       const base = { name: host.name, address: host.address, ...wave, certificates: state.certificates, ...(state.warnings.length ? { warnings: state.warnings } : {}) };
       const blocked = planned.find((p) => p.plan.blocked)?.plan.blocked;
@@ -70,17 +87,17 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
         return await verifyOrRestore(session, host, base, done, [], journal, opts, elapsed);
       }
       // The steps in order; when one fails (and has put back its own part), the steps before it go back too.
-      const done: Array<{ step: HostStep; bindings: BindingOutcome[] }> = [];
+      const done: DoneStep[] = [];
       const commands: string[] = [];
       for (const { step, plan } of planned) {
         if (plan.unchanged) {
-          done.push({ step, bindings: plan.rows() });
+          done.push({ step, plan, bindings: plan.rows() });
           continue;
         }
         deps.progress.hostStep?.(host.name, plan.describe());
         const applied = await plan.apply(session, journal);
         commands.push(...applied.commands);
-        done.push({ step, bindings: applied.bindings });
+        done.push({ step, plan, bindings: applied.bindings });
         if (applied.status !== "changed") {
           const undone = await undoSteps(session, done.slice(0, -1), opts.target, journal);
           commands.push(...undone.commands);
@@ -101,12 +118,14 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
   );
 }
 
+type DoneStep = { step: HostStep; plan?: PlannedStep; bindings: BindingOutcome[] };
+
 /** Puts back, last step first, what the given steps did. */
-async function undoSteps(session: HostSession, done: ReadonlyArray<{ step: HostStep; bindings: BindingOutcome[] }>, target: Target, journal: HostJournal): Promise<{ commands: string[]; attention: boolean }> {
+async function undoSteps(session: HostSession, done: ReadonlyArray<DoneStep>, target: Target, journal: HostJournal): Promise<{ commands: string[]; attention: boolean }> {
   const commands: string[] = [];
   let attention = false;
   for (const d of [...done].reverse()) {
-    const u = await d.step.undo(session, d.bindings, target, journal);
+    const u = d.plan?.undo ? await d.plan.undo(session, journal) : await d.step.undo(session, d.bindings, target, journal);
     commands.push(...u.commands);
     attention ||= u.attention;
   }
@@ -118,7 +137,7 @@ async function verifyOrRestore(
   session: HostSession,
   host: ResolvedHost,
   base: Omit<HostOutcome, "status" | "durationMs" | "bindings">,
-  done: ReadonlyArray<{ step: HostStep; bindings: BindingOutcome[] }>,
+  done: ReadonlyArray<DoneStep>,
   commands: string[],
   journal: HostJournal,
   opts: RolloutHostOptions,
@@ -157,5 +176,7 @@ function summaryOf(r: HostOutcome): string {
   const changed = r.bindings.filter((b) => b.action === "rebind").length;
   if (r.error) return `${r.error.kind}: ${r.error.message}`;
   if (r.commands && r.status === "unchanged") return `${r.bindings.filter((b) => b.action === "rebind").length} binding(s) would change`;
-  return r.status === "changed" ? `${changed} binding(s) rebound and verified` : "nothing to do";
+  const delivered = r.commands?.some((c) => c.includes("-importpfx")) ? "certificate delivered; " : "";
+  if (r.status === "changed" && changed === 0 && delivered) return "certificate delivered";
+  return r.status === "changed" ? `${delivered}${changed} binding(s) rebound and verified` : "nothing to do";
 }

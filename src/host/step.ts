@@ -41,6 +41,10 @@ export interface PlannedStep {
   describe(): string;
   /** does it, journaling each change; a failure part-way puts back what this step moved. */
   apply(session: HostSession, journal: HostJournal): Promise<StepApplied>;
+  /** the host's state as this step leaves it (the next step plans against it); absent: unchanged. */
+  stateAfter?(state: HostState): HostState;
+  /** puts back what `apply` did, for a step whose undo needs what it planned (else HostStep.undo). */
+  undo?(session: HostSession, journal: HostJournal): Promise<{ commands: string[]; attention: boolean }>;
 }
 
 export interface HostStep {

@@ -3,12 +3,13 @@
  * move another consumer after it, retire the old certificate last) is a file in ./steps/ and
  * one line here; see src/host/step.ts for what a step must do.
  */
+import { deliverStep } from "./steps/deliver.js";
 import { rebindStep } from "./steps/rebind.js";
 import type { JournalStep } from "../journal/record.js";
 import type { HostStep } from "./step.js";
 
 export const HOST_STEPS: readonly HostStep[] = [
-  // deliver   (next: import the PFX where the host lacks the certificate)
+  deliverStep, // import the PFX where the host lacks the certificate (rollout/deliver --new FILE.pfx)
   rebindStep, // http.sys bindings that IIS or nobody owns
   // owners, rdp, retire (next issues)
 ];

@@ -4,13 +4,17 @@
  */
 import type { Binding } from "../model/binding.js";
 import type { JournalWriter } from "./journal.js";
-import { bindingDone, bindingIntent, type DoneOutcome, type RecordContext } from "./record.js";
+import { bindingDone, bindingIntent, deliverDone, deliverIntent, type DeliverIntent, type DeliverOutcome, type DoneOutcome, type RecordContext } from "./record.js";
 
 export interface HostJournal {
   /** BEFORE changing a binding: its full original and the record the change aims for. */
   intent(original: Binding, desired: Binding): void;
   /** AFTER: what the binding ended as. */
   done(binding: Pick<Binding, "kind" | "endpoint">, outcome: DoneOutcome): void;
+  /** BEFORE staging a PFX: the staging folder, the certificate and whether it was there before. */
+  deliverIntent(d: Pick<DeliverIntent, "stagingFolder" | "thumbprint" | "presentBefore">): void;
+  /** AFTER a part of a delivery (imported, staged files gone, imported certificate removed). */
+  deliverDone(thumbprint: string, outcome: DeliverOutcome, stagingFolder?: string): void;
 }
 
 /** A host's journal; without a writer (a dry run) nothing is recorded. */
@@ -18,5 +22,7 @@ export function hostJournal(writer: JournalWriter | undefined, ctx: RecordContex
   return {
     intent: (original, desired) => writer?.append(bindingIntent(ctx, original, desired)),
     done: (binding, outcome) => writer?.append(bindingDone(ctx, binding, outcome)),
+    deliverIntent: (d) => writer?.append(deliverIntent(ctx, d)),
+    deliverDone: (thumbprint, outcome, stagingFolder) => writer?.append(deliverDone(ctx, thumbprint, outcome, stagingFolder)),
   };
 }

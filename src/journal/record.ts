@@ -18,7 +18,7 @@ import { Thumbprint } from "../model/thumbprint.js";
 const common = { runId: z.string(), at: z.string() };
 
 /** The steps that journal what they change; each owns its records' payload. */
-export const JournalStep = z.enum(["binding"]);
+export const JournalStep = z.enum(["binding", "deliver"]);
 export type JournalStep = z.infer<typeof JournalStep>;
 
 export const RunRecord = z.object({
@@ -59,9 +59,39 @@ export const BindingDoneRecord = z.object({
   outcome: DoneOutcome,
 });
 
-export const JournalRecord = z.union([RunRecord, BindingIntentRecord, BindingDoneRecord]);
+/**
+ * Before a PFX is staged and imported: the staging folder (rollback and resume delete it), the
+ * certificate and whether it was in `My` before (rollback removes only what certfleet added).
+ */
+export const DeliverIntentRecord = z.object({
+  type: z.literal("intent"),
+  ...common,
+  step: z.literal("deliver"),
+  host: z.string(),
+  address: z.string(),
+  port: z.number().int().positive().optional(),
+  hostKey: z.string().optional(),
+  stagingFolder: z.string(),
+  thumbprint: Thumbprint,
+  presentBefore: z.boolean(),
+});
+
+/** After a delivery's part: imported, the staged files proven gone, or the imported certificate removed again. */
+export const DeliverDoneRecord = z.object({
+  type: z.literal("done"),
+  ...common,
+  step: z.literal("deliver"),
+  host: z.string(),
+  thumbprint: Thumbprint,
+  outcome: z.enum(["imported", "cleaned", "removed", "failed"]),
+  stagingFolder: z.string().optional(),
+});
+
+export const JournalRecord = z.union([RunRecord, BindingIntentRecord, BindingDoneRecord, DeliverIntentRecord, DeliverDoneRecord]);
 export type JournalRecord = z.infer<typeof JournalRecord>;
 export type DoneRecord = z.infer<typeof BindingDoneRecord>;
+export type DeliverIntent = z.infer<typeof DeliverIntentRecord>;
+export type DeliverOutcome = z.infer<typeof DeliverDoneRecord>["outcome"];
 
 /** Who writes, for which host: what every record of one host's visit shares. */
 export interface RecordContext {
@@ -80,19 +110,7 @@ export function runRecord(runId: string, at: string, command: "rollout" | "rollb
 }
 
 export function bindingIntent(ctx: RecordContext, original: Binding, desired: Binding): JournalRecord {
-  const hostKey = ctx.hostKey?.();
-  return {
-    type: "intent",
-    runId: ctx.runId,
-    at: ctx.now().toISOString(),
-    step: "binding",
-    host: ctx.host,
-    address: ctx.address,
-    ...(ctx.port !== undefined ? { port: ctx.port } : {}),
-    ...(hostKey !== undefined ? { hostKey } : {}),
-    original,
-    desired,
-  };
+  return { type: "intent", runId: ctx.runId, at: ctx.now().toISOString(), step: "binding", host: ctx.host, ...whereOf(ctx), original, desired };
 }
 
 export function bindingDone(ctx: RecordContext, b: Pick<Binding, "kind" | "endpoint">, outcome: DoneOutcome): JournalRecord {
@@ -121,6 +139,7 @@ const bindingRecordKey = (host: string, kind: string, endpoint: string) => `${ho
 export function journaledBindings(records: readonly JournalRecord[]): JournaledBinding[] {
   const byKey = new Map<string, JournaledBinding>();
   for (const r of records) {
+    if (r.type !== "run" && r.step !== undefined && r.step !== "binding") continue;
     if (r.type === "intent") {
       const key = bindingRecordKey(r.host, r.original.kind, r.original.endpoint);
       const seen = byKey.get(key);
@@ -174,4 +193,51 @@ export function whereDiffers(host: { name: string; address: string; port: number
     `host ${host.name}: the journal recorded it at ${was}, the inventory now says ${host.address}:${host.port}. ` +
     `certfleet will not put bindings back on a host other than the one it changed: fix the inventory entry (or confirm by hand that it is the same server and rerun with -l excluding it)`
   );
+}
+
+/** Where the host was when a record is written (address, port, host key): rollback and resume check it. */
+function whereOf(ctx: RecordContext): { address: string; port?: number; hostKey?: string } {
+  const hostKey = ctx.hostKey?.();
+  return { address: ctx.address, ...(ctx.port !== undefined ? { port: ctx.port } : {}), ...(hostKey !== undefined ? { hostKey } : {}) };
+}
+
+export function deliverIntent(ctx: RecordContext, d: Pick<DeliverIntent, "stagingFolder" | "thumbprint" | "presentBefore">): JournalRecord {
+  return { type: "intent", runId: ctx.runId, at: ctx.now().toISOString(), step: "deliver", host: ctx.host, ...whereOf(ctx), ...d };
+}
+
+export function deliverDone(ctx: RecordContext, thumbprint: string, outcome: DeliverOutcome, stagingFolder?: string): JournalRecord {
+  return { type: "done", runId: ctx.runId, at: ctx.now().toISOString(), step: "deliver", host: ctx.host, thumbprint, outcome, ...(stagingFolder ? { stagingFolder } : {}) };
+}
+
+/** What a journal says one host received from delivery, across runs. */
+export interface JournaledDelivery {
+  host: string;
+  address: string;
+  /** staging folders never proven gone (and the certificate each was for): rollback and resume delete them. */
+  leftovers: Array<{ folder: string; thumbprint: string }>;
+  /** certificates certfleet imported (the EARLIEST intent said they were absent) and has not removed since. */
+  imported: string[];
+}
+
+export function journaledDeliveries(records: readonly JournalRecord[]): JournaledDelivery[] {
+  const byHost = new Map<string, { address: string; folders: Map<string, string>; cleaned: Set<string>; firstPresent: Map<string, boolean>; removed: Set<string> }>();
+  for (const r of records) {
+    if (r.type === "run" || r.step !== "deliver") continue;
+    let h = byHost.get(r.host);
+    if (!h) byHost.set(r.host, (h = { address: "", folders: new Map(), cleaned: new Set(), firstPresent: new Map(), removed: new Set() }));
+    if (r.type === "intent") {
+      h.address = r.address;
+      h.folders.set(r.stagingFolder, r.thumbprint);
+      h.cleaned.delete(r.stagingFolder);
+      if (!h.firstPresent.has(r.thumbprint)) h.firstPresent.set(r.thumbprint, r.presentBefore);
+      h.removed.delete(r.thumbprint);
+    } else if (r.outcome === "cleaned" && r.stagingFolder) h.cleaned.add(r.stagingFolder);
+    else if (r.outcome === "removed") h.removed.add(r.thumbprint);
+  }
+  return [...byHost.entries()].map(([host, h]) => ({
+    host,
+    address: h.address,
+    leftovers: [...h.folders].filter(([f]) => !h.cleaned.has(f)).map(([folder, thumbprint]) => ({ folder, thumbprint })),
+    imported: [...h.firstPresent.entries()].filter(([t, present]) => !present && !h.removed.has(t)).map(([t]) => t),
+  }));
 }

@@ -13,6 +13,8 @@ export const HostState = z.object({
   elevated: z.boolean(),
   certificates: z.array(Certificate),
   bindings: z.array(Binding),
+  /** the OS build from `ver` (14393 = Server 2016); absent when it could not be read. */
+  build: z.number().int().optional(),
   /** Parser findings an operator should see (unknown labels, malformed values, fallbacks). */
   warnings: z.array(z.string()),
 });

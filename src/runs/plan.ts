@@ -6,6 +6,7 @@ import type { HostPlan } from "../plan/schema.js";
 import type { HostOutcome, RunOutcome } from "../host/outcome.js";
 import { dryRunCommands, planError, plannedRows } from "../host/planned.js";
 import { hostError, visitHost, type FleetDeps } from "../host/visit.js";
+import { deliverStep } from "../host/steps/deliver.js";
 
 export interface PlanRun {
   run: RunOutcome;
@@ -25,20 +26,22 @@ export async function runPlan(hosts: readonly ResolvedHost[], target: Target, co
           deps,
           async (session, elapsed) => {
             const state = await session.discover();
-            const plan = planHost(state, target, deps.now());
+            // A PFX to deliver: the delivery's commands first, and the rebind planned against the state after it.
+            const delivery = deliverStep.plan(state, target, deps.now());
+            const plan = planHost(delivery.stateAfter?.(state) ?? state, target, deps.now());
             plans.push(plan);
-            const blocked = planError(plan, host.name);
-            const findings = plan.findings.map((f) => `${f.blocking ? "blocking" : "note"}: ${f.message}`);
+            const blocked = delivery.blocked ?? planError(plan, host.name);
+            const findings = [...delivery.findings, ...plan.findings.map((f) => `${f.blocking ? "blocking" : "note"}: ${f.message}`)];
             return {
               name: host.name,
               address: host.address,
-              status: blocked ? "failed" : plan.outcome === "unchanged" ? "unchanged" : "ok",
+              status: blocked ? "failed" : plan.outcome === "unchanged" && delivery.unchanged ? "unchanged" : "ok",
               durationMs: elapsed(),
               ...(blocked ? { error: hostError(blocked, host.name) } : {}),
               certificates: state.certificates,
               bindings: plannedRows(plan),
               ...(findings.length + state.warnings.length > 0 ? { warnings: [...findings, ...state.warnings] } : {}),
-              ...(blocked ? {} : { commands: dryRunCommands(plan, session.shell, host.name) }),
+              ...(blocked ? {} : { commands: [...delivery.commands(session.shell, host.name), ...dryRunCommands(plan, session.shell, host.name)] }),
             } satisfies HostOutcome;
           },
           (r) => `${r.bindings.filter((b) => b.action === "rebind").length} binding(s) to rebind`,

@@ -13,24 +13,38 @@ import { hostError, visitHost, type FleetDeps } from "../host/visit.js";
 import { stepOwning } from "../host/steps.js";
 import type { JournalWriter } from "../journal/journal.js";
 import { hostJournal } from "../journal/host-journal.js";
-import { journaledWhere, runRecord, type JournaledBinding } from "../journal/record.js";
+import { journaledWhere, runRecord, type JournaledBinding, type JournaledDelivery } from "../journal/record.js";
+import { settleDeliveries } from "../host/steps/deliver.js";
 
 export interface RollbackOptions {
   /** the journaled bindings of the hosts selected for this rollback. */
   items: JournaledBinding[];
+  /** what delivery left per host: staged folders to delete, certificates certfleet imported. */
+  deliveries?: JournaledDelivery[];
   concurrency: number;
   journal?: JournalWriter;
   /** journal hosts `-l` did not select: not touched, reported as skipped. */
   skipped?: readonly string[];
 }
 
-export function rollbackHost(host: ResolvedHost, items: JournaledBinding[], deps: FleetDeps, runId: string, journal?: JournalWriter): Promise<HostOutcome> {
+export function rollbackHost(host: ResolvedHost, items: JournaledBinding[], deps: FleetDeps, runId: string, journal?: JournalWriter, delivery?: JournaledDelivery): Promise<HostOutcome> {
   return visitHost(
     host,
     deps,
     async (session, elapsed) => {
-      const ctx = { runId, host: host.name, address: host.address, port: host.port, hostKey: () => session.hostKey, now: deps.now };
-      const { rows, changed, attention, error } = await stepOwning("binding").restore(session, items, hostJournal(journal, ctx));
+      const hj = hostJournal(journal, { runId, host: host.name, address: host.address, port: host.port, hostKey: () => session.hostKey, now: deps.now });
+      const restored = await stepOwning("binding").restore(session, items, hj);
+      let { changed, attention, error } = restored;
+      const { rows } = restored;
+      // Then what delivery left: staged files, and a certificate certfleet imported that nothing binds now.
+      let commands: string[] | undefined;
+      if (delivery && (delivery.leftovers.length > 0 || delivery.imported.length > 0)) {
+        const d = await settleDeliveries(session, delivery, hj, { removeImported: true });
+        changed += d.removed.length + d.cleaned.length;
+        attention ||= d.attention;
+        error ??= d.error;
+        commands = d.commands;
+      }
       return {
         name: host.name,
         address: host.address,
@@ -38,6 +52,7 @@ export function rollbackHost(host: ResolvedHost, items: JournaledBinding[], deps
         durationMs: elapsed(),
         ...(error ? { error: hostError(error, host.name) } : {}),
         bindings: rows,
+        ...(commands ? { commands } : {}),
       };
     },
     (r) => `${r.bindings.filter((b) => b.action === "restored").length} binding(s) restored`,
@@ -53,15 +68,17 @@ export async function runRollback(hosts: readonly ResolvedHost[], deps: FleetDep
   opts.journal?.append(runRecord(runId, startedAt, "rollback"));
   // Inventory order, as every other report, not the order hosts happened to finish in the journal.
   const itemsByHost = groupBy(opts.items, (i) => i.host);
+  const deliveryByHost = new Map((opts.deliveries ?? []).map((d) => [d.host, d]));
   const byName = new Map(hosts.map((h) => [h.name, h]));
-  const names = [...hosts.map((h) => h.name).filter((n) => itemsByHost.has(n)), ...[...itemsByHost.keys()].filter((n) => !byName.has(n))];
+  const journaled = (n: string) => itemsByHost.has(n) || deliveryByHost.has(n);
+  const names = [...hosts.map((h) => h.name).filter(journaled), ...[...new Set([...itemsByHost.keys(), ...deliveryByHost.keys()])].filter((n) => !byName.has(n))];
   const limit = pLimit(Math.max(1, opts.concurrency));
   const results = await Promise.all(
     names.map((name) =>
       limit(async () => {
         const host = byName.get(name);
         const items = itemsByHost.get(name) ?? [];
-        return host ? rollbackHost(host, items, deps, runId, opts.journal) : notInInventory(name, items);
+        return host ? rollbackHost(host, items, deps, runId, opts.journal, deliveryByHost.get(name)) : notInInventory(name, items);
       }),
     ),
   );

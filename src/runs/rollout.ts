@@ -11,7 +11,8 @@ import type { Target } from "../certificate/target.js";
 import type { HostOutcome, RunOutcome } from "../host/outcome.js";
 import type { FleetDeps } from "../host/visit.js";
 import { type JournalWriter } from "../journal/journal.js";
-import { journaledBindings, runRecord, type JournalRecord } from "../journal/record.js";
+import { journaledBindings, journaledDeliveries, runRecord, type JournalRecord } from "../journal/record.js";
+import type { HostStep } from "../host/step.js";
 import { rolloutHost, type RolloutHostOptions } from "../host/rollout-host.js";
 import { handOver, type HostResultSink } from "./results-file.js";
 
@@ -30,6 +31,8 @@ export interface RolloutRunOptions {
   stopRequested?: () => boolean;
   /** each host's outcome goes here as it finishes, and the run keeps only its status (results-file.ts) */
   sink?: HostResultSink;
+  /** the steps each host runs (default all; `certfleet deliver`: the deliver step only). */
+  steps?: readonly HostStep[];
 }
 
 export interface RolloutRunResult {
@@ -42,6 +45,7 @@ export async function runRollout(hosts: readonly ResolvedHost[], deps: FleetDeps
   const runId = opts.runId ?? randomUUID();
   const byName = new Map(hosts.map((h) => [h.name, h]));
   const journaled = journaledBindings(opts.resumeFrom ?? []);
+  const deliveries = new Map(journaledDeliveries(opts.resumeFrom ?? []).map((d) => [d.host, d]));
   const halfDone = journaled.filter((j) => j.outcome === undefined);
   if (opts.journal && !opts.dryRun) {
     opts.journal.append(runRecord(runId, startedAt, "rollout", opts.target.newCert.thumbprint));
@@ -70,6 +74,8 @@ export async function runRollout(hosts: readonly ResolvedHost[], deps: FleetDeps
       runId,
       verify: opts.verify,
       resume: unsettledSet.has(name) ? (journaledByHost.get(name) ?? []) : [],
+      ...(deliveries.has(name) ? { resumeDelivery: deliveries.get(name)! } : {}),
+      ...(opts.steps ? { steps: opts.steps } : {}),
       wave: index,
     });
     if (r.status === "failed" || r.status === "needs-attention") failures++;

@@ -18,6 +18,9 @@ import { parseElevation, parseShellProbe } from "../windows/elevation.js";
 import { parseNetshShowSslcert } from "../windows/netsh-parse.js";
 import { splitMarkedSections } from "../windows/sections.js";
 import { discoverAnyShellCommand, shellOfDiscovery } from "../windows/discover-any-shell.js";
+import { isSendableDelivery, parseOsBuild, redactCommand } from "../windows/delivery-commands.js";
+import { redactPassword } from "../windows/importpfx-result.js";
+import { Secret } from "../model/secret.js";
 
 export interface SessionOptions {
   /** configured shell, or auto: learnt from discovery's own line (probed once if something is read first). */
@@ -295,14 +298,16 @@ export class HostSession implements ChangeSession {
 
   private async exec(command: string): Promise<{ bytes: Buffer; code: number | null }> {
     if (!this.transport) throw new CertfleetError("unreachable", "not connected", this.host);
-    if (!isSendable(this.resolvedShell, command)) {
-      throw new CertfleetError("precondition", `refused to send a command outside certfleet's grammar: ${printable(command, 120)}`, this.host);
+    if (!isSendable(this.resolvedShell, command) && !isSendableDelivery(this.resolvedShell, command)) {
+      throw new CertfleetError("precondition", `refused to send a command outside certfleet's grammar: ${printable(redactCommand(command), 120)}`, this.host);
     }
     const timeoutMs = this.timeoutForNext();
-    this.options.onCommand?.(command);
+    // The observers (dry-run listings, logs, tests, the waiting line) never see an import's one-time password.
+    const shown = redactCommand(command);
+    this.options.onCommand?.(shown);
     const sent = this.nowMs();
     const onWaiting = this.options.onWaiting;
-    const ticker = onWaiting ? setInterval(() => onWaiting(command, this.nowMs() - sent), this.options.waitingEveryMs ?? 5_000) : undefined;
+    const ticker = onWaiting ? setInterval(() => onWaiting(shown, this.nowMs() - sent), this.options.waitingEveryMs ?? 5_000) : undefined;
     ticker?.unref();
     try {
       const res = await this.transport.exec(command, { timeoutMs });
@@ -334,12 +339,14 @@ export class HostSession implements ChangeSession {
     const webHostingText = sections.get("certutil-webhosting") ?? "";
     const webHosting = /0x80070002|ERROR_FILE_NOT_FOUND/i.test(webHostingText) ? { certificates: [], warnings: [] } : parseCertutilStore(webHostingText);
     const binds = parseNetshShowSslcert(netsh);
+    const build = parseOsBuild(sections.get("ver") ?? "");
     return {
       host: this.host,
       shell: this.shell,
       elevated: parseElevation(whoami),
       certificates: [...my.certificates.map((c) => ({ ...c, store: "My" })), ...webHosting.certificates.map((c) => ({ ...c, store: "WebHosting" }))],
       bindings: binds.bindings,
+      ...(build !== undefined ? { build } : {}),
       warnings: [...my.warnings, ...webHosting.warnings.map((w) => `WebHosting store: ${w}`), ...binds.warnings],
     };
   }
@@ -398,6 +405,36 @@ export class HostSession implements ChangeSession {
       else if (result.reason === "command-not-found" || result.reason === "syntax") this.learned.update = "no";
     }
     return { command, result, text: out.text };
+  }
+
+  /**
+   * A delivery command that changes the host (prepare, import, add to CA, remove): sent once,
+   * never again after a lost connection (its effect is unknown). The import arrives as a Secret:
+   * revealed only here, for the transport; what comes back has the password replaced.
+   */
+  async deliveryChange(command: Secret<string> | string, password?: Secret<string>): Promise<CommandOutput> {
+    const line = typeof command === "string" ? command : command.reveal();
+    const out = await this.run(line);
+    return { text: password ? redactPassword(out.text, password) : out.text, code: out.code };
+  }
+
+  /** A delivery command that only reads or is safe to repeat (probe, cleanup with its proof): retried like any read. */
+  async deliveryRead(command: string): Promise<CommandOutput> {
+    return this.read(command);
+  }
+
+  /** Whether this host's transport can write a staged file (SFTP over SSH; not WinRM yet). */
+  get canStageFiles(): boolean {
+    return typeof this.transport?.uploadBytes === "function";
+  }
+
+  /** Writes a staged file from memory (SFTP over SSH). */
+  async uploadBytes(sftpPath: string, bytes: Secret<Buffer> | Buffer): Promise<void> {
+    if (!this.transport) throw new CertfleetError("unreachable", "not connected", this.host);
+    if (!this.transport.uploadBytes) {
+      throw new CertfleetError("precondition", "this host's transport cannot stage a file (no SFTP): import the certificate there by hand, or reach the host over SSH", this.host);
+    }
+    await this.transport.uploadBytes(sftpPath, bytes instanceof Secret ? bytes.reveal() : bytes);
   }
 
   async close(): Promise<void> {

@@ -58,8 +58,12 @@ function shellOf(i: number): SimShell {
   return i % 3 === 2 ? "powershell" : "cmd";
 }
 
-/** `n` hosts (default 24); hosts 20-22 (when present) carry faults. */
-export function demoFleetSpecs(n = 24): SimHostSpec[] {
+/**
+ * `n` hosts (default 24); hosts 20-22 (when present) carry faults. With `deliver`, only the hosts
+ * a PFX cannot reach yet (WinRM: no SFTP) and the WebHosting sites hold the new certificate; the
+ * rest get it from `rollout --new renewed.pfx`.
+ */
+export function demoFleetSpecs(n = 24, opts: { deliver?: boolean } = {}): SimHostSpec[] {
   const { oldCert, newCert, unrelatedCert } = demoCertificates();
   const specs: SimHostSpec[] = [];
   for (let i = 0; i < n; i++) {
@@ -69,9 +73,10 @@ export function demoFleetSpecs(n = 24): SimHostSpec[] {
     const name = role === "adfs" ? "adfs01" : role === "exchange" ? "exch01" : `web${String(i + 1).padStart(2, "0")}`;
     const groups = i === 0 ? ["canary", role] : [role, i < n / 2 ? "dc-east" : "dc-west"];
 
+    const seeded = !opts.deliver || i % 4 === 3;
     const certificates: SimCertificateSpec[] = [
       { cert: oldCert, template: "WebServer, Web Server" },
-      { cert: newCert, hasPrivateKey: i !== 22, template: "WebServer, Web Server" },
+      ...(seeded ? [{ cert: newCert, hasPrivateKey: i !== 22, template: "WebServer, Web Server" }] : []),
     ];
     const bindings: SimBindingSpec[] = [];
     const params: Record<string, string> = {};

@@ -71,7 +71,7 @@ const HAS_KEY = [
 ];
 // Lines certutil prints on their own; a line wrapped at the console width never looks like these.
 const STANDALONE =
-  /^(archived!|non-root certificate|root certificate|signature matches|missing stored keyset|no key provider|private key is|encryption test|signature test|cannot find|certutil:|aucune|impossible|la signature|certificat racine|certificat non racine|nicht-stammzertifikat|stammzertifikat|verschlüsselungstest|signaturtest)/i;
+  /^(archived!|non-root certificate|root certificate|signature matches|missing stored keyset|no key provider|private key is|encryption test|signature test|cannot find|certutil:|aucune|impossible|la signature|certificat racine|certificat non racine|nicht-stammzertifikat|stammzertifikat|verschlüsselungstest|signaturtest|test de chiffrement|test de signature)/i;
 
 const BLOCK_START = /^=+ *\S+ \d+ *=+$/;
 const CONSOLE_WIDTHS = new Set([80, 120]);
@@ -173,7 +173,18 @@ function readBlock(title: string, lines: string[]): ParsedBlock {
 
 // Explicit verdicts, as opposed to key-container lines, which certutil also prints for a key it
 // then reports missing (`Missing stored keyset` follows `Key Container =` in the HTB sample).
-const KEY_VERDICT = [/private key is not (plain text )?exportable/i, /(encryption|signature) test passed/i, /(verschlüsselungstest|signaturtest) wurde durchgeführt/i];
+//
+// French: `Test de chiffrement réussi` / `Test de signature réussi` come from no real sample (the
+// fr-FR samples show only the no-key lines). Reading them is the safe guess either way: if real
+// Windows words it otherwise, the key state stays `unknown` and delivery imports the certificate
+// again (harmless: -f replaces it in place, and one that was there before is never removed);
+// treating `unknown` as "present" instead could skip an import a host needs.
+const KEY_VERDICT = [
+  /private key is not (plain text )?exportable/i,
+  /(encryption|signature) test passed/i,
+  /(verschlüsselungstest|signaturtest) wurde durchgeführt/i,
+  /^\s*test de (chiffrement|signature) réussi/i,
+];
 
 function privateKeyState(lines: readonly string[]): PrivateKeyState {
   if (lines.some((l) => NO_KEY.some((re) => re.test(l)))) return false;

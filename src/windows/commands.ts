@@ -28,6 +28,8 @@ export function discoverCommand(shell: RemoteShell): string {
     // IIS's second store: bindings with certstorename=WebHosting look their certificate up there.
     ["certutil-webhosting", "certutil -store WebHosting"],
     ["netsh", "netsh http show sslcert"],
+    // The OS build (delivery picks the PFX format by it): `ver` is a cmd.exe built-in.
+    ["ver", shell === "cmd" ? "ver" : "cmd /c ver"],
   ];
   const marker = (name: string) => (shell === "cmd" ? `echo ==CF:${name}==` : `echo '==CF:${name}=='`);
   const parts = steps.flatMap(([name, cmd]) => [marker(name), cmd]).concat(marker("end"));

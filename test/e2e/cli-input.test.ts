@@ -288,7 +288,7 @@ describe("certfleet CLI (built)", () => {
   it("--help of every command exits 0 and lists each of its options", async () => {
     const program = buildProgram();
     const commands = program.commands.map((c) => ({ name: c.name(), options: c.options.map((o) => o.long ?? o.short ?? "") }));
-    expect(commands.map((c) => c.name).sort()).toEqual(["demo", "discover", "lab", "parse", "plan", "rollback", "rollout", "verify"]);
+    expect(commands.map((c) => c.name).sort()).toEqual(["deliver", "demo", "discover", "lab", "parse", "plan", "rollback", "rollout", "verify"]);
     const top = await cli(["--help"]);
     expect(top.code).toBe(0);
     for (const c of commands) expect(top.stdout).toContain(c.name);

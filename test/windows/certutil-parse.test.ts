@@ -182,6 +182,26 @@ const EN_BLOCK = (n: number, hash: string, notBefore: string, notAfter: string, 
   ].join("\n");
 
 describe("parseCertutilStore edge cases", () => {
+  it("French key test line (constructed): read as a key present; an unread verdict line stays unknown", () => {
+    const block = (verdict: string) =>
+      [
+        'My "Personnel"',
+        "================ Certificat 0 ================",
+        "Numéro de série : 1a2b",
+        "Émetteur: CN=Example CA",
+        "Objet: CN=www.example.com",
+        "Certificat non racine",
+        "Hach. cert. (sha1) : 0123456789abcdef0123456789abcdef01234567",
+        "  Conteneur de clé = 5f0e",
+        "  Fournisseur = Microsoft Software Key Storage Provider",
+        verdict,
+        "CertUtil: -store La commande s'est terminée correctement.",
+        "",
+      ].join("\r\n");
+    expect(parseCertutilStore(block("Test de chiffrement réussi")).certificates[0]?.hasPrivateKey).toBe(true);
+    expect(parseCertutilStore(block("Un verdict que le parseur ne connaît pas")).certificates[0]?.hasPrivateKey).toBe("unknown");
+  });
+
   it("CertUtil: -store command FAILED gives a warning and no certificates", () => {
     const text = 'CertUtil: -store command FAILED: 0x80092004 (-2146885628 CRYPT_E_NOT_FOUND)\nCertUtil: Cannot find object or property.\n';
     check(text, {

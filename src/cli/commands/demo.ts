@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { defaultOutDir } from "../../report/write.js";
 import { Command } from "commander";
-import { demoCertificates, demoFleetSpecs, startFleet } from "../../simulator/index.js";
+import { randomBytes } from "node:crypto";
+import { writeFile } from "node:fs/promises";
+import { demoCertificates, demoFleetSpecs, startFleet, toPfx } from "../../simulator/index.js";
 import { positiveInt } from "../options.js";
 
 /**
@@ -28,7 +30,8 @@ export function demoCommand(run: (argv: string[]) => Promise<number>): Command {
           `every fourth host without OpenSSH, reached over WinRM: HTTP with NTLM and message encryption, or HTTPS)`,
       );
       // web01 (the canary) stays on SSH; every fourth host speaks WinRM only, every eighth over HTTPS.
-      const specs = demoFleetSpecs(n).map((s, i) => (i % 4 === 3 ? { ...s, winrm: i % 8 === 7 ? { https: true } : {} } : s));
+      // Most hosts lack the new certificate: the rollout delivers renewed.pfx to them first.
+      const specs = demoFleetSpecs(n, { deliver: true }).map((s, i) => (i % 4 === 3 ? { ...s, winrm: i % 8 === 7 ? { https: true } : {} } : s));
       const fleet = await startFleet(specs);
       // The simulated WinRM hosts take the fleet's password from the variable the inventory names.
       process.env.CERTFLEET_SIM_PASSWORD = fleet.password;
@@ -44,13 +47,19 @@ export function demoCommand(run: (argv: string[]) => Promise<number>): Command {
       try {
         const files = await fleet.writeFiles(scratch);
         const { newCert, oldCert } = demoCertificates();
-        process.stderr.write(`inventory: ${files.inventory}\nold *.example.com: ${oldCert.thumbprint}\nnew *.example.com: ${newCert.thumbprint}\n`);
+        // The renewed certificate as the CA hands it over: a PFX with its key, under a password
+        // that lives in an environment variable (never on a command line).
+        const pfx = join(scratch, "renewed.pfx");
+        process.env.CERTFLEET_DEMO_PFX_PASSWORD = randomBytes(12).toString("base64url");
+        await writeFile(pfx, toPfx(newCert, process.env.CERTFLEET_DEMO_PFX_PASSWORD), { mode: 0o600 });
+        process.stderr.write(`inventory: ${files.inventory}\nold *.example.com: ${oldCert.thumbprint}\nnew *.example.com: ${newCert.thumbprint} (renewed.pfx; delivered to the hosts that lack it)\n`);
+        const withPfx = ["--new", pfx, "--pfx-password-env", "CERTFLEET_DEMO_PFX_PASSWORD"];
         const common = ["-i", files.inventory, "-c", "5", ...(opts.plain ? ["--plain"] : [])];
         const steps: Array<[string, string[]]> = [["certfleet discover", ["discover", ...common, "--out", join(out, "discover")]]];
         if (!opts.discoverOnly) {
           steps.push(
-            ["certfleet rollout --dry-run (the exact commands; nothing changes)", ["rollout", ...common, "--new", newCert.thumbprint, "--dry-run", "-l", "web01,web02,adfs01", "--out", join(out, "dry-run")]],
-            ["certfleet rollout: canary web01, then batches of 50%, at most 4 failed hosts", ["rollout", ...common, "--new", newCert.thumbprint, "--canary", "web01", "--batch", "50%", "--max-failures", "4", "--verify-window", "5", "--verify-interval", "0.2", "--yes", "--out", join(out, "rollout")]],
+            ["certfleet rollout --dry-run (the exact commands; nothing changes)", ["rollout", ...common, ...withPfx, "--dry-run", "-l", "web01,web02,adfs01", "--out", join(out, "dry-run")]],
+            ["certfleet rollout --new renewed.pfx: canary web01, then batches of 50%, at most 4 failed hosts", ["rollout", ...common, ...withPfx, "--canary", "web01", "--batch", "50%", "--max-failures", "4", "--verify-window", "5", "--verify-interval", "0.2", "--yes", "--out", join(out, "rollout")]],
             ["certfleet verify: the post-rollout report", ["verify", ...common, "--expect", newCert.thumbprint, "--verify-window", "2", "--verify-interval", "0.2", "--out", join(out, "verify")]],
           );
         }
@@ -59,7 +68,7 @@ export function demoCommand(run: (argv: string[]) => Promise<number>): Command {
           const code = await run(argv);
           process.stderr.write(`(exit code ${code})\n`);
         }
-        say(`done: reports in ${out}/*/report.html; the simulated fleet keeps its deliberate faults (unreachable, not elevated, a key missing)`);
+        say(`done: reports in ${out}/*/report.html; the simulated fleet keeps its deliberate faults (unreachable, not elevated)`);
         process.exitCode = 0;
       } finally {
         await fleet.stop();

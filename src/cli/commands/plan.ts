@@ -4,7 +4,7 @@ import { reportFromRun } from "../../report/from-outcomes.js";
 import { Command } from "commander";
 import { runPlan } from "../../runs/plan.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
-import { readTarget } from "../options.js";
+import { readDeliveryTarget } from "../options.js";
 import type { Dialer } from "../../transport/dial.js";
 import { claimOutDir, exitCodeFor, publish, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
@@ -22,14 +22,14 @@ export function planCommand(dial?: Dialer): Command {
     .addHelpText("after", "\nExample:\n  certfleet plan --new 'a9 09 50 2d d8 2a e4 14 33 e6 f8 38 86 b0 0d 42 77 a3 2a 7b' -l web\n")
     .option("-v, --verbose", "also print the exact commands per host (as rollout --dry-run does)")
     .action(async (opts: FleetOptions & TargetCliOptions & { out?: string; verbose?: boolean }) => {
-      const target = readTarget(opts.new, opts.old, opts.pfxPasswordEnv);
+      const target = await readDeliveryTarget(opts.new, opts.old, opts.pfxPasswordEnv !== undefined ? { pfxPasswordEnv: opts.pfxPasswordEnv } : {});
       const dir = claimOutDir(opts.out, "plan", new Date());
       const fleet = await openFleet(opts, dial);
       try {
         const run = await fleet.renderer.run(fleet.hosts.map((h) => h.name), () => runPlan(fleet.hosts, target, fleet.concurrency, fleet.deps), { label: "plan" });
         const report = withTransports(reportFromRun(run.run, { certificate: opts.new }), fleet.hosts);
         await publish(report, dir);
-        await writeFile(join(dir, "plan.json"), `${JSON.stringify({ target, hosts: run.plans }, null, 2)}\n`, { mode: 0o644 });
+        await writeFile(join(dir, "plan.json"), `${JSON.stringify({ target: { newCert: target.newCert, oldThumbprints: target.oldThumbprints }, hosts: run.plans }, null, 2)}\n`, { mode: 0o644 });
         process.stdout.write(renderRunSummary(report, { certificate: opts.new, commands: opts.verbose === true }));
         if (!opts.verbose) process.stdout.write("(the exact commands per host: add -v, or run rollout --dry-run; report.json holds them all)\n");
         process.exitCode = exitCodeFor(report);

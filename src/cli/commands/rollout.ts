@@ -10,7 +10,7 @@ import { InputError } from "../../model/errors.js";
 import { confirm, ensureConfirmable } from "../confirm.js";
 import { drainOnInterrupt, EXIT_INTERRUPTED } from "../interrupt.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
-import { positiveInt, readTarget } from "../options.js";
+import { positiveInt, readDeliveryTarget } from "../options.js";
 import type { Dialer } from "../../transport/dial.js";
 import { claimOutDir, exitCodeFor, publish, shownPath, withResultsFile, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
@@ -28,6 +28,7 @@ interface RolloutCliOptions extends FleetOptions, TargetCliOptions, VerifyTiming
   yes?: boolean;
   verify: boolean;
   resume?: string;
+  exportable?: boolean;
 }
 
 /** Above this many hosts the confirmation preview lets its connections go (file descriptors). */
@@ -44,6 +45,7 @@ export function rolloutCommand(dial?: Dialer): Command {
     .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
     .option("--no-verify", "skip the TLS handshake check (the netsh read-back still runs)")
     .option("--resume <journal>", "finish or restore what an interrupted rollout left half-done, then go on; appends to that journal")
+    .option("--exportable", "with --new FILE.pfx: import the key exportable (default: NoExport)")
     .addHelpText(
       "after",
       `
@@ -52,6 +54,10 @@ puts the original back at once; a host ends fully rebound or fully as it was.
 
 Ctrl-C stops starting new hosts and lets the hosts in progress finish safely (exit 130); a second
 Ctrl-C exits at once, and the journal then serves rollback or --resume.
+
+With --new FILE.pfx (password from --pfx-password-env VAR, or asked on the terminal), each host
+that lacks the certificate gets it first: a copy re-encrypted under a one-time password, staged in
+C:\ProgramData\certfleet\<run>, imported into LocalMachine\My, probed, and the staged file deleted.
 
 Exit codes: 0 all hosts fine; 1 a host failed; 2 bad input (no host contacted); 3 halted by --max-failures;
 130 stopped by Ctrl-C.
@@ -63,7 +69,7 @@ Examples:
 `,
     )
     .action(async (opts: RolloutCliOptions) => {
-      const target = readTarget(opts.new, opts.old, opts.pfxPasswordEnv);
+      const target = await readDeliveryTarget(opts.new, opts.old, { ...(opts.pfxPasswordEnv !== undefined ? { pfxPasswordEnv: opts.pfxPasswordEnv } : {}), exportable: opts.exportable === true });
       const timing = verifyTimingFrom(opts);
       const hostTimeoutMs = hostTimeoutFrom(opts);
       const resumeFrom: JournalRecord[] | undefined = opts.resume ? readJournalArgument(opts.resume, "--resume").records : undefined;
