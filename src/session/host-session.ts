@@ -18,6 +18,7 @@ import { parseElevation, parseShellProbe } from "../windows/elevation.js";
 import { parseNetshShowSslcert } from "../windows/netsh-parse.js";
 import { splitMarkedSections } from "../windows/sections.js";
 import { discoverAnyShellCommand, shellOfDiscovery } from "../windows/discover-any-shell.js";
+import { consumerSectionsOf } from "../windows/consumer-sections.js";
 
 export interface SessionOptions {
   /** configured shell, or auto: learnt from discovery's own line (probed once if something is read first). */
@@ -172,6 +173,11 @@ export class HostSession implements ChangeSession {
       : new CertfleetError("unreachable", `could not reconnect after the connection dropped: ${String(last)}`, this.host);
   }
 
+  /** A command that only reads (a consumer's setting, a key's ACL): sent again after a drop. */
+  async readOnly(command: string): Promise<CommandOutput> {
+    return this.read(command);
+  }
+
   async run(command: string): Promise<CommandOutput> {
     const { bytes, code } = await this.exec(command);
     return { text: decodeWindowsOutput(bytes, this.codePage), code };
@@ -235,13 +241,15 @@ export class HostSession implements ChangeSession {
     const webHostingText = sections.get("certutil-webhosting") ?? "";
     const webHosting = /0x80070002|ERROR_FILE_NOT_FOUND/i.test(webHostingText) ? { certificates: [], warnings: [] } : parseCertutilStore(webHostingText);
     const binds = parseNetshShowSslcert(netsh);
+    const consumers = consumerSectionsOf(sections);
     return {
       host: this.host,
       shell: this.shell,
       elevated: parseElevation(whoami),
       certificates: [...my.certificates.map((c) => ({ ...c, store: "My" })), ...webHosting.certificates.map((c) => ({ ...c, store: "WebHosting" }))],
       bindings: binds.bindings,
-      warnings: [...my.warnings, ...webHosting.warnings.map((w) => `WebHosting store: ${w}`), ...binds.warnings],
+      warnings: [...my.warnings, ...webHosting.warnings.map((w) => `WebHosting store: ${w}`), ...binds.warnings, ...consumers.warnings],
+      consumers: consumers.readings,
     };
   }
 
