@@ -17,5 +17,10 @@ export const Target = z.object({
   newCert: NewCertificate,
   /** explicit `--old` thumbprints; empty means "older certificates with the same subject and SANs". */
   oldThumbprints: z.array(Thumbprint),
+  /**
+   * Owner-managed bindings (AD FS, WAP, SSTP, Exchange): left to their owner's tooling and listed
+   * with its command (the default), or rebound by netsh anyway (`--rebind-owner-managed`).
+   */
+  ownerManaged: z.enum(["leave", "rebind"]).optional(),
 });
 export type Target = z.infer<typeof Target>;

@@ -6,7 +6,9 @@ import type { ResolvedHost } from "../inventory/schema.js";
 import { bindingKey, type Binding } from "../model/binding.js";
 import { CertfleetError } from "../model/errors.js";
 import type { Target } from "../certificate/target.js";
-import type { BindingOutcome, HostOutcome } from "./outcome.js";
+import type { BindingOutcome, ConsumerRow, HostOutcome } from "./outcome.js";
+import { withConsumerKeys } from "./consumer-keys.js";
+import { proveRdp } from "../verify/verify-rdp.js";
 import type { HostSession } from "../session/host-session.js";
 import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
 import { verifyBindings } from "../verify/verify-bindings.js";
@@ -47,11 +49,13 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
         resumed = settled.finished;
       }
       deps.progress.hostStep?.(host.name, "discovering");
-      const state = await session.discover();
+      const state = await withConsumerKeys(session, await session.discover(), opts.target);
       const now = deps.now();
       const planned = HOST_STEPS.map((step) => ({ step, plan: step.plan(state, opts.target, now) }));
       const rowsOf = (f: (p: PlannedStep) => BindingOutcome[]) => planned.flatMap((p) => f(p.plan));
-      const base = { name: host.name, address: host.address, ...wave, certificates: state.certificates, ...(state.warnings.length ? { warnings: state.warnings } : {}) };
+      const plannedConsumers = planned.flatMap((p) => p.plan.consumerRows?.() ?? []);
+      const warnings = [...state.warnings, ...planned.flatMap((p) => p.plan.warnings ?? [])];
+      const base = { name: host.name, address: host.address, ...wave, certificates: state.certificates, ...(warnings.length ? { warnings } : {}), ...(plannedConsumers.length ? { consumers: plannedConsumers } : {}) };
       const blocked = planned.find((p) => p.plan.blocked)?.plan.blocked;
       if (blocked) {
         return { ...base, status: "failed", durationMs: elapsed(), error: hostError(blocked, host.name), bindings: rowsOf((p) => p.notAttemptedRows()) } satisfies HostOutcome;
@@ -64,32 +68,32 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
         // The interrupted run's bindings are now on the new certificate: report them as rebound
         // and prove them like any other, putting the host back if the proof fails.
         const rows = resumedRows(rowsOf((p) => p.rows()), opts.resume ?? []);
-        const done = [{ step: stepOwning("binding"), bindings: rows }];
+        const done: StepDone[] = [{ step: stepOwning("binding"), bindings: rows }];
         if (!opts.verify.enabled) return { ...base, status: "changed", durationMs: elapsed(), bindings: rows } satisfies HostOutcome;
         deps.progress.hostStep?.(host.name, "verifying over TLS");
         return await verifyOrRestore(session, host, base, done, [], journal, opts, elapsed);
       }
       // The steps in order; when one fails (and has put back its own part), the steps before it go back too.
-      const done: Array<{ step: HostStep; bindings: BindingOutcome[] }> = [];
+      const done: StepDone[] = [];
       const commands: string[] = [];
       for (const { step, plan } of planned) {
         if (plan.unchanged) {
-          done.push({ step, bindings: plan.rows() });
+          done.push({ step, bindings: plan.rows(), consumers: plan.consumerRows?.() ?? [] });
           continue;
         }
         deps.progress.hostStep?.(host.name, plan.describe());
         const applied = await plan.apply(session, journal);
         commands.push(...applied.commands);
-        done.push({ step, bindings: applied.bindings });
+        done.push({ step, bindings: applied.bindings, consumers: applied.consumers ?? [] });
         if (applied.status !== "changed") {
           const undone = await undoSteps(session, done.slice(0, -1), opts.target, journal);
           commands.push(...undone.commands);
           const status = applied.status === "needs-attention" || undone.attention ? "needs-attention" : applied.status;
-          return { ...base, status, durationMs: elapsed(), error: hostError(applied.error, host.name), bindings: done.flatMap((d) => d.bindings), commands } satisfies HostOutcome;
+          return { ...base, ...consumersOf(done), status, durationMs: elapsed(), error: hostError(applied.error, host.name), bindings: done.flatMap((d) => d.bindings), commands } satisfies HostOutcome;
         }
       }
       if (!opts.verify.enabled) {
-        return { ...base, status: "changed", durationMs: elapsed(), bindings: done.flatMap((d) => d.bindings), commands } satisfies HostOutcome;
+        return { ...base, ...consumersOf(done), status: "changed", durationMs: elapsed(), bindings: done.flatMap((d) => d.bindings), commands } satisfies HostOutcome;
       }
       deps.progress.hostStep?.(host.name, "verifying over TLS");
       return await verifyOrRestore(session, host, base, done, commands, journal, opts, elapsed);
@@ -99,12 +103,24 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
   );
 }
 
+interface StepDone {
+  step: HostStep;
+  bindings: BindingOutcome[];
+  consumers?: ConsumerRow[];
+}
+
+/** The consumer rows of the steps done, for the outcome (absent when there are none). */
+function consumersOf(done: readonly StepDone[]): { consumers?: ConsumerRow[] } {
+  const rows = done.flatMap((d) => d.consumers ?? []);
+  return rows.length ? { consumers: rows } : {};
+}
+
 /** Puts back, last step first, what the given steps did. */
-async function undoSteps(session: HostSession, done: ReadonlyArray<{ step: HostStep; bindings: BindingOutcome[] }>, target: Target, journal: HostJournal): Promise<{ commands: string[]; attention: boolean }> {
+async function undoSteps(session: HostSession, done: readonly StepDone[], target: Target, journal: HostJournal): Promise<{ commands: string[]; attention: boolean }> {
   const commands: string[] = [];
   let attention = false;
   for (const d of [...done].reverse()) {
-    const u = await d.step.undo(session, d.bindings, target, journal);
+    const u = await d.step.undo(session, d.bindings, target, journal, d.consumers);
     commands.push(...u.commands);
     attention ||= u.attention;
   }
@@ -116,7 +132,7 @@ async function verifyOrRestore(
   session: HostSession,
   host: ResolvedHost,
   base: Omit<HostOutcome, "status" | "durationMs" | "bindings">,
-  done: ReadonlyArray<{ step: HostStep; bindings: BindingOutcome[] }>,
+  done: readonly StepDone[],
   commands: string[],
   journal: HostJournal,
   opts: RolloutHostOptions,
@@ -131,14 +147,22 @@ async function verifyOrRestore(
     opts.verify.deps,
   );
   rebound.forEach((r, i) => (r.proof = results[i]));
-  const bad = rebound.filter((r) => r.proof && !r.proof.ok);
-  if (bad.length === 0) return { ...base, status: "changed", durationMs: elapsed(), bindings: rows, commands };
+  const bad = rebound.filter((r) => r.proof && !r.proof.ok).map((r) => `${r.endpoint}: ${r.proof!.error ?? "mismatch"}`);
+  // The RDP listener moved: prove it by its own handshake (X.224, then TLS on 3389).
+  const consumers = consumersOf(done);
+  for (const row of consumers.consumers ?? []) {
+    if (row.action !== "moved" || row.owner !== "rdp") continue;
+    const proof = await proveRdp(host, opts.target.newCert.thumbprint, opts.verify.timing);
+    row.proof = proof;
+    if (!proof.ok && !proof.skipped) bad.push(`RDP listener: ${proof.error ?? "mismatch"}`);
+  }
+  if (bad.length === 0) return { ...base, ...consumers, status: "changed", durationMs: elapsed(), bindings: rows, commands };
 
   // The endpoint does not serve what http.sys now holds: put the host back as it was.
-  const error = new CertfleetError("verify", `${bad.map((r) => `${r.endpoint}: ${r.proof!.error ?? "mismatch"}`).join("; ")}; the host was restored`, host.name);
+  const error = new CertfleetError("verify", `${bad.join("; ")}; the host was restored`, host.name);
   const undone = await undoSteps(session, done, opts.target, journal);
   commands.push(...undone.commands);
-  return { ...base, status: undone.attention ? "needs-attention" : "failed", durationMs: elapsed(), error: hostError(error, host.name), bindings: rows, commands };
+  return { ...base, ...consumers, status: undone.attention ? "needs-attention" : "failed", durationMs: elapsed(), error: hostError(error, host.name), bindings: rows, commands };
 }
 
 /** Rows of bindings that a journal shows were moved by the interrupted run, marked as rebound. */

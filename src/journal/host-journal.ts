@@ -4,13 +4,17 @@
  */
 import type { Binding } from "../model/binding.js";
 import type { JournalWriter } from "./journal.js";
-import { bindingDone, bindingIntent, type DoneOutcome, type RecordContext } from "./record.js";
+import { bindingDone, bindingIntent, consumerDone, consumerIntent, type ConsumerStepName, type DoneOutcome, type JournaledMove, type RecordContext } from "./record.js";
 
 export interface HostJournal {
   /** BEFORE changing a binding: its full original and the record the change aims for. */
   intent(original: Binding, desired: Binding): void;
   /** AFTER: what the binding ended as. */
   done(binding: Pick<Binding, "kind" | "endpoint">, outcome: DoneOutcome): void;
+  /** BEFORE changing a consumer's setting (a key grant, the WinRM listener, a registry value). */
+  consumerIntent(step: ConsumerStepName, move: JournaledMove): void;
+  /** AFTER: what it ended as. */
+  consumerDone(step: ConsumerStepName, move: JournaledMove, outcome: DoneOutcome): void;
 }
 
 /** A host's journal; without a writer (a dry run) nothing is recorded. */
@@ -18,5 +22,7 @@ export function hostJournal(writer: JournalWriter | undefined, ctx: RecordContex
   return {
     intent: (original, desired) => writer?.append(bindingIntent(ctx, original, desired)),
     done: (binding, outcome) => writer?.append(bindingDone(ctx, binding, outcome)),
+    consumerIntent: (step, move) => writer?.append(consumerIntent(ctx, step, move)),
+    consumerDone: (step, move, outcome) => writer?.append(consumerDone(ctx, step, move, outcome)),
   };
 }

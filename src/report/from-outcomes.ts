@@ -3,9 +3,9 @@
  * (./schema.ts). It runs at the edge, after a run: the engine never builds report rows, so a
  * refactor inside it cannot change report.json without a change here.
  */
-import type { BindingOutcome, HostOutcome, RunOutcome } from "../host/outcome.js";
+import type { BindingOutcome, ConsumerRow, HostOutcome, RunOutcome } from "../host/outcome.js";
 import type { TlsProof } from "../verify/proof.js";
-import { buildReport, type Report, type ReportBinding, type ReportHost, type VerifyResult } from "./schema.js";
+import { buildReport, type Report, type ReportBinding, type ReportConsumer, type ReportHost, type VerifyResult } from "./schema.js";
 
 function reportVerify(p: TlsProof): VerifyResult {
   return { ...p };
@@ -16,10 +16,17 @@ export function reportBinding(b: BindingOutcome): ReportBinding {
   return { ...rest, ...(proof ? { verify: reportVerify(proof) } : {}) };
 }
 
+/** A consumer row: its proof as `verify`, the step's internal move left out. */
+export function reportConsumer(c: ConsumerRow): ReportConsumer {
+  const { proof, move: _move, ...rest } = c;
+  return { ...rest, ...(proof ? { verify: reportVerify(proof) } : {}) };
+}
+
 export function reportHost(h: HostOutcome): ReportHost {
-  const { error, bindings, ...rest } = h;
+  const { error, bindings, consumers, ...rest } = h;
   return {
     ...rest,
+    ...(consumers ? { consumers: consumers.map(reportConsumer) } : {}),
     ...(error ? { error: { kind: error.kind, message: error.message, ...(error.remote ? { remote: error.remote } : {}) } } : {}),
     bindings: bindings.map(reportBinding),
   };

@@ -14,27 +14,38 @@ import { manualRestore } from "../host/change-binding.js";
 import { stepOwning } from "../host/steps.js";
 import type { JournalWriter } from "../journal/journal.js";
 import { hostJournal } from "../journal/host-journal.js";
-import { runRecord, type JournaledBinding } from "../journal/record.js";
+import { runRecord, type JournaledBinding, type JournaledConsumer } from "../journal/record.js";
+import { restoreConsumers } from "../host/consumer-restore.js";
 
 export interface RollbackOptions {
   items: JournaledBinding[];
+  /** consumer settings the consumer steps changed (journal/record.ts journaledConsumers) */
+  consumers?: JournaledConsumer[];
   concurrency: number;
   journal?: JournalWriter;
 }
 
-export function rollbackHost(host: ResolvedHost, items: JournaledBinding[], deps: FleetDeps, runId: string, journal?: JournalWriter): Promise<HostOutcome> {
+export function rollbackHost(host: ResolvedHost, items: JournaledBinding[], deps: FleetDeps, runId: string, journal?: JournalWriter, consumerItems: JournaledConsumer[] = []): Promise<HostOutcome> {
   return visitHost(
     host,
     deps,
     async (session, elapsed) => {
-      const { rows, changed, attention, error } = await stepOwning("binding").restore(session, items, hostJournal(journal, { runId, host: host.name, address: host.address, now: deps.now }));
+      const hj = hostJournal(journal, { runId, host: host.name, address: host.address, now: deps.now });
+      // The consumers' settings first (they name the certificate the bindings are going back to),
+      // then the bindings; the key grants go last among the settings, as they were made first.
+      const c = consumerItems.length > 0 ? await restoreConsumers(session, consumerItems, hj) : undefined;
+      const b = await stepOwning("binding").restore(session, items, hj);
+      const attention = b.attention || (c?.attention ?? false);
+      const error = c?.error ?? b.error;
+      const changed = b.changed + (c?.changed ?? 0);
       return {
         name: host.name,
         address: host.address,
         status: attention ? "needs-attention" : error ? "failed" : changed > 0 ? "changed" : "unchanged",
         durationMs: elapsed(),
         ...(error ? { error: hostError(error, host.name) } : {}),
-        bindings: rows,
+        bindings: b.rows,
+        ...(c && c.rows.length > 0 ? { consumers: c.rows } : {}),
       };
     },
     (r) => `${r.bindings.filter((b) => b.action === "restored").length} binding(s) restored`,
@@ -47,8 +58,10 @@ export async function runRollback(hosts: readonly ResolvedHost[], deps: FleetDep
   opts.journal?.append(runRecord(runId, startedAt, "rollback"));
   // Inventory order, as every other report, not the order hosts happened to finish in the journal.
   const itemsByHost = groupBy(opts.items, (i) => i.host);
+  const consumersByHost = groupBy(opts.consumers ?? [], (i) => i.host);
+  const journaled = new Set([...itemsByHost.keys(), ...consumersByHost.keys()]);
   const byName = new Map(hosts.map((h) => [h.name, h]));
-  const names = [...hosts.map((h) => h.name).filter((n) => itemsByHost.has(n)), ...[...itemsByHost.keys()].filter((n) => !byName.has(n))];
+  const names = [...hosts.map((h) => h.name).filter((n) => journaled.has(n)), ...[...journaled].filter((n) => !byName.has(n))];
   const limit = pLimit(Math.max(1, opts.concurrency));
   const results = await Promise.all(
     names.map((name) =>
@@ -65,7 +78,7 @@ export async function runRollback(hosts: readonly ResolvedHost[], deps: FleetDep
             bindings: items.map((i) => ({ ...i.original, action: "failed" as const, manualCommand: manualRestore(i.original, i.desired).join("\n") })),
           } satisfies HostOutcome;
         }
-        return rollbackHost(host, items, deps, runId, opts.journal);
+        return rollbackHost(host, items, deps, runId, opts.journal, consumersByHost.get(name) ?? []);
       }),
     ),
   );

@@ -10,7 +10,8 @@ export const APPID = {
   iis: "{4dc3e181-e14b-4a21-b022-59fc669b0914}",
   adfs: "{5d89a20c-beab-4389-9447-324788eb944a}",
   exchange: "{4dcc9b81-e3ec-4a21-b012-59fc61bc0914}",
-  ipv6Site: "{ba195980-cd49-458b-9e23-c84ee0adcd75}",
+  // an ordinary site of its own (not SSTP's {ba195980-...}, which certfleet leaves to its owner)
+  ipv6Site: "{6a1f3c2e-8b4d-4e7a-9c15-2d3e4f5a6b7c}",
 } as const;
 
 export interface DemoCertificates {

@@ -1,7 +1,7 @@
 import { reportFromRun } from "../../report/from-outcomes.js";
 import { Command } from "commander";
 import { openJournal } from "../../journal/journal.js";
-import { journaledBindings } from "../../journal/record.js";
+import { journaledBindings, journaledConsumers } from "../../journal/record.js";
 import { runRollback } from "../../runs/rollback.js";
 import { confirm } from "../confirm.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
@@ -19,18 +19,19 @@ export function rollbackCommand(dial?: Dialer): Command {
     .action(async (opts: FleetOptions & { journal: string; yes?: boolean; out?: string }) => {
       const contents = readJournalArgument(opts.journal, "--journal");
       const items = journaledBindings(contents.records);
+      const consumers = journaledConsumers(contents.records);
       const fleet = await openFleet(opts, dial);
       try {
-        const names = [...new Set(items.map((i) => i.host))];
+        const names = [...new Set([...items.map((i) => i.host), ...consumers.map((i) => i.host)])];
         const journaled = new Set(names);
         const hosts = fleet.hosts.filter((h) => journaled.has(h.name));
-        if (!(await confirm(`Restore ${items.length} binding(s) on ${names.length} host(s) from ${opts.journal}?`, opts.yes))) {
+        if (!(await confirm(`Restore ${items.length} binding(s)${consumers.length ? ` and ${consumers.length} consumer setting(s)` : ""} on ${names.length} host(s) from ${opts.journal}?`, opts.yes))) {
           process.stderr.write("nothing changed\n");
           return;
         }
         const journal = openJournal(opts.journal);
         try {
-          const report = withTransports(reportFromRun(await fleet.renderer.run(names, () => runRollback(hosts, fleet.deps, { items, concurrency: fleet.concurrency, journal }))), fleet.hosts);
+          const report = withTransports(reportFromRun(await fleet.renderer.run(names, () => runRollback(hosts, fleet.deps, { items, consumers, concurrency: fleet.concurrency, journal }))), fleet.hosts);
           await publish(report, outDirFor(opts.out, "rollback", new Date()));
           process.stdout.write(renderRunSummary(report));
           process.exitCode = exitCodeFor(report);

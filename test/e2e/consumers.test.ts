@@ -1,0 +1,130 @@
+/**
+ * Every consumer of the certificate through a real rollout over SSH (issue 11, "Done when"): IIS,
+ * the WinRM HTTPS listener, WMSvc and the RDP listener on English, German and French hosts under
+ * cmd.exe and PowerShell; a host whose WinRM Hostname the new certificate does not cover; the RDP
+ * key grant; an AD FS host; rollback of everything; verify's owner read-back.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { journaledBindings, journaledConsumers } from "../../src/journal/record.js";
+import { probeRdp } from "../../src/verify/rdp-probe.js";
+import { APPID } from "../../src/simulator/index.js";
+import type { SimHostSpec } from "../../src/simulator/state.js";
+import type { SimHost } from "../../src/simulator/host.js";
+import { startHarness, type Harness } from "../support/harness.js";
+import { certs, readJournal, rollout, tempJournal } from "../support/rollout-fleet.js";
+import { runRollback } from "../support/reported.js";
+import { servedThumbprint } from "../simulator/helpers.js";
+
+const WINRM = "{afebb9ad-9b97-4a91-9ab5-daf4d59122f6}";
+const NETWORK_SERVICE = "S-1-5-20";
+const APP_ACCOUNT = "S-1-5-21-1004336348-1177238915-682003330-1013";
+const { oldCert, newCert, OLD, NEW } = certs();
+
+function consumerHost(name: string, language: "en" | "de" | "fr", shell: "cmd" | "powershell", os: "2016" | "2022" | "2025", opts: { listenerHost?: string; rdpReadsOld?: boolean } = {}): SimHostSpec {
+  return {
+    name,
+    profile: { os, language, shell, elevated: true },
+    certificates: [
+      { cert: oldCert, template: "WebServer, Web Server" },
+      { cert: newCert, template: "WebServer, Web Server" },
+    ],
+    bindings: [
+      { kind: "ipport", endpoint: "0.0.0.0:443", certHash: OLD, appId: APPID.iis, storeName: "MY" },
+      { kind: "ipport", endpoint: "0.0.0.0:5986", certHash: OLD, appId: WINRM, storeName: null },
+      { kind: "ipport", endpoint: "0.0.0.0:8172", certHash: OLD, appId: "{00000000-0000-0000-0000-000000000000}", storeName: "MY" },
+    ],
+    consumers: {
+      rdp: { thumbprint: OLD },
+      wmsvc: { thumbprint: OLD },
+      winrmListeners: [{ transport: "HTTPS", hostname: opts.listenerHost ?? "web.example.com", certificateThumbprint: OLD }],
+      keyGrants: [...(opts.rdpReadsOld === false ? [] : [{ thumbprint: OLD, sid: NETWORK_SERVICE }]), { thumbprint: OLD, sid: APP_ACCOUNT }],
+    },
+  };
+}
+
+const adfsHost: SimHostSpec = {
+  name: "adfs01",
+  profile: { os: "2022", language: "en", shell: "powershell", elevated: true },
+  certificates: [
+    { cert: oldCert, template: "WebServer, Web Server" },
+    { cert: newCert, template: "WebServer, Web Server" },
+  ],
+  bindings: [
+    { kind: "ipport", endpoint: "0.0.0.0:443", certHash: OLD, appId: APPID.iis, storeName: "MY" },
+    { kind: "hostnameport", endpoint: "sts.example.com:443", certHash: OLD, appId: APPID.adfs, storeName: "my", params: { sslctlstorename: "AdfsTrustedDevices" } },
+  ],
+};
+
+const SPECS = [
+  consumerHost("web-en-cmd", "en", "cmd", "2022"),
+  consumerHost("web-de-ps", "de", "powershell", "2025"),
+  consumerHost("web-fr-cmd", "fr", "cmd", "2016"),
+  adfsHost,
+];
+
+const rdpTarget = (h: SimHost) => ({ host: "127.0.0.1", port: Number(h.rdpEndpoint()!.split(":")[1]), timeoutMs: 5000 });
+const rdpServes = async (h: SimHost) => (await probeRdp(rdpTarget(h)).catch((e: Error) => ({ thumbprint: `failed: ${e.message}` }))).thumbprint;
+
+/** Every consumer on a consumer host names `want` and serves it. */
+async function expectConsumersOn(h: SimHost, want: string): Promise<void> {
+  const s = h.consumerSnapshot();
+  expect(s.winrmListeners.map((l) => l.certificateThumbprint), h.name).toEqual([want]);
+  expect(JSON.stringify(s), h.name).toContain(want);
+  for (const ep of ["0.0.0.0:443", "0.0.0.0:5986", "0.0.0.0:8172"]) expect(await servedThumbprint(h.tlsEndpoints()[ep]!), `${h.name} ${ep}`).toBe(want);
+  expect(await rdpServes(h), `${h.name} RDP`).toBe(want);
+}
+
+describe("rollout moves every consumer; rollback puts every one back", () => {
+  let h: Harness;
+  const before = new Map<string, unknown>();
+
+  beforeAll(async () => {
+    h = await startHarness(SPECS);
+    for (const x of h.fleet.hosts) before.set(x.name, { bindings: x.snapshot().bindings, consumers: x.consumerSnapshot() });
+  });
+  afterAll(async () => h?.close());
+
+  it("rollout: every consumer names and serves the new certificate, after a restart of every service too; AD FS is left and listed", async () => {
+    for (const x of h.fleet.hosts.filter((y) => y.name.startsWith("web"))) expect(await rdpServes(x)).toBe(OLD);
+    const { path, journal } = await tempJournal();
+    const { report } = await rollout(h.hosts, h.deps, journal);
+    journal.close();
+    expect(report.hosts.map((x) => `${x.name}:${x.status}`), JSON.stringify(report.hosts.map((x) => x.error))).toEqual(["web-en-cmd:changed", "web-de-ps:changed", "web-fr-cmd:changed", "adfs01:changed"]);
+    for (const x of h.fleet.hosts.filter((y) => y.name.startsWith("web"))) await expectConsumersOn(x, NEW);
+    await h.fleet.restartAll();
+    for (const x of h.fleet.hosts.filter((y) => y.name.startsWith("web"))) await expectConsumersOn(x, NEW);
+
+    // Grants by SID, never by a translated name; the owner's command, never netsh, for the listener.
+    for (const x of h.fleet.hosts.filter((y) => y.name.startsWith("web"))) {
+      const sent = h.sent.get(x.name)!;
+      expect(sent.filter((c) => /icacls .* \/grant /.test(c)).map((c) => c.replace(/^.* \/grant /, ""))).toEqual([`*${NETWORK_SERVICE}:R`, `*${APP_ACCOUNT}:R`]);
+      expect(sent.some((c) => /NETWORK SERVICE|NETZWERKDIENST|SERVICE R/.test(c))).toBe(false);
+      expect(sent.some((c) => c.startsWith("winrm set winrm/config/Listener?Address=*+Transport=HTTPS"))).toBe(true);
+      const row = report.hosts.find((r) => r.name === x.name)!;
+      expect(row.consumers?.filter((c) => c.action === "moved").map((c) => c.owner).sort()).toEqual(["key", "key", "rdp", "winrm-https", "wmsvc"]);
+      expect(row.consumers?.find((c) => c.owner === "rdp")?.verify?.ok).toBe(true);
+    }
+
+    // AD FS: its binding untouched, listed as owner-managed with the command; the rest rebound.
+    const adfs = h.fleet.host("adfs01");
+    expect(adfs.snapshot().bindings.find((b) => b.endpoint === "sts.example.com:443")!.certHash).toBe(OLD);
+    expect(adfs.snapshot().bindings.find((b) => b.endpoint === "0.0.0.0:443")!.certHash).toBe(NEW);
+    expect(h.sent.get("adfs01")!.some((c) => c.includes("sts.example.com:443") && /(?:update|add|delete) sslcert/.test(c))).toBe(false);
+    const adfsRow = report.hosts.find((r) => r.name === "adfs01")!;
+    const managed = adfsRow.consumers?.find((c) => c.action === "owner-managed");
+    expect(managed?.name).toBe("sts.example.com:443");
+    expect(managed?.manualCommand).toContain(`Set-AdfsSslCertificate -Thumbprint ${NEW.toUpperCase()}`);
+    expect(adfsRow.warnings?.some((w) => /needs attention: sts\.example\.com:443 is managed by adfs/.test(w))).toBe(true);
+
+    // rollback --journal: every consumer back, the grants certfleet added removed, nothing else.
+    const records = readJournal(path).records;
+    expect(journaledConsumers(records).length).toBe(3 * 5);
+    const back = await runRollback(h.hosts, h.freshDeps(), { items: journaledBindings(records), consumers: journaledConsumers(records), concurrency: 4 });
+    expect(back.hosts.map((x) => x.status)).toEqual(["changed", "changed", "changed", "changed"]);
+    await h.fleet.restartAll();
+    for (const x of h.fleet.hosts) {
+      expect({ bindings: x.snapshot().bindings, consumers: x.consumerSnapshot() }, x.name).toEqual(before.get(x.name));
+    }
+    for (const x of h.fleet.hosts.filter((y) => y.name.startsWith("web"))) expect(await rdpServes(x)).toBe(OLD);
+  });
+});
