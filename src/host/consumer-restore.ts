@@ -25,6 +25,7 @@ export async function restoreConsumers(session: HostSession, items: readonly Jou
   let changed = 0;
   let attention = false;
   let error: CertfleetError | undefined;
+  await session.ensureShell();
   for (const item of [...items].reverse()) {
     const r = await undoMove(session, item.step, item.move, journal);
     if (r.result === "changed") {

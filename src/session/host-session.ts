@@ -131,7 +131,8 @@ export class HostSession implements ChangeSession {
     if (this.options.shell !== "auto") this.resolvedShell = this.options.shell;
   }
 
-  private async ensureShell(): Promise<RemoteShell> {
+  /** The shell, probed once when nothing has learnt it yet (rollback, resume). */
+  async ensureShell(): Promise<RemoteShell> {
     if (!this.resolvedShell) {
       const out = await this.read(SHELL_PROBE);
       this.resolvedShell = parseShellProbe(out.text, this.host);

@@ -120,7 +120,7 @@ describe("rollout moves every consumer; rollback puts every one back", () => {
     const records = readJournal(path).records;
     expect(journaledConsumers(records).length).toBe(3 * 5);
     const back = await runRollback(h.hosts, h.freshDeps(), { items: journaledBindings(records), consumers: journaledConsumers(records), concurrency: 4 });
-    expect(back.hosts.map((x) => x.status)).toEqual(["changed", "changed", "changed", "changed"]);
+    expect(back.hosts.map((x) => x.status), JSON.stringify(back.hosts.map((x) => [x.error, x.consumers]))).toEqual(["changed", "changed", "changed", "changed"]);
     await h.fleet.restartAll();
     for (const x of h.fleet.hosts) {
       expect({ bindings: x.snapshot().bindings, consumers: x.consumerSnapshot() }, x.name).toEqual(before.get(x.name));
