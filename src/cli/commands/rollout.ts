@@ -13,7 +13,7 @@ import type { Dialer } from "../../transport/dial.js";
 import { exitCodeFor, outDirFor, publish, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { certificateOptions, fleetOptions, readJournalArgument, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
-import type { TargetCliOptions } from "./plan.js";
+import { withOwnerManaged, type TargetCliOptions } from "./plan.js";
 
 interface RolloutCliOptions extends FleetOptions, TargetCliOptions, VerifyTimingCliOptions {
   out?: string;
@@ -40,6 +40,7 @@ export function rolloutCommand(dial?: Dialer): Command {
     .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
     .option("--no-verify", "skip the TLS handshake check (the netsh read-back still runs)")
     .option("--resume <journal>", "finish or restore what an interrupted rollout left half-done, then go on; appends to that journal")
+    .option("--rebind-owner-managed", "also rebind AD FS, WAP, SSTP and Exchange bindings by netsh (default: leave them to their owner and list the owner's command)")
     .addHelpText(
       "after",
       `
@@ -59,7 +60,7 @@ Examples:
 `,
     )
     .action(async (opts: RolloutCliOptions) => {
-      const target = readTarget(opts.new, opts.old, opts.pfxPasswordEnv);
+      const target = withOwnerManaged(readTarget(opts.new, opts.old, opts.pfxPasswordEnv), opts);
       const timing = verifyTimingFrom(opts);
       const resumeFrom: JournalRecord[] | undefined = opts.resume ? readJournalArgument(opts.resume, "--resume").records : undefined;
       if (!opts.dryRun) ensureConfirmable(opts.yes);
