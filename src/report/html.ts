@@ -283,8 +283,11 @@ function certificateSection(certs: CertificateSeen[], finishedAt: string): strin
     .map((c) => {
       const level = expiryLevel(c.daysToExpiry);
       const role = c.role ? ` <span class="role r-${c.role}">${c.role}</span>` : "";
-      const uses = c.usedBy.length
-        ? c.usedBy.map((u) => `${esc(u.host)} <span class="muted">${esc(u.kind)}</span> ${esc(u.endpoint)}`).join("<br>")
+      const uses = c.usedBy.length || c.consumers.length
+        ? [
+            ...c.usedBy.map((u) => `${esc(u.host)} <span class="muted">${esc(u.kind)}</span> ${esc(u.endpoint)}`),
+            ...c.consumers.map((u) => `${esc(u.host)} <span class="muted">${esc(u.owner)}</span> ${esc(u.name)}`),
+          ].join("<br>")
         : '<span class="muted">not bound</span>';
       const noKey = [
         ...c.withoutPrivateKey.map((h) => `<span class="warn">${esc(h)}</span>`),

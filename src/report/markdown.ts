@@ -135,11 +135,11 @@ function certificateTable(certs: CertificateSeen[], finishedAt: string): string[
     );
   }
   out.push("");
-  const unbound = certs.filter((c) => c.usedBy.length > 0);
+  const unbound = certs.filter((c) => c.usedBy.length > 0 || c.consumers.length > 0);
   if (unbound.length > 0) {
     out.push("<details>", "<summary>Bindings per certificate</summary>", "");
     for (const c of unbound) {
-      const uses = c.usedBy.map((u) => `${md(u.host)} ${u.kind} ${md(u.endpoint)}`).join("; ");
+      const uses = [...c.usedBy.map((u) => `${md(u.host)} ${u.kind} ${md(u.endpoint)}`), ...c.consumers.map((u) => `${md(u.host)} ${md(u.owner)} ${md(u.name)}`)].join("; ");
       out.push(`- \`${shortHash(c.thumbprint)}\` (${describeDays(c.daysToExpiry)}): ${uses}`);
     }
     out.push("", "</details>", "");

@@ -11,6 +11,7 @@ import type { Target } from "../certificate/target.js";
 import type { BindingOutcome, HostOutcome, RunOutcome } from "../host/outcome.js";
 import { hostError, visitHost, type FleetDeps } from "../host/visit.js";
 import { verifyBindings } from "../verify/verify-bindings.js";
+import { verifyConsumers } from "../verify/verify-consumers.js";
 import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
 
 export interface VerifyRunOptions {
@@ -40,8 +41,13 @@ export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunO
         const v = results[i]!;
         row.proof = row.scope === "old" ? { ...v, ok: false, error: v.error ?? `http.sys still binds ${row.certHash}` } : v;
       });
-      const bad = inScope.filter((r) => !r.proof!.ok);
-      const error = bad.length > 0 ? new CertfleetError("verify", bad.map((b) => `${b.endpoint}: ${b.proof!.error ?? "mismatch"}`).join("; "), host.name) : undefined;
+      // The owners' own settings read back, the RDP listener by its handshake.
+      const consumers = await verifyConsumers(host, state, expected, old, opts.timing);
+      const bad = [
+        ...inScope.filter((r) => !r.proof!.ok).map((b) => `${b.endpoint}: ${b.proof!.error ?? "mismatch"}`),
+        ...consumers.filter((c) => c.proof && !c.proof.ok && !c.proof.skipped).map((c) => `${c.name}: ${c.proof!.error ?? "mismatch"}`),
+      ];
+      const error = bad.length > 0 ? new CertfleetError("verify", bad.join("; "), host.name) : undefined;
       return {
         name: host.name,
         address: host.address,
@@ -50,6 +56,7 @@ export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunO
         ...(error ? { error: hostError(error, host.name) } : {}),
         certificates: state.certificates,
         bindings: rows,
+        ...(consumers.length ? { consumers } : {}),
         ...(state.warnings.length ? { warnings: state.warnings } : {}),
       } satisfies HostOutcome;
     },

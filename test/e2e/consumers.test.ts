@@ -12,13 +12,22 @@ import type { SimHostSpec } from "../../src/simulator/state.js";
 import type { SimHost } from "../../src/simulator/host.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import { certs, readJournal, rollout, tempJournal } from "../support/rollout-fleet.js";
-import { runRollback } from "../support/reported.js";
-import { servedThumbprint } from "../simulator/helpers.js";
+import { runDiscover, runRollback, runVerify } from "../support/reported.js";
+import { closeConnections, run, servedThumbprint } from "../simulator/helpers.js";
+import { regSetHashCommand } from "../../src/windows/consumer-commands.js";
+import { fileTarget } from "../support/rollout-fleet.js";
+import { certificatesSeen } from "../../src/report/certificates-seen.js";
+import { renderMarkdown } from "../../src/report/markdown.js";
 
 const WINRM = "{afebb9ad-9b97-4a91-9ab5-daf4d59122f6}";
 const NETWORK_SERVICE = "S-1-5-20";
 const APP_ACCOUNT = "S-1-5-21-1004336348-1177238915-682003330-1013";
 const { oldCert, newCert, OLD, NEW } = certs();
+/** `--new new.cer`: owner-managed bindings left to their owner (the default). */
+const defaultTarget = () => {
+  const { ownerManaged: _chosen, ...target } = fileTarget();
+  return target;
+};
 
 function consumerHost(name: string, language: "en" | "de" | "fr", shell: "cmd" | "powershell", os: "2016" | "2022" | "2025", opts: { listenerHost?: string; rdpReadsOld?: boolean } = {}): SimHostSpec {
   return {
@@ -87,7 +96,7 @@ describe("rollout moves every consumer; rollback puts every one back", () => {
   it("rollout: every consumer names and serves the new certificate, after a restart of every service too; AD FS is left and listed", async () => {
     for (const x of h.fleet.hosts.filter((y) => y.name.startsWith("web"))) expect(await rdpServes(x)).toBe(OLD);
     const { path, journal } = await tempJournal();
-    const { report } = await rollout(h.hosts, h.deps, journal);
+    const { report } = await rollout(h.hosts, h.deps, journal, { target: defaultTarget() });
     journal.close();
     expect(report.hosts.map((x) => `${x.name}:${x.status}`), JSON.stringify(report.hosts.map((x) => x.error))).toEqual(["web-en-cmd:changed", "web-de-ps:changed", "web-fr-cmd:changed", "adfs01:changed"]);
     for (const x of h.fleet.hosts.filter((y) => y.name.startsWith("web"))) await expectConsumersOn(x, NEW);
@@ -126,5 +135,80 @@ describe("rollout moves every consumer; rollback puts every one back", () => {
       expect({ bindings: x.snapshot().bindings, consumers: x.consumerSnapshot() }, x.name).toEqual(before.get(x.name));
     }
     for (const x of h.fleet.hosts.filter((y) => y.name.startsWith("web"))) expect(await rdpServes(x)).toBe(OLD);
+  });
+});
+
+describe("blocked before any change, the RDP key grant, verify's owner read-back, discover", () => {
+  let h: Harness;
+  const FAST = { windowMs: 2000, intervalMs: 100, handshakeTimeoutMs: 5000 };
+
+  beforeAll(async () => {
+    const rdpOnly = (name: string): SimHostSpec => ({
+      ...consumerHost(name, "de", "powershell", "2022"),
+      bindings: [{ kind: "ipport", endpoint: "0.0.0.0:443", certHash: OLD, appId: APPID.iis, storeName: "MY" }],
+      consumers: { rdp: { thumbprint: OLD }, keyGrants: [{ thumbprint: OLD, sid: NETWORK_SERVICE }] },
+    });
+    h = await startHarness([consumerHost("uncovered", "fr", "cmd", "2022", { listenerHost: "winrm.other.net" }), rdpOnly("rdp-grant"), consumerHost("drift", "en", "powershell", "2025")]);
+  });
+  afterAll(async () => {
+    await closeConnections();
+    await h?.close();
+  });
+
+  it("a WinRM listener Hostname the new certificate does not cover blocks the host before any change", async () => {
+    const host = h.fleet.host("uncovered");
+    const before = { bindings: host.snapshot().bindings, consumers: host.consumerSnapshot() };
+    const { report } = await rollout(h.hosts.filter((x) => x.name === "uncovered"), h.deps, undefined, { target: defaultTarget() });
+    const row = report.hosts[0]!;
+    expect(row.status).toBe("failed");
+    expect(row.error?.kind).toBe("precondition");
+    expect(row.error?.message).toMatch(/Hostname winrm\.other\.net is not covered by the new certificate/);
+    expect((h.sent.get("uncovered") ?? []).filter((c) => /sslcert (?:add|update|delete)|http (?:add|update|delete) sslcert|winrm set|reg add|icacls .* \/grant/.test(c))).toEqual([]);
+    expect({ bindings: host.snapshot().bindings, consumers: host.consumerSnapshot() }).toEqual(before);
+  });
+
+  it("RDP: without NETWORK SERVICE's read on the new key the handshake on 3389 fails; the rollout grants it by SID first and it passes", async () => {
+    const host = h.fleet.host("rdp-grant");
+    // By hand, as a naive script would: the value moved, no grant.
+    await run(h.fleet, host, regSetHashCommand(host.shell, "rdp", NEW));
+    expect(await rdpServes(host)).not.toBe(NEW);
+    expect(await rdpServes(host)).toMatch(/^failed: /);
+    await run(h.fleet, host, regSetHashCommand(host.shell, "rdp", OLD));
+    expect(await rdpServes(host)).toBe(OLD);
+
+    const { report } = await rollout(h.hosts.filter((x) => x.name === "rdp-grant"), h.deps, undefined, { target: defaultTarget() });
+    expect(report.hosts[0]!.status, JSON.stringify(report.hosts[0]!.error)).toBe("changed");
+    const sent = h.sent.get("rdp-grant")!;
+    const grant = sent.findIndex((c) => /^icacls C:\\ProgramData\\Microsoft\\Crypto\\.* \/grant \*S-1-5-20:R$/.test(c));
+    const move = sent.findIndex((c) => c.startsWith("reg add") && c.includes("RDP-Tcp") && c.includes(NEW.toUpperCase()));
+    expect(grant).toBeGreaterThan(-1);
+    expect(move).toBeGreaterThan(grant);
+    expect(await rdpServes(host)).toBe(NEW);
+    expect(report.hosts[0]!.consumers?.find((c) => c.owner === "rdp")?.verify?.ok).toBe(true);
+  });
+
+  it("verify: a WinRM listener naming the old certificate while http.sys serves the new one is a mismatch", async () => {
+    const host = h.fleet.host("drift");
+    await host.putBinding({ kind: "ipport", endpoint: "0.0.0.0:5986", certHash: NEW, appId: WINRM });
+    expect(await servedThumbprint(host.tlsEndpoints()["0.0.0.0:5986"]!)).toBe(NEW);
+    const report = await runVerify(h.hosts.filter((x) => x.name === "drift"), h.freshDeps(), { target: fileTarget(), concurrency: 1, timing: FAST });
+    const row = report.hosts[0]!;
+    expect(row.status).toBe("failed");
+    const listener = row.consumers?.find((c) => c.source === "winrm-listener");
+    expect(listener?.verify?.ok).toBe(false);
+    expect(listener?.reason).toMatch(/MISMATCH: Listener\?Address=\*\+Transport=HTTPS names [0-9a-f]{40}, not [0-9a-f]{40}, while its binding 0\.0\.0\.0:5986 \(http\.sys serves [0-9a-f]{40}\)/);
+    expect(listener?.certHash).toBe(OLD);
+    expect(row.error?.message).toContain("Listener?Address=*+Transport=HTTPS");
+  });
+
+  it("discover lists every consumer with its owner, and the certificate summary names them", async () => {
+    const report = await runDiscover(h.hosts.filter((x) => x.name === "drift"), 1, h.freshDeps());
+    const consumers = report.hosts[0]!.consumers ?? [];
+    expect(consumers.map((c) => `${c.owner}:${c.source}`).sort()).toEqual(["rdp:registry", "winrm-https:binding", "winrm-https:winrm-listener", "wmsvc:binding", "wmsvc:registry"]);
+    expect(consumers.find((c) => c.owner === "rdp")?.certHash).toBe(OLD);
+    const old = certificatesSeen(report).find((c) => c.thumbprint === OLD)!;
+    // (its 5986 binding was moved to the new certificate by hand in the test before)
+    expect(old.consumers.map((c) => c.owner).sort()).toEqual(["rdp", "winrm-https", "wmsvc", "wmsvc"]);
+    expect(renderMarkdown(report)).toContain("drift rdp");
   });
 });
