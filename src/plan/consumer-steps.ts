@@ -83,7 +83,9 @@ export function planHostConsumers(state: HostState, target: Target): HostConsume
     const c = classifyBinding(b);
     if ((c.owner === "winrm-https" && listenerMoves) || (c.owner === "wmsvc" && wmsvcMoves)) owned.add(bindingKey(b));
   }
-  const notes = [...plan.notes];
+  // (planConsumerMoves' note on an RDP listener with its self-signed certificate is left out: that
+  // listener does not use the old certificate, and every host without an RDP certificate has it.)
+  const notes: string[] = [];
   if (!leave && ownerManagedBindings.length > 0) notes.push(`owner-managed binding(s) ${ownerManagedBindings.map((b) => b.endpoint).join(", ")} rebound by netsh as asked (--rebind-owner-managed); their owner's own configuration still names the old certificate`);
   return { blocked: null, moves, ownedBindings: owned, ownerManaged: leave ? plan.ownerManaged : [], notes };
 

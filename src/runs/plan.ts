@@ -4,8 +4,9 @@ import { planHost } from "../plan/plan-host.js";
 import type { Target } from "../certificate/target.js";
 import type { HostPlan } from "../plan/schema.js";
 import type { HostOutcome, RunOutcome } from "../host/outcome.js";
-import { dryRunCommands, planError, plannedRows } from "../host/planned.js";
 import { hostError, visitHost, type FleetDeps } from "../host/visit.js";
+import { HOST_STEPS } from "../host/steps.js";
+import { withConsumerKeys } from "../host/consumer-keys.js";
 
 export interface PlanRun {
   run: RunOutcome;
@@ -24,21 +25,25 @@ export async function runPlan(hosts: readonly ResolvedHost[], target: Target, co
           host,
           deps,
           async (session, elapsed) => {
-            const state = await session.discover();
-            const plan = planHost(state, target, deps.now());
-            plans.push(plan);
-            const blocked = planError(plan, host.name);
-            const findings = plan.findings.map((f) => `${f.blocking ? "blocking" : "note"}: ${f.message}`);
+            const state = await withConsumerKeys(session, await session.discover(), target);
+            const now = deps.now();
+            plans.push(planHost(state, target, now));
+            // Every step's plan, as a rollout would run them.
+            const steps = HOST_STEPS.map((step) => step.plan(state, target, now));
+            const blocked = steps.find((p) => p.blocked)?.blocked;
+            const findings = [...new Set(steps.flatMap((p) => p.findings))];
+            const consumers = steps.flatMap((p) => p.consumerRows?.() ?? []);
             return {
               name: host.name,
               address: host.address,
-              status: blocked ? "failed" : plan.outcome === "unchanged" ? "unchanged" : "ok",
+              status: blocked ? "failed" : steps.every((p) => p.unchanged) ? "unchanged" : "ok",
               durationMs: elapsed(),
               ...(blocked ? { error: hostError(blocked, host.name) } : {}),
               certificates: state.certificates,
-              bindings: plannedRows(plan),
+              bindings: steps.flatMap((p) => (blocked ? p.notAttemptedRows() : p.rows())),
+              ...(consumers.length ? { consumers } : {}),
               ...(findings.length + state.warnings.length > 0 ? { warnings: [...findings, ...state.warnings] } : {}),
-              ...(blocked ? {} : { commands: dryRunCommands(plan, session.shell, host.name) }),
+              ...(blocked ? {} : { commands: steps.flatMap((p) => p.commands(session.shell, host.name)) }),
             } satisfies HostOutcome;
           },
           (r) => `${r.bindings.filter((b) => b.action === "rebind").length} binding(s) to rebind`,
