@@ -178,6 +178,10 @@ function resumedRows(rows: BindingOutcome[], items: readonly JournaledBinding[])
 function summaryOf(r: HostOutcome): string {
   const changed = r.bindings.filter((b) => b.action === "rebind").length;
   if (r.error) return `${r.error.kind}: ${r.error.message}`;
-  if (r.commands && r.status === "unchanged") return `${r.bindings.filter((b) => b.action === "rebind").length} binding(s) would change`;
-  return r.status === "changed" ? `${changed} binding(s) rebound and verified` : "nothing to do";
+  const managed = (r.consumers ?? []).filter((c) => c.action === "owner-managed").length;
+  const attention = managed > 0 ? `; ${managed} owner-managed binding(s) left to their owner: needs attention` : "";
+  const moved = (r.consumers ?? []).filter((c) => c.action === "moved").length;
+  const consumers = moved > 0 ? ` and ${moved} consumer setting(s) moved` : "";
+  if (r.commands && r.status === "unchanged") return `${r.bindings.filter((b) => b.action === "rebind").length} binding(s) would change${attention}`;
+  return (r.status === "changed" ? `${changed} binding(s) rebound${consumers} and verified` : "nothing to do") + attention;
 }
