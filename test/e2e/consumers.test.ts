@@ -212,3 +212,45 @@ describe("blocked before any change, the RDP key grant, verify's owner read-back
     expect(renderMarkdown(report)).toContain("drift rdp");
   });
 });
+
+describe("failure: every consumer goes back; a dropped connection after a change is read, not re-sent", () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness([
+      // TLS keeps serving the old certificate after the rebind: the proof fails, the host goes back.
+      { ...consumerHost("stale", "de", "cmd", "2022"), faults: { staleHandshakes: 1_000_000 } },
+      // The connection drops right after `winrm set` ran.
+      { ...consumerHost("dropped", "fr", "powershell", "2016"), faults: { dropAfter: /^winrm set / } },
+    ]);
+  });
+  afterAll(async () => {
+    await closeConnections();
+    await h?.close();
+  });
+
+  it("a failed TLS proof puts back the bindings, the listener, both registry values and the grants certfleet added", async () => {
+    const host = h.fleet.host("stale");
+    const before = { bindings: host.snapshot().bindings, consumers: host.consumerSnapshot() };
+    const { path, journal } = await tempJournal();
+    const { report } = await rollout(h.hosts.filter((x) => x.name === "stale"), h.deps, journal, { target: defaultTarget() });
+    journal.close();
+    const row = report.hosts[0]!;
+    expect(row.status).toBe("failed");
+    expect(row.error?.kind).toBe("verify");
+    expect(row.consumers?.filter((c) => c.action === "restored").map((c) => c.owner).sort()).toEqual(["key", "key", "rdp", "winrm-https", "wmsvc"]);
+    await h.fleet.restartAll();
+    expect({ bindings: host.snapshot().bindings, consumers: host.consumerSnapshot() }).toEqual(before);
+    // The journal says so: every consumer restored, after its change.
+    const records = readJournal(path).records;
+    expect(journaledConsumers(records).map((c) => c.outcome)).toEqual(["restored", "restored", "restored", "restored", "restored"]);
+  });
+
+  it("the listener change whose reply was lost is read back (it took) and never sent twice", async () => {
+    const host = h.fleet.host("dropped");
+    const { report } = await rollout(h.hosts.filter((x) => x.name === "dropped"), h.deps, undefined, { target: defaultTarget() });
+    expect(report.hosts[0]!.status, JSON.stringify(report.hosts[0]!.error)).toBe("changed");
+    expect(host.commandLog.filter((c) => c.startsWith("winrm set ")).length).toBe(1);
+    await expectConsumersOn(host, NEW);
+  });
+});
