@@ -1,6 +1,8 @@
 import pLimit from "p-limit";
 import type { ResolvedHost } from "../inventory/schema.js";
 import { planHost } from "../plan/plan-host.js";
+import { planHostConsumers, splitByOwner } from "../plan/consumer-steps.js";
+import { bindingKey } from "../model/binding.js";
 import type { Target } from "../certificate/target.js";
 import type { HostPlan } from "../plan/schema.js";
 import type { HostOutcome, RunOutcome } from "../host/outcome.js";
@@ -27,7 +29,11 @@ export async function runPlan(hosts: readonly ResolvedHost[], target: Target, co
           async (session, elapsed) => {
             const state = await withConsumerKeys(session, await session.discover(), target);
             const now = deps.now();
-            plans.push(planHost(state, target, now));
+            // plan.json: the http.sys plan as the steps split it (owner-managed bindings left unless chosen).
+            const full = planHost(state, target, now);
+            const consumerPlan = planHostConsumers(state, target);
+            const split = splitByOwner(full, consumerPlan);
+            plans.push({ ...full, bindings: full.bindings.map((b, i) => (consumerPlan.ownedBindings.has(bindingKey(b.current)) ? b : split.rebind.bindings[i]!)) });
             // Every step's plan, as a rollout would run them.
             const steps = HOST_STEPS.map((step) => step.plan(state, target, now));
             const blocked = steps.find((p) => p.blocked)?.blocked;

@@ -48,7 +48,7 @@ export function rollbackHost(host: ResolvedHost, items: JournaledBinding[], deps
         ...(c && c.rows.length > 0 ? { consumers: c.rows } : {}),
       };
     },
-    (r) => `${r.bindings.filter((b) => b.action === "restored").length} binding(s) restored`,
+    (r) => `${r.bindings.filter((b) => b.action === "restored").length} binding(s)${r.consumers ? ` and ${r.consumers.filter((c) => c.action === "restored").length} consumer setting(s)` : ""} restored`,
   );
 }
 
