@@ -12,6 +12,8 @@ import type { BindingOutcome, HostOutcome, RunOutcome } from "../host/outcome.js
 import { hostError, visitHost, type FleetDeps } from "../host/visit.js";
 import { verifyBindings } from "../verify/verify-bindings.js";
 import { verifyConsumers } from "../verify/verify-consumers.js";
+import { classifyBinding } from "../windows/binding-owner.js";
+import { ownerCommands, type ManagedOwner } from "../windows/consumer-commands.js";
 import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
 
 export interface VerifyRunOptions {
@@ -32,6 +34,12 @@ export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunO
       const rows: BindingOutcome[] = state.bindings.map((b) => {
         const scope = b.certHash === expected ? "new" : b.certHash !== null && old.has(b.certHash) ? "old" : b.certHash === null ? "none" : "unrelated";
         const reason = scope === "new" ? "bound to the expected certificate" : scope === "old" ? "STRAGGLER: still bound to an old certificate" : "out of scope: unrelated certificate";
+        // A straggler whose owner manages it (AD FS, WAP, SSTP, Exchange): the owner's command moves it.
+        const owner = classifyBinding(b);
+        if (scope === "old" && owner.handling === "owner-managed") {
+          const commands = ownerCommands(owner.owner as ManagedOwner, expected);
+          return { ...b, scope, reason: `${reason}; owner-managed (${owner.owner}): run its owner's command`, manualCommand: commands.join("\n") };
+        }
         return { ...b, scope, reason };
       });
       deps.progress.hostStep?.(host.name, "verifying over TLS");
