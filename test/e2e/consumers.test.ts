@@ -15,7 +15,11 @@ import { certs, readJournal, rollout, tempJournal } from "../support/rollout-fle
 import { runDiscover, runRollback, runVerify } from "../support/reported.js";
 import { closeConnections, run, servedThumbprint } from "../simulator/helpers.js";
 import { regSetHashCommand } from "../../src/windows/consumer-commands.js";
-import { fileTarget } from "../support/rollout-fleet.js";
+import { CLI_VERIFY, fileTarget, spawnCli, writeNewCer } from "../support/rollout-fleet.js";
+import { runCli } from "../../src/cli/program.js";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { certificatesSeen } from "../../src/report/certificates-seen.js";
 import { renderMarkdown } from "../../src/report/markdown.js";
 
@@ -259,5 +263,49 @@ describe("failure: every consumer goes back; a dropped connection after a change
     expect(report.hosts[0]!.status, JSON.stringify(report.hosts[0]!.error)).toBe("changed");
     expect(host.commandLog.filter((c) => c.startsWith("winrm set ")).length).toBe(1);
     await expectConsumersOn(host, NEW);
+  });
+});
+
+describe("killed between the owners' settings: rollout --resume finishes every consumer, rollback --journal puts every one back", () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness([consumerHost("killed", "de", "powershell", "2022")]);
+  });
+  afterAll(async () => {
+    await closeConnections();
+    await h?.close();
+  });
+
+  it("SIGKILL right as `winrm set` runs, then --resume, then rollback", async () => {
+    const host = h.fleet.host("killed");
+    const before = { bindings: host.snapshot().bindings, consumers: host.consumerSnapshot() };
+    const dir = await mkdtemp(join(tmpdir(), "certfleet-consumers-"));
+    const cer = await writeNewCer(dir);
+    const out = join(dir, "rollout");
+    const cli = spawnCli(["rollout", "--new", cer, "-i", h.files.inventory, "--yes", "--plain", "--out", out, ...CLI_VERIFY]);
+    const push = host.commandLog.push.bind(host.commandLog);
+    host.commandLog.push = (...items: string[]) => {
+      if (items.some((c) => c.startsWith("winrm set "))) cli.child.kill("SIGKILL");
+      return push(...items);
+    };
+    const ended = await cli.exited;
+    host.commandLog.push = push;
+    expect(ended.signal, cli.output()).toBe("SIGKILL");
+    // Half-way: the listener moved (its command ran), the WMSvc value and RDP not yet.
+    expect(host.consumerSnapshot().winrmListeners[0]!.certificateThumbprint).toBe(NEW);
+    expect(JSON.stringify(host.consumerSnapshot())).toContain(OLD);
+
+    const journal = join(out, "journal.jsonl");
+    const resumed = await runCli(["rollout", "--new", cer, "--resume", journal, "-i", h.files.inventory, "--yes", "--plain", "--out", join(dir, "resume"), ...CLI_VERIFY]);
+    expect(resumed).toBe(0);
+    await h.fleet.restartAll();
+    await expectConsumersOn(host, NEW);
+
+    const back = await runCli(["rollback", "--journal", journal, "-i", h.files.inventory, "--yes", "--plain", "--out", join(dir, "rollback")]);
+    expect(back).toBe(0);
+    await h.fleet.restartAll();
+    expect({ bindings: host.snapshot().bindings, consumers: host.consumerSnapshot() }).toEqual(before);
+    expect(await rdpServes(host)).toBe(OLD);
   });
 });
