@@ -54,7 +54,8 @@ describe("a fleet on a flaky network (every Nth command drops its connection)", 
   it("discover reads every host exactly; none is unreachable", async () => {
     // Each host's counter starts where its Nth command falls on the discovery read itself.
     for (const sim of h.fleet.hosts) sim.commandLog.length = 0;
-    for (const sim of h.fleet.hosts) sim.commandLog.push(...Array.from({ length: sim.faults.dropEveryNth! - 2 }, () => "(earlier)"));
+    // (Discovery is one command under shell: auto, so it is the Nth itself.)
+    for (const sim of h.fleet.hosts) sim.commandLog.push(...Array.from({ length: sim.faults.dropEveryNth! - 1 }, () => "(earlier)"));
     const report = await runDiscover(h.hosts, 4, h.freshDeps({ sleep: noSleep }));
     Report.parse(report);
     expect(report.hosts.map((x) => `${x.name}:${x.status}`)).toEqual(h.hosts.map((x) => `${x.name}:ok`));
