@@ -12,7 +12,7 @@ import { positiveInt, readTarget } from "../options.js";
 import type { Dialer } from "../../transport/dial.js";
 import { exitCodeFor, outDirFor, publish, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
-import { certificateOptions, fleetOptions, readJournalArgument, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
+import { certificateOptions, fleetOptions, ownerManagedOption, readJournalArgument, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
 import { withOwnerManaged, type TargetCliOptions } from "./plan.js";
 
 interface RolloutCliOptions extends FleetOptions, TargetCliOptions, VerifyTimingCliOptions {
@@ -30,7 +30,7 @@ interface RolloutCliOptions extends FleetOptions, TargetCliOptions, VerifyTiming
 const MAX_KEPT_CONNECTIONS = 500;
 
 export function rolloutCommand(dial?: Dialer): Command {
-  const cmd = certificateOptions(fleetOptions(new Command("rollout").requiredOption("--new <thumbprint|certfile>", "the new certificate: SHA-1 thumbprint or .cer/.crt/.pem/.pfx file")), "a certificate to replace (repeatable; default: older certificates with the same subject and SANs)");
+  const cmd = ownerManagedOption(certificateOptions(fleetOptions(new Command("rollout").requiredOption("--new <thumbprint|certfile>", "the new certificate: SHA-1 thumbprint or .cer/.crt/.pem/.pfx file")), "a certificate to replace (repeatable; default: older certificates with the same subject and SANs)"));
   return verifyTimingOptions(cmd)
     .description("rebind every http.sys binding that uses the old certificate to the new one: canary first, then batches, each verified over TLS")
     .option("--canary <n|names>", "first wave: a number of hosts or a comma list of names", "1")
@@ -40,7 +40,6 @@ export function rolloutCommand(dial?: Dialer): Command {
     .option("-y, --yes", "do not ask for confirmation (required without a terminal)")
     .option("--no-verify", "skip the TLS handshake check (the netsh read-back still runs)")
     .option("--resume <journal>", "finish or restore what an interrupted rollout left half-done, then go on; appends to that journal")
-    .option("--rebind-owner-managed", "also rebind AD FS, WAP, SSTP and Exchange bindings by netsh (default: leave them to their owner and list the owner's command)")
     .addHelpText(
       "after",
       `
