@@ -38,7 +38,7 @@ export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunO
         const owner = classifyBinding(b);
         if (scope === "old" && owner.handling === "owner-managed") {
           const commands = ownerCommands(owner.owner as ManagedOwner, expected);
-          return { ...b, scope, reason: `${reason}; owner-managed (${owner.owner}): run its owner's command`, manualCommand: commands.join("\n") };
+          return { ...b, scope, reason: `${reason}; owner-managed (${owner.owner}): run ${commands.join(" ; ")}` };
         }
         return { ...b, scope, reason };
       });

@@ -128,13 +128,16 @@ describe("rollout moves every consumer; rollback puts every one back", () => {
     expect(managed?.name).toBe("sts.example.com:443");
     expect(managed?.manualCommand).toContain(`Set-AdfsSslCertificate -Thumbprint ${NEW.toUpperCase()}`);
     expect(adfsRow.warnings?.some((w) => /needs attention: sts\.example\.com:443 is managed by adfs/.test(w))).toBe(true);
+    const markdown = renderMarkdown(report);
+    expect(markdown).toContain("**Needs attention**: left to their owner");
+    expect(markdown).toContain(`Set-AdfsSslCertificate -Thumbprint ${NEW.toUpperCase()}`);
 
     // verify: the AD FS binding is a straggler whose owner's command is in the report.
     const verified = await runVerify(h.hosts.filter((x) => x.name === "adfs01"), h.freshDeps(), { target: defaultTarget(), concurrency: 1, timing: { windowMs: 0, intervalMs: 100, handshakeTimeoutMs: 5000 } });
     const sts = verified.hosts[0]!.bindings.find((b) => b.endpoint === "sts.example.com:443")!;
     expect(verified.hosts[0]!.status).toBe("failed");
     expect(sts.verify?.ok).toBe(false);
-    expect(sts.manualCommand).toContain(`Set-AdfsSslCertificate -Thumbprint ${NEW.toUpperCase()}`);
+    expect(sts.reason).toContain(`owner-managed (adfs): run Set-AdfsSslCertificate -Thumbprint ${NEW.toUpperCase()}`);
 
     // rollback --journal: every consumer back, the grants certfleet added removed, nothing else.
     const records = readJournal(path).records;
