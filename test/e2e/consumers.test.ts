@@ -312,3 +312,31 @@ describe("killed between the owners' settings: rollout --resume finishes every c
     expect(await rdpServes(host)).toBe(OLD);
   });
 });
+
+describe("a consumer host reached over WinRM (HTTP with message encryption)", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    process.env.CERTFLEET_SIM_PASSWORD ??= "sim-password";
+    h = await startHarness([{ ...consumerHost("winrm-host", "en", "cmd", "2022"), winrm: {} }]);
+  });
+  afterAll(async () => {
+    await closeConnections();
+    await h?.close();
+  });
+
+  it("rollout moves every consumer, rollback puts every one back", async () => {
+    expect(h.hosts[0]!.transport).toBe("winrm");
+    const host = h.fleet.host("winrm-host");
+    const before = { bindings: host.snapshot().bindings, consumers: host.consumerSnapshot() };
+    const { path, journal } = await tempJournal();
+    const { report } = await rollout(h.hosts, h.deps, journal, { target: defaultTarget() });
+    journal.close();
+    expect(report.hosts[0]!.status, JSON.stringify(report.hosts[0]!.error)).toBe("changed");
+    await expectConsumersOn(host, NEW);
+    const records = readJournal(path).records;
+    const back = await runRollback(h.hosts, h.freshDeps(), { items: journaledBindings(records), consumers: journaledConsumers(records), concurrency: 1 });
+    expect(back.hosts[0]!.status).toBe("changed");
+    await h.fleet.restartAll();
+    expect({ bindings: host.snapshot().bindings, consumers: host.consumerSnapshot() }).toEqual(before);
+  });
+});
