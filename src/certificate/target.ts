@@ -24,6 +24,11 @@ export const Target = z.object({
    * and nothing from here reaches a report but the thumbprint (report/schema.ts reportTarget).
    */
   delivery: z.custom<TargetDelivery>((v) => typeof v === "object" && v !== null).optional(),
+  /**
+   * Owner-managed bindings (AD FS, WAP, SSTP, Exchange): left to their owner's tooling and listed
+   * with its command (the default), or rebound by netsh anyway (`--rebind-owner-managed`).
+   */
+  ownerManaged: z.enum(["leave", "rebind"]).optional(),
 });
 export type Target = z.infer<typeof Target>;
 

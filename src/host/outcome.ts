@@ -10,6 +10,7 @@ import { CertfleetError } from "../model/errors.js";
 import { Thumbprint } from "../model/thumbprint.js";
 import { NewCertificate } from "../certificate/target.js";
 import { TlsProof } from "../verify/proof.js";
+import { JournaledMove } from "../journal/record.js";
 
 export const HostStatus = z.enum(["ok", "changed", "unchanged", "failed", "halted", "needs-attention"]);
 export type HostStatus = z.infer<typeof HostStatus>;
@@ -34,6 +35,35 @@ export const BindingOutcome = Binding.extend({
 });
 export type BindingOutcome = z.infer<typeof BindingOutcome>;
 
+/**
+ * One consumer of a certificate beyond the http.sys bindings (the WinRM listener's own setting,
+ * the RDP and WMSvc registry values, a key grant) or an owner-managed binding left to its owner:
+ * as discovery read it, and what a step did with it.
+ */
+export const ConsumerRow = z.object({
+  /** iis, winrm-https, wmsvc, rdp, adfs, wap, sstp, exchange, none; `key` for a key grant */
+  owner: z.string(),
+  source: z.enum(["binding", "winrm-listener", "registry", "key"]),
+  /** `Listener?Address=*+Transport=HTTPS`, `RDP-Tcp\SSLCertificateSHA1Hash`, `0.0.0.0:49443`, `S-1-5-20 on <thumbprint>` */
+  name: z.string(),
+  /** the certificate it names as read (null: none) */
+  certHash: Thumbprint.nullable(),
+  /** netsh | with-owner-setting | owner-setting | owner-managed | grant */
+  handling: z.string().optional(),
+  /** moved (changed by a step), restored (put back), failed, none (left), owner-managed (left to its owner: needs attention) */
+  action: z.enum(["moved", "restored", "failed", "none", "owner-managed"]).optional(),
+  before: z.string().nullable().optional(),
+  after: z.string().nullable().optional(),
+  reason: z.string().optional(),
+  /** the owner's command (owner-managed), or what to run by hand when a restore failed */
+  manualCommand: z.string().optional(),
+  /** the RDP listener's handshake */
+  proof: TlsProof.optional(),
+  /** the change a step made (what its undo puts back); internal, not reported */
+  move: JournaledMove.optional(),
+});
+export type ConsumerRow = z.infer<typeof ConsumerRow>;
+
 /** What a flaky network cost one host's visit: reads sent again, connections re-opened, time lost. */
 export const NetworkCost = z.object({
   retries: z.number().int().nonnegative(),
@@ -52,6 +82,8 @@ export const HostOutcome = z.object({
   error: z.instanceof(CertfleetError).optional(),
   certificates: z.array(Certificate).optional(),
   bindings: z.array(BindingOutcome),
+  /** the certificate's other consumers (discover, verify) and what the consumer steps did (rollout, rollback). */
+  consumers: z.array(ConsumerRow).optional(),
   warnings: z.array(z.string()).optional(),
   /** exact remote commands, in order (dry-run and plan: to be sent; otherwise: sent). */
   commands: z.array(z.string()).optional(),

@@ -6,7 +6,9 @@ import type { ResolvedHost } from "../inventory/schema.js";
 import { bindingKey, type Binding } from "../model/binding.js";
 import { CertfleetError } from "../model/errors.js";
 import type { Target } from "../certificate/target.js";
-import type { BindingOutcome, HostOutcome } from "./outcome.js";
+import type { BindingOutcome, ConsumerRow, HostOutcome } from "./outcome.js";
+import { withConsumerKeys } from "./consumer-keys.js";
+import { proveRdp } from "../verify/verify-rdp.js";
 import type { HostSession } from "../session/host-session.js";
 import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
 import { verifyBindings } from "../verify/verify-bindings.js";
@@ -58,7 +60,7 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
         if (left.error) return { name: host.name, address: host.address, ...wave, status: "needs-attention", durationMs: elapsed(), error: hostError(left.error, host.name), bindings: [], commands: left.commands } satisfies HostOutcome;
       }
       deps.progress.hostStep?.(host.name, "discovering");
-      const state = await session.discover();
+      const state = await withConsumerKeys(session, await session.discover(), opts.target);
       const now = deps.now();
       // Each step plans against the state the steps before it leave (the rebind: after delivery).
       let after = state;
@@ -68,7 +70,9 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
         return { step, plan };
       });
       const rowsOf = (f: (p: PlannedStep) => BindingOutcome[]) => planned.flatMap((p) => f(p.plan));
-      const base = { name: host.name, address: host.address, ...wave, certificates: state.certificates, ...(state.warnings.length ? { warnings: state.warnings } : {}) };
+      const plannedConsumers = planned.flatMap((p) => p.plan.consumerRows?.() ?? []);
+      const warnings = [...state.warnings, ...planned.flatMap((p) => p.plan.warnings ?? [])];
+      const base = { name: host.name, address: host.address, ...wave, certificates: state.certificates, ...(warnings.length ? { warnings } : {}), ...(plannedConsumers.length ? { consumers: plannedConsumers } : {}) };
       const blocked = planned.find((p) => p.plan.blocked)?.plan.blocked;
       if (blocked) {
         return { ...base, status: "failed", durationMs: elapsed(), error: hostError(blocked, host.name), bindings: rowsOf((p) => p.notAttemptedRows()) } satisfies HostOutcome;
@@ -81,7 +85,7 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
         // The interrupted run's bindings are now on the new certificate: report them as rebound
         // and prove them like any other, putting the host back if the proof fails.
         const rows = resumedRows(rowsOf((p) => p.rows()), opts.resume ?? []);
-        const done = [{ step: stepOwning("binding"), bindings: rows }];
+        const done: DoneStep[] = [{ step: stepOwning("binding"), bindings: rows }];
         if (!opts.verify.enabled) return { ...base, status: "changed", durationMs: elapsed(), bindings: rows } satisfies HostOutcome;
         deps.progress.hostStep?.(host.name, "verifying over TLS");
         return await verifyOrRestore(session, host, base, done, [], journal, opts, elapsed);
@@ -91,22 +95,22 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
       const commands: string[] = [];
       for (const { step, plan } of planned) {
         if (plan.unchanged) {
-          done.push({ step, plan, bindings: plan.rows() });
+          done.push({ step, plan, bindings: plan.rows(), consumers: plan.consumerRows?.() ?? [] });
           continue;
         }
         deps.progress.hostStep?.(host.name, plan.describe());
         const applied = await plan.apply(session, journal);
         commands.push(...applied.commands);
-        done.push({ step, plan, bindings: applied.bindings });
+        done.push({ step, plan, bindings: applied.bindings, consumers: applied.consumers ?? [] });
         if (applied.status !== "changed") {
           const undone = await undoSteps(session, done.slice(0, -1), opts.target, journal);
           commands.push(...undone.commands);
           const status = applied.status === "needs-attention" || undone.attention ? "needs-attention" : applied.status;
-          return { ...base, status, durationMs: elapsed(), error: hostError(applied.error, host.name), bindings: done.flatMap((d) => d.bindings), commands } satisfies HostOutcome;
+          return { ...base, ...consumersOf(done), status, durationMs: elapsed(), error: hostError(applied.error, host.name), bindings: done.flatMap((d) => d.bindings), commands } satisfies HostOutcome;
         }
       }
       if (!opts.verify.enabled) {
-        return { ...base, status: "changed", durationMs: elapsed(), bindings: done.flatMap((d) => d.bindings), commands } satisfies HostOutcome;
+        return { ...base, ...consumersOf(done), status: "changed", durationMs: elapsed(), bindings: done.flatMap((d) => d.bindings), commands } satisfies HostOutcome;
       }
       deps.progress.hostStep?.(host.name, "verifying over TLS");
       return await verifyOrRestore(session, host, base, done, commands, journal, opts, elapsed);
@@ -118,14 +122,25 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
   );
 }
 
-type DoneStep = { step: HostStep; plan?: PlannedStep; bindings: BindingOutcome[] };
+interface DoneStep {
+  step: HostStep;
+  plan?: PlannedStep;
+  bindings: BindingOutcome[];
+  consumers?: ConsumerRow[];
+}
+
+/** The consumer rows of the steps done, for the outcome (absent when there are none). */
+function consumersOf(done: readonly DoneStep[]): { consumers?: ConsumerRow[] } {
+  const rows = done.flatMap((d) => d.consumers ?? []);
+  return rows.length ? { consumers: rows } : {};
+}
 
 /** Puts back, last step first, what the given steps did. */
-async function undoSteps(session: HostSession, done: ReadonlyArray<DoneStep>, target: Target, journal: HostJournal): Promise<{ commands: string[]; attention: boolean }> {
+async function undoSteps(session: HostSession, done: readonly DoneStep[], target: Target, journal: HostJournal): Promise<{ commands: string[]; attention: boolean }> {
   const commands: string[] = [];
   let attention = false;
   for (const d of [...done].reverse()) {
-    const u = d.plan?.undo ? await d.plan.undo(session, journal) : await d.step.undo(session, d.bindings, target, journal);
+    const u = d.plan?.undo ? await d.plan.undo(session, journal) : await d.step.undo(session, d.bindings, target, journal, d.consumers);
     commands.push(...u.commands);
     attention ||= u.attention;
   }
@@ -137,7 +152,7 @@ async function verifyOrRestore(
   session: HostSession,
   host: ResolvedHost,
   base: Omit<HostOutcome, "status" | "durationMs" | "bindings">,
-  done: ReadonlyArray<DoneStep>,
+  done: readonly DoneStep[],
   commands: string[],
   journal: HostJournal,
   opts: RolloutHostOptions,
@@ -152,14 +167,22 @@ async function verifyOrRestore(
     opts.verify.deps,
   );
   rebound.forEach((r, i) => (r.proof = results[i]));
-  const bad = rebound.filter((r) => r.proof && !r.proof.ok);
-  if (bad.length === 0) return { ...base, status: "changed", durationMs: elapsed(), bindings: rows, commands };
+  const bad = rebound.filter((r) => r.proof && !r.proof.ok).map((r) => `${r.endpoint}: ${r.proof!.error ?? "mismatch"}`);
+  // The RDP listener moved: prove it by its own handshake (X.224, then TLS on 3389).
+  const consumers = consumersOf(done);
+  for (const row of consumers.consumers ?? []) {
+    if (row.action !== "moved" || row.owner !== "rdp") continue;
+    const proof = await proveRdp(host, opts.target.newCert.thumbprint, opts.verify.timing);
+    row.proof = proof;
+    if (!proof.ok && !proof.skipped) bad.push(`RDP listener: ${proof.error ?? "mismatch"}`);
+  }
+  if (bad.length === 0) return { ...base, ...consumers, status: "changed", durationMs: elapsed(), bindings: rows, commands };
 
   // The endpoint does not serve what http.sys now holds: put the host back as it was.
-  const error = new CertfleetError("verify", `${bad.map((r) => `${r.endpoint}: ${r.proof!.error ?? "mismatch"}`).join("; ")}; the host was restored`, host.name);
+  const error = new CertfleetError("verify", `${bad.join("; ")}; the host was restored`, host.name);
   const undone = await undoSteps(session, done, opts.target, journal);
   commands.push(...undone.commands);
-  return { ...base, status: undone.attention ? "needs-attention" : "failed", durationMs: elapsed(), error: hostError(error, host.name), bindings: rows, commands };
+  return { ...base, ...consumers, status: undone.attention ? "needs-attention" : "failed", durationMs: elapsed(), error: hostError(error, host.name), bindings: rows, commands };
 }
 
 /** Rows of bindings that a journal shows were moved by the interrupted run, marked as rebound. */
@@ -175,8 +198,12 @@ function resumedRows(rows: BindingOutcome[], items: readonly JournaledBinding[])
 function summaryOf(r: HostOutcome): string {
   const changed = r.bindings.filter((b) => b.action === "rebind").length;
   if (r.error) return `${r.error.kind}: ${r.error.message}`;
-  if (r.commands && r.status === "unchanged") return `${r.bindings.filter((b) => b.action === "rebind").length} binding(s) would change`;
+  const managed = (r.consumers ?? []).filter((c) => c.action === "owner-managed").length;
+  const attention = managed > 0 ? `; ${managed} owner-managed binding(s) left to their owner: needs attention` : "";
+  const moved = (r.consumers ?? []).filter((c) => c.action === "moved").length;
+  const consumers = moved > 0 ? ` and ${moved} consumer setting(s) moved` : "";
+  if (r.commands && r.status === "unchanged") return `${r.bindings.filter((b) => b.action === "rebind").length} binding(s) would change${attention}`;
   const delivered = r.commands?.some((c) => c.includes("-importpfx")) ? "certificate delivered; " : "";
-  if (r.status === "changed" && changed === 0 && delivered) return "certificate delivered";
-  return r.status === "changed" ? `${delivered}${changed} binding(s) rebound and verified` : "nothing to do";
+  if (r.status === "changed" && changed === 0 && moved === 0 && delivered) return `certificate delivered${attention}`;
+  return (r.status === "changed" ? `${delivered}${changed} binding(s) rebound${consumers} and verified` : "nothing to do") + attention;
 }

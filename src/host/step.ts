@@ -13,7 +13,7 @@ import type { JournaledBinding, JournalStep } from "../journal/record.js";
 import type { CertfleetError } from "../model/errors.js";
 import type { HostState, RemoteShell } from "../model/host-state.js";
 import type { HostSession } from "../session/host-session.js";
-import type { BindingOutcome } from "./outcome.js";
+import type { BindingOutcome, ConsumerRow } from "./outcome.js";
 import type { RestoreResult, SettleResult } from "./settle-restore.js";
 
 export interface StepApplied {
@@ -21,6 +21,8 @@ export interface StepApplied {
   bindings: BindingOutcome[];
   error?: CertfleetError;
   commands: string[];
+  /** the consumers the step moved or left (consumer steps only) */
+  consumers?: ConsumerRow[];
 }
 
 /** A step planned for one host: everything it would do there, decided before anything is sent. */
@@ -33,6 +35,10 @@ export interface PlannedStep {
   readonly unchanged: boolean;
   /** the rows as planned (plan, dry run, nothing to do). */
   rows(): BindingOutcome[];
+  /** the consumer rows as planned (consumer steps only). */
+  consumerRows?(): ConsumerRow[];
+  /** what the operator should see even when all goes well (an owner-managed binding left to its owner). */
+  readonly warnings?: string[];
   /** the rows when the host was blocked: nothing was attempted. */
   notAttemptedRows(): BindingOutcome[];
   /** the exact remote commands, in order (plan, --dry-run). */
@@ -53,7 +59,7 @@ export interface HostStep {
   readonly journalStep: JournalStep;
   plan(state: HostState, target: Target, now: Date): PlannedStep;
   /** puts back what `apply` moved (its rows are updated in place); after a later step or the proof failed. */
-  undo(session: HostSession, rows: BindingOutcome[], target: Target, journal: HostJournal): Promise<{ commands: string[]; attention: boolean }>;
+  undo(session: HostSession, rows: BindingOutcome[], target: Target, journal: HostJournal, consumers?: ConsumerRow[]): Promise<{ commands: string[]; attention: boolean }>;
   /** resume: finish what an interrupted run left half-done, or put the whole step back. */
   settle(session: HostSession, items: readonly JournaledBinding[], journal: HostJournal): Promise<SettleResult>;
   /** rollback: put every journaled original back. */

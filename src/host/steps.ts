@@ -5,13 +5,17 @@
  */
 import { deliverStep } from "./steps/deliver.js";
 import { rebindStep } from "./steps/rebind.js";
+import { grantStep, ownersStep, rdpStep } from "./steps/consumers.js";
 import type { JournalStep } from "../journal/record.js";
 import type { HostStep } from "./step.js";
 
 export const HOST_STEPS: readonly HostStep[] = [
   deliverStep, // import the PFX where the host lacks the certificate (rollout/deliver --new FILE.pfx)
+  grantStep, // read on the new key, by SID, for every account that needs it
   rebindStep, // http.sys bindings that IIS or nobody owns
-  // owners, rdp, retire (next issues)
+  ownersStep, // the WinRM HTTPS listener and WMSvc, each with its binding
+  rdpStep, // the RDP listener's registry value
+  // retire (next issues)
 ];
 
 /** The step that wrote these journal records: it settles them on resume and restores them on rollback. */

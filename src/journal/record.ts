@@ -18,7 +18,7 @@ import { Thumbprint } from "../model/thumbprint.js";
 const common = { runId: z.string(), at: z.string() };
 
 /** The steps that journal what they change; each owns its records' payload. */
-export const JournalStep = z.enum(["binding", "deliver"]);
+export const JournalStep = z.enum(["binding", "deliver", "key-grant", "owner-setting", "rdp-setting"]);
 export type JournalStep = z.infer<typeof JournalStep>;
 
 export const RunRecord = z.object({
@@ -87,7 +87,63 @@ export const DeliverDoneRecord = z.object({
   stagingFolder: z.string().optional(),
 });
 
-export const JournalRecord = z.union([RunRecord, BindingIntentRecord, BindingDoneRecord, DeliverIntentRecord, DeliverDoneRecord]);
+/**
+ * A consumer's setting that a step changes (src/plan/consumer-moves.ts): a key grant by SID, the
+ * WinRM listener's thumbprint, a registry value. `from` is the original a restore puts back
+ * (null: the value was absent, or the SID had no grant: a restore removes what certfleet added).
+ */
+export const JournaledMove = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("key-grant"),
+    thumbprint: Thumbprint,
+    location: z.object({ uniqueName: z.string(), provider: z.string(), storage: z.enum(["csp", "cng"]) }),
+    sid: z.string(),
+    why: z.string(),
+  }),
+  z.object({ kind: z.literal("winrm-listener"), address: z.string(), from: Thumbprint.nullable(), to: Thumbprint }),
+  z.object({ kind: z.literal("registry"), consumer: z.enum(["rdp", "wmsvc"]), from: Thumbprint.nullable(), to: Thumbprint }),
+]);
+export type JournaledMove = z.infer<typeof JournaledMove>;
+
+const ConsumerStep = z.enum(["key-grant", "owner-setting", "rdp-setting"]);
+
+/** Before a consumer's setting changes: the move, holding the original. */
+export const ConsumerIntentRecord = z.object({
+  type: z.literal("intent"),
+  ...common,
+  step: ConsumerStep,
+  host: z.string(),
+  address: z.string(),
+  port: z.number().int().positive().optional(),
+  hostKey: z.string().optional(),
+  move: JournaledMove,
+});
+
+/** After a consumer's setting changed (or was put back): what it ended as. */
+export const ConsumerDoneRecord = z.object({
+  type: z.literal("done"),
+  ...common,
+  step: ConsumerStep,
+  host: z.string(),
+  /** moveKey(move): which consumer */
+  consumer: z.string(),
+  outcome: DoneOutcome,
+});
+
+/** One consumer's identity on a host: the same across the intent and done records and across runs. */
+export function moveKey(move: JournaledMove): string {
+  switch (move.kind) {
+    case "key-grant":
+      return `key-grant:${move.thumbprint}:${move.sid}`;
+    case "winrm-listener":
+      return `winrm-listener:${move.address.toLowerCase()}`;
+    case "registry":
+      return `registry:${move.consumer}`;
+  }
+}
+
+
+export const JournalRecord = z.union([RunRecord, BindingIntentRecord, BindingDoneRecord, DeliverIntentRecord, DeliverDoneRecord, ConsumerIntentRecord, ConsumerDoneRecord]);
 export type JournalRecord = z.infer<typeof JournalRecord>;
 export type DoneRecord = z.infer<typeof BindingDoneRecord>;
 export type DeliverIntent = z.infer<typeof DeliverIntentRecord>;
@@ -139,7 +195,7 @@ const bindingRecordKey = (host: string, kind: string, endpoint: string) => `${ho
 export function journaledBindings(records: readonly JournalRecord[]): JournaledBinding[] {
   const byKey = new Map<string, JournaledBinding>();
   for (const r of records) {
-    if (r.type !== "run" && r.step !== undefined && r.step !== "binding") continue;
+    if ((r.type === "intent" || r.type === "done") && r.step !== undefined && r.step !== "binding") continue;
     if (r.type === "intent") {
       const key = bindingRecordKey(r.host, r.original.kind, r.original.endpoint);
       const seen = byKey.get(key);
@@ -240,4 +296,43 @@ export function journaledDeliveries(records: readonly JournalRecord[]): Journale
     leftovers: [...h.folders].filter(([f]) => !h.cleaned.has(f)).map(([folder, thumbprint]) => ({ folder, thumbprint })),
     imported: [...h.firstPresent.entries()].filter(([t, present]) => !present && !h.removed.has(t)).map(([t]) => t),
   }));
+}
+
+export type ConsumerStepName = z.infer<typeof ConsumerStep>;
+
+export function consumerIntent(ctx: RecordContext, step: ConsumerStepName, move: JournaledMove): JournalRecord {
+  return { type: "intent", runId: ctx.runId, at: ctx.now().toISOString(), step, host: ctx.host, ...whereOf(ctx), move };
+}
+
+export function consumerDone(ctx: RecordContext, step: ConsumerStepName, move: JournaledMove, outcome: DoneOutcome): JournalRecord {
+  return { type: "done", runId: ctx.runId, at: ctx.now().toISOString(), step, host: ctx.host, consumer: moveKey(move), outcome };
+}
+
+export interface JournaledConsumer {
+  host: string;
+  address: string;
+  step: ConsumerStepName;
+  /** the EARLIEST journaled move of this consumer: its `from` is what was there before certfleet */
+  move: JournaledMove;
+  outcome?: DoneOutcome;
+}
+
+/**
+ * Per host and consumer, in the order first journaled: the earliest original wins (as for
+ * bindings), the latest done record says how it ended.
+ */
+export function journaledConsumers(records: readonly JournalRecord[]): JournaledConsumer[] {
+  const byKey = new Map<string, JournaledConsumer>();
+  for (const r of records) {
+    if (r.type === "intent" && "move" in r) {
+      const key = `${r.host}\u0000${moveKey(r.move)}`;
+      const seen = byKey.get(key);
+      if (seen) delete seen.outcome;
+      else byKey.set(key, { host: r.host, address: r.address, step: r.step, move: r.move });
+    } else if (r.type === "done" && "consumer" in r) {
+      const seen = byKey.get(`${r.host}\u0000${r.consumer}`);
+      if (seen) seen.outcome = r.outcome;
+    }
+  }
+  return [...byKey.values()];
 }

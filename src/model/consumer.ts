@@ -29,3 +29,49 @@ export const Consumer = z.object({
   evidence: z.array(z.string()),
 });
 export type Consumer = z.infer<typeof Consumer>;
+
+/** A WinRM listener as `winrm enumerate winrm/config/listener` shows it (src/windows/winrm-listener-parse.ts). */
+export const WinrmListenerReading = z.object({
+  address: z.string(),
+  transport: z.string(),
+  port: z.number().int().nullable(),
+  hostname: z.string(),
+  enabled: z.boolean(),
+  urlPrefix: z.string(),
+  certificateThumbprint: Thumbprint.nullable(),
+  certificateThumbprintText: z.string(),
+  listeningOn: z.array(z.string()),
+});
+
+/** A REG_BINARY certificate hash as `reg query` shows it (src/windows/reg-parse.ts). */
+export const RegHashValue = z.discriminatedUnion("state", [
+  z.object({ state: z.literal("present"), thumbprint: Thumbprint, type: z.literal("REG_BINARY") }),
+  z.object({ state: z.literal("absent"), message: z.string() }),
+  z.object({ state: z.literal("unreadable"), reason: z.string() }),
+]);
+
+const Ace = z.object({ type: z.string(), flags: z.string(), rights: z.string(), sid: z.string(), inherited: z.boolean() });
+
+/** Where a certificate's private key lives and who may read it (src/windows/key-acl-parse.ts). */
+export const KeyReading = z.union([
+  z.object({
+    ok: z.literal(true),
+    location: z.object({ uniqueName: z.string(), provider: z.string(), storage: z.enum(["csp", "cng"]) }),
+    acl: z.object({ object: z.string(), sddl: z.string(), aces: z.array(Ace) }),
+  }),
+  z.object({ ok: z.literal(false), reason: z.string() }),
+]);
+export type KeyReading = z.infer<typeof KeyReading>;
+
+/**
+ * The owners' own settings as discovery read them; null: not read (the section was missing, or
+ * the owner is not installed). `keys` holds the private keys read for the consumer steps, by
+ * thumbprint, only when a consumer on the host needs them.
+ */
+export const ConsumerReadings = z.object({
+  winrmListeners: z.array(WinrmListenerReading).nullable(),
+  rdp: RegHashValue.nullable(),
+  wmsvc: RegHashValue.nullable(),
+  keys: z.record(z.string(), KeyReading).optional(),
+});
+export type ConsumerReadingsState = z.infer<typeof ConsumerReadings>;

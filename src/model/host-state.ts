@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { Binding } from "./binding.js";
 import { Certificate } from "./certificate.js";
+import { ConsumerReadings } from "./consumer.js";
 
 export const RemoteShell = z.enum(["cmd", "powershell"]);
 export type RemoteShell = z.infer<typeof RemoteShell>;
@@ -17,5 +18,7 @@ export const HostState = z.object({
   build: z.number().int().optional(),
   /** Parser findings an operator should see (unknown labels, malformed values, fallbacks). */
   warnings: z.array(z.string()),
+  /** the certificate's other consumers (WinRM listeners, RDP and WMSvc values); absent: not read. */
+  consumers: ConsumerReadings.optional(),
 });
 export type HostState = z.infer<typeof HostState>;

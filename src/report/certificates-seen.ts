@@ -18,6 +18,8 @@ export interface CertificateSeen {
   withoutPrivateKey: string[];
   privateKeyUnknown: string[];
   usedBy: Array<{ host: string; kind: BindingKind; endpoint: string }>;
+  /** the other consumers that name it, as discover and verify read them (WinRM listener, RDP, WMSvc, owner-managed bindings) */
+  consumers: Array<{ host: string; owner: string; name: string }>;
 }
 
 /**
@@ -30,7 +32,7 @@ export function certificatesSeen(report: Report): CertificateSeen[] {
   const entry = (thumbprint: string): CertificateSeen => {
     let e = seen.get(thumbprint);
     if (!e) {
-      e = { thumbprint, subject: null, daysToExpiry: null, heldBy: [], withoutPrivateKey: [], privateKeyUnknown: [], usedBy: [] };
+      e = { thumbprint, subject: null, daysToExpiry: null, heldBy: [], withoutPrivateKey: [], privateKeyUnknown: [], usedBy: [], consumers: [] };
       const role = roleOf(report, thumbprint);
       if (role) e.role = role;
       seen.set(thumbprint, e);
@@ -55,6 +57,11 @@ export function certificatesSeen(report: Report): CertificateSeen[] {
       const bound = boundAfterRun(b);
       if (bound === null) continue;
       entry(bound).usedBy.push({ host: host.name, kind: b.kind, endpoint: b.endpoint });
+    }
+    // What a consumer names as read (rows a step wrote carry an action and the value before it).
+    for (const c of host.consumers ?? []) {
+      if (c.certHash === null || c.action !== undefined || c.source === "key") continue;
+      entry(c.certHash).consumers.push({ host: host.name, owner: c.owner, name: c.name });
     }
   }
 

@@ -3,13 +3,14 @@
  * (./schema.ts). It runs at the edge, after a run: the engine never builds report rows, so a
  * refactor inside it cannot change report.json without a change here.
  */
-import type { BindingOutcome, HostOutcome, RunOutcome } from "../host/outcome.js";
+import type { BindingOutcome, ConsumerRow, HostOutcome, RunOutcome } from "../host/outcome.js";
 import { nextCommands, remedyFor } from "../remedy/remedy.js";
 import type { TlsProof } from "../verify/proof.js";
 import {
   buildReport,
   type Report,
   type ReportBinding,
+  type ReportConsumer,
   type ReportHost,
   type ReportNextStep,
   type ReportRemedy,
@@ -34,11 +35,18 @@ export function reportBinding(b: BindingOutcome): ReportBinding {
   return { ...rest, ...(proof ? { verify: reportVerify(proof) } : {}) };
 }
 
+/** A consumer row: its proof as `verify`, the step's internal move left out. */
+export function reportConsumer(c: ConsumerRow): ReportConsumer {
+  const { proof, move: _move, ...rest } = c;
+  return { ...rest, ...(proof ? { verify: reportVerify(proof) } : {}) };
+}
+
 export function reportHost(h: HostOutcome, next: readonly ReportNextStep[] = [], newThumbprint?: string): ReportHost {
-  const { error, bindings, ...rest } = h;
+  const { error, bindings, consumers, ...rest } = h;
   const remedy = remedyOf(h, next, newThumbprint);
   return {
     ...rest,
+    ...(consumers ? { consumers: consumers.map(reportConsumer) } : {}),
     ...(error ? { error: { kind: error.kind, message: error.message, ...(error.remote ? { remote: error.remote } : {}) } } : {}),
     ...(remedy ? { remedy } : {}),
     bindings: bindings.map(reportBinding),

@@ -326,7 +326,7 @@ function certificateSection(certs: CertificateSeen[], finishedAt: string): strin
     .map((c) => {
       const level = expiryLevel(c.daysToExpiry);
       const role = c.role ? ` <span class="role r-${c.role}">${c.role}</span>` : "";
-      const uses = boundTo(c.usedBy);
+      const uses = c.usedBy.length === 0 && c.consumers.length > 0 ? consumedBy(c.consumers) : boundTo(c.usedBy) + consumedBy(c.consumers);
       // "missing" is a finding; "not shown" only means certutil's output did not say
       const noKey = [
         c.withoutPrivateKey.length > 0 ? `<div><span class="warn">missing on</span> ${c.withoutPrivateKey.map(esc).join(", ")}</div>` : "",
@@ -370,6 +370,12 @@ function boundTo(uses: CertificateSeen["usedBy"]): string {
     ([host, list]) => `<div class="use"><strong>${esc(host)}</strong> ${list.map((u) => `<span class="muted">${esc(u.kind)}</span> <span class="mono">${esc(u.endpoint)}</span>`).join(" · ")}</div>`,
   );
   return count + lines.join("");
+}
+
+/** The certificate's other consumers (WinRM listener, RDP, WMSvc, key grants), a line each. */
+function consumedBy(consumers: CertificateSeen["consumers"]): string {
+  if (consumers.length === 0) return "";
+  return consumers.map((u) => `<div class="use"><strong>${esc(u.host)}</strong> <span class="muted">${esc(u.owner)}</span> <span class="mono">${esc(u.name)}</span></div>`).join("");
 }
 
 function hostId(name: string): string {

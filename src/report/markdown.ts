@@ -109,7 +109,22 @@ function hostSection(h: ReportHost): string[] {
     out.push("Not attempted: the rollout stopped before this host (failure budget).", "");
   }
 
-  const manual = h.bindings.filter((b) => b.manualCommand !== undefined);
+  const consumers = h.consumers ?? [];
+  if (consumers.length > 0) {
+    out.push("| consumer | owner | names | action | reason | verify |", "|---|---|---|---|---|---|");
+    for (const c of consumers) {
+      const names = c.action === "moved" || c.action === "restored" || c.before !== undefined ? `${c.before ? shortHash(c.before) : "none"} → ${c.after ? (/^S-1-/.test(c.after) ? c.after : shortHash(c.after)) : "none"}` : c.certHash ? shortHash(c.certHash) : "none";
+      out.push(`| ${md(c.name)} | ${md(c.owner)} | ${md(names)} | ${c.action ?? ""} | ${md(c.reason ?? "")} | ${consumerVerifyCell(c.verify)} |`);
+    }
+    out.push("");
+    const owners = consumers.filter((c) => c.action === "owner-managed" && c.manualCommand);
+    if (owners.length > 0) {
+      out.push("**Needs attention**: left to their owner; run on the host (every node of the farm):", "");
+      out.push(codeBlock(owners.map((c) => c.manualCommand ?? "").join("\n"), "powershell"), "");
+    }
+  }
+
+  const manual = [...h.bindings.filter((b) => b.manualCommand !== undefined), ...consumers.filter((c) => c.action === "failed" && c.manualCommand)];
   if (manual.length > 0) {
     out.push("**Run by hand** (elevated, on the host) to put back what certfleet could not restore:", "");
     out.push(codeBlock(manual.map((b) => b.manualCommand ?? "").join("\n"), "bat"), "");
@@ -170,11 +185,11 @@ function certificateTable(certs: CertificateSeen[], finishedAt: string): string[
     );
   }
   out.push("");
-  const unbound = certs.filter((c) => c.usedBy.length > 0);
+  const unbound = certs.filter((c) => c.usedBy.length > 0 || c.consumers.length > 0);
   if (unbound.length > 0) {
     out.push("<details>", "<summary>Bindings per certificate</summary>", "");
     for (const c of unbound) {
-      const uses = c.usedBy.map((u) => `${md(u.host)} ${u.kind} ${md(u.endpoint)}`).join("; ");
+      const uses = [...c.usedBy.map((u) => `${md(u.host)} ${u.kind} ${md(u.endpoint)}`), ...c.consumers.map((u) => `${md(u.host)} ${md(u.owner)} ${md(u.name)}`)].join("; ");
       out.push(`- \`${shortHash(c.thumbprint)}\` (${describeDays(c.daysToExpiry)}): ${uses}`);
     }
     out.push("", "</details>", "");
@@ -213,6 +228,12 @@ function verifyCell(v: VerifyResult | undefined): string {
   const expected = v.expectedThumbprint ? `, expected \`${shortHash(v.expectedThumbprint)}\`` : "";
   const error = v.error ? `: ${md(v.error)}` : "";
   return `❌ ${served}${expected}${sni}${error}`;
+}
+
+/** An owner's setting is proven by reading it back (nothing served); the RDP listener by its handshake. */
+function consumerVerifyCell(v: VerifyResult | undefined): string {
+  if (v && !v.skipped && v.servedThumbprint === undefined) return v.ok ? "✅ read back" : `❌ ${md(v.error ?? "mismatch")}`;
+  return verifyCell(v);
 }
 
 function storeOf(b: Binding): string {

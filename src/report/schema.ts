@@ -66,6 +66,26 @@ export const ReportRemedy = z.object({
   next: z.array(ReportNextStep),
 });
 export type ReportRemedy = z.infer<typeof ReportRemedy>;
+/**
+ * One consumer of a certificate beyond the http.sys binding rows: the WinRM listener's own
+ * setting, the RDP and WMSvc registry values, a key grant by SID, or an owner-managed binding
+ * left to its owner (action `owner-managed`: needs attention, `manualCommand` is the owner's
+ * command). discover and verify list what they read; rollout and rollback what they did.
+ */
+export const ReportConsumer = z.object({
+  owner: z.string(),
+  source: z.enum(["binding", "winrm-listener", "registry", "key"]),
+  name: z.string(),
+  certHash: Thumbprint.nullable(),
+  handling: z.string().optional(),
+  action: z.enum(["moved", "restored", "failed", "none", "owner-managed"]).optional(),
+  before: z.string().nullable().optional(),
+  after: z.string().nullable().optional(),
+  reason: z.string().optional(),
+  manualCommand: z.string().optional(),
+  verify: VerifyResult.optional(),
+});
+export type ReportConsumer = z.infer<typeof ReportConsumer>;
 
 export const ReportHost = z.object({
   name: z.string(),
@@ -80,6 +100,8 @@ export const ReportHost = z.object({
   remedy: ReportRemedy.optional(),
   certificates: z.array(Certificate).optional(),
   bindings: z.array(ReportBinding),
+  /** the certificate's other consumers (see ReportConsumer). */
+  consumers: z.array(ReportConsumer).optional(),
   warnings: z.array(z.string()).optional(),
   /** exact remote commands, in order (dry-run and plan). */
   commands: z.array(z.string()).optional(),

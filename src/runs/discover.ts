@@ -3,6 +3,7 @@ import type { ResolvedHost } from "../inventory/schema.js";
 import type { HostOutcome, RunOutcome } from "../host/outcome.js";
 import { visitHost, type FleetDeps } from "../host/visit.js";
 import { handOver, type HostResultSink } from "./results-file.js";
+import { discoveredConsumers } from "../host/discovered-consumers.js";
 
 export function discoverHost(host: ResolvedHost, deps: FleetDeps): Promise<HostOutcome> {
   return visitHost(
@@ -11,6 +12,7 @@ export function discoverHost(host: ResolvedHost, deps: FleetDeps): Promise<HostO
     async (session, elapsed) => {
       deps.progress.hostStep?.(host.name, "reading certificates and bindings");
       const state = await session.discover();
+      const consumers = discoveredConsumers(state);
       const warnings = [...state.warnings, ...(state.elevated ? [] : ["the remote session is not elevated: a rollout would fail with error 5"])];
       return {
         name: host.name,
@@ -19,6 +21,7 @@ export function discoverHost(host: ResolvedHost, deps: FleetDeps): Promise<HostO
         durationMs: elapsed(),
         certificates: state.certificates,
         bindings: state.bindings,
+        ...(consumers.length > 0 ? { consumers } : {}),
         ...(warnings.length > 0 ? { warnings } : {}),
       };
     },

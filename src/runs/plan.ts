@@ -1,12 +1,15 @@
 import pLimit from "p-limit";
 import type { ResolvedHost } from "../inventory/schema.js";
 import { planHost } from "../plan/plan-host.js";
+import { planHostConsumers, splitByOwner } from "../plan/consumer-steps.js";
+import { bindingKey } from "../model/binding.js";
 import type { Target } from "../certificate/target.js";
 import type { HostPlan } from "../plan/schema.js";
 import type { HostOutcome, RunOutcome } from "../host/outcome.js";
-import { dryRunCommands, planError, plannedRows } from "../host/planned.js";
 import { hostError, visitHost, type FleetDeps } from "../host/visit.js";
-import { deliverStep } from "../host/steps/deliver.js";
+import { HOST_STEPS } from "../host/steps.js";
+import type { PlannedStep } from "../host/step.js";
+import { withConsumerKeys } from "../host/consumer-keys.js";
 
 export interface PlanRun {
   run: RunOutcome;
@@ -25,23 +28,36 @@ export async function runPlan(hosts: readonly ResolvedHost[], target: Target, co
           host,
           deps,
           async (session, elapsed) => {
-            const state = await session.discover();
-            // A PFX to deliver: the delivery's commands first, and the rebind planned against the state after it.
-            const delivery = deliverStep.plan(state, target, deps.now());
-            const plan = planHost(delivery.stateAfter?.(state) ?? state, target, deps.now());
-            plans.push(plan);
-            const blocked = delivery.blocked ?? planError(plan, host.name);
-            const findings = [...delivery.findings, ...plan.findings.map((f) => `${f.blocking ? "blocking" : "note"}: ${f.message}`)];
+            const discovered = await withConsumerKeys(session, await session.discover(), target);
+            const now = deps.now();
+            // Every step's plan, as a rollout would run them: each against the state the steps before
+            // it leave (a PFX to deliver: the rebind plans as if the certificate were there).
+            const steps: PlannedStep[] = [];
+            let state = discovered;
+            for (const step of HOST_STEPS) {
+              const p = step.plan(state, target, now);
+              steps.push(p);
+              state = p.stateAfter?.(state) ?? state;
+            }
+            // plan.json: the http.sys plan as the steps split it (owner-managed bindings left unless chosen).
+            const full = planHost(state, target, now);
+            const consumerPlan = planHostConsumers(state, target);
+            const split = splitByOwner(full, consumerPlan);
+            plans.push({ ...full, bindings: full.bindings.map((b, i) => (consumerPlan.ownedBindings.has(bindingKey(b.current)) ? b : split.rebind.bindings[i]!)) });
+            const blocked = steps.find((p) => p.blocked)?.blocked;
+            const findings = [...new Set(steps.flatMap((p) => p.findings))];
+            const consumers = steps.flatMap((p) => p.consumerRows?.() ?? []);
             return {
               name: host.name,
               address: host.address,
-              status: blocked ? "failed" : plan.outcome === "unchanged" && delivery.unchanged ? "unchanged" : "ok",
+              status: blocked ? "failed" : steps.every((p) => p.unchanged) ? "unchanged" : "ok",
               durationMs: elapsed(),
               ...(blocked ? { error: hostError(blocked, host.name) } : {}),
               certificates: state.certificates,
-              bindings: plannedRows(plan),
+              bindings: steps.flatMap((p) => (blocked ? p.notAttemptedRows() : p.rows())),
+              ...(consumers.length ? { consumers } : {}),
               ...(findings.length + state.warnings.length > 0 ? { warnings: [...findings, ...state.warnings] } : {}),
-              ...(blocked ? {} : { commands: [...delivery.commands(session.shell, host.name), ...dryRunCommands(plan, session.shell, host.name)] }),
+              ...(blocked ? {} : { commands: steps.flatMap((p) => p.commands(session.shell, host.name)) }),
             } satisfies HostOutcome;
           },
           (r) => `${r.bindings.filter((b) => b.action === "rebind").length} binding(s) to rebind`,

@@ -13,29 +13,44 @@ import { hostError, visitHost, type FleetDeps } from "../host/visit.js";
 import { stepOwning } from "../host/steps.js";
 import type { JournalWriter } from "../journal/journal.js";
 import { hostJournal } from "../journal/host-journal.js";
-import { journaledWhere, runRecord, type JournaledBinding, type JournaledDelivery } from "../journal/record.js";
+import { journaledWhere, runRecord, type JournaledBinding, type JournaledConsumer, type JournaledDelivery } from "../journal/record.js";
 import { settleDeliveries } from "../host/steps/deliver.js";
+import { restoreConsumers } from "../host/consumer-restore.js";
 
 export interface RollbackOptions {
   /** the journaled bindings of the hosts selected for this rollback. */
   items: JournaledBinding[];
   /** what delivery left per host: staged folders to delete, certificates certfleet imported. */
   deliveries?: JournaledDelivery[];
+  /** consumer settings the consumer steps changed (journal/record.ts journaledConsumers) */
+  consumers?: JournaledConsumer[];
   concurrency: number;
   journal?: JournalWriter;
   /** journal hosts `-l` did not select: not touched, reported as skipped. */
   skipped?: readonly string[];
 }
 
-export function rollbackHost(host: ResolvedHost, items: JournaledBinding[], deps: FleetDeps, runId: string, journal?: JournalWriter, delivery?: JournaledDelivery): Promise<HostOutcome> {
+export function rollbackHost(
+  host: ResolvedHost,
+  items: JournaledBinding[],
+  deps: FleetDeps,
+  runId: string,
+  journal?: JournalWriter,
+  delivery?: JournaledDelivery,
+  consumerItems: JournaledConsumer[] = [],
+): Promise<HostOutcome> {
   return visitHost(
     host,
     deps,
     async (session, elapsed) => {
       const hj = hostJournal(journal, { runId, host: host.name, address: host.address, port: host.port, hostKey: () => session.hostKey, now: deps.now });
-      const restored = await stepOwning("binding").restore(session, items, hj);
-      let { changed, attention, error } = restored;
-      const { rows } = restored;
+      // The consumers' settings first (they name the certificate the bindings are going back to),
+      // then the bindings; the key grants go last among the settings, as they were made first.
+      const c = consumerItems.length > 0 ? await restoreConsumers(session, consumerItems, hj) : undefined;
+      const b = await stepOwning("binding").restore(session, items, hj);
+      let attention = b.attention || (c?.attention ?? false);
+      let error = c?.error ?? b.error;
+      let changed = b.changed + (c?.changed ?? 0);
       // Then what delivery left: staged files, and a certificate certfleet imported that nothing binds now.
       let commands: string[] | undefined;
       if (delivery && (delivery.leftovers.length > 0 || delivery.imported.length > 0)) {
@@ -51,11 +66,12 @@ export function rollbackHost(host: ResolvedHost, items: JournaledBinding[], deps
         status: attention ? "needs-attention" : error ? "failed" : changed > 0 ? "changed" : "unchanged",
         durationMs: elapsed(),
         ...(error ? { error: hostError(error, host.name) } : {}),
-        bindings: rows,
+        bindings: b.rows,
+        ...(c && c.rows.length > 0 ? { consumers: c.rows } : {}),
         ...(commands ? { commands } : {}),
       };
     },
-    (r) => `${r.bindings.filter((b) => b.action === "restored").length} binding(s) restored`,
+    (r) => `${r.bindings.filter((b) => b.action === "restored").length} binding(s)${r.consumers ? ` and ${r.consumers.filter((c) => c.action === "restored").length} consumer setting(s)` : ""} restored`,
     {},
     // Only the server the journal recorded gets its bindings back.
     journaledWhere(items)?.hostKey,
@@ -69,16 +85,18 @@ export async function runRollback(hosts: readonly ResolvedHost[], deps: FleetDep
   // Inventory order, as every other report, not the order hosts happened to finish in the journal.
   const itemsByHost = groupBy(opts.items, (i) => i.host);
   const deliveryByHost = new Map((opts.deliveries ?? []).map((d) => [d.host, d]));
+  const consumersByHost = groupBy(opts.consumers ?? [], (i) => i.host);
   const byName = new Map(hosts.map((h) => [h.name, h]));
-  const journaled = (n: string) => itemsByHost.has(n) || deliveryByHost.has(n);
-  const names = [...hosts.map((h) => h.name).filter(journaled), ...[...new Set([...itemsByHost.keys(), ...deliveryByHost.keys()])].filter((n) => !byName.has(n))];
+  const journaled = (n: string) => itemsByHost.has(n) || deliveryByHost.has(n) || consumersByHost.has(n);
+  const all = [...new Set([...itemsByHost.keys(), ...deliveryByHost.keys(), ...consumersByHost.keys()])];
+  const names = [...hosts.map((h) => h.name).filter(journaled), ...all.filter((n) => !byName.has(n))];
   const limit = pLimit(Math.max(1, opts.concurrency));
   const results = await Promise.all(
     names.map((name) =>
       limit(async () => {
         const host = byName.get(name);
         const items = itemsByHost.get(name) ?? [];
-        return host ? rollbackHost(host, items, deps, runId, opts.journal, deliveryByHost.get(name)) : notInInventory(name, items);
+        return host ? rollbackHost(host, items, deps, runId, opts.journal, deliveryByHost.get(name), consumersByHost.get(name) ?? []) : notInInventory(name, items);
       }),
     ),
   );

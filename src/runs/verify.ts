@@ -13,6 +13,9 @@ import { hostError, visitHost, type FleetDeps } from "../host/visit.js";
 import { certificateLabels, nameCertificates } from "../verify/certificate-names.js";
 import { realVerifyDeps, verifyBindings } from "../verify/verify-bindings.js";
 import { handOver, type HostResultSink } from "./results-file.js";
+import { verifyConsumers } from "../verify/verify-consumers.js";
+import { classifyBinding } from "../windows/binding-owner.js";
+import { ownerCommands, type ManagedOwner } from "../windows/consumer-commands.js";
 import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
 
 export interface VerifyRunOptions {
@@ -37,6 +40,12 @@ export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunO
       const rows: BindingOutcome[] = state.bindings.map((b) => {
         const scope = b.certHash === expected ? "new" : b.certHash !== null && old.has(b.certHash) ? "old" : b.certHash === null ? "none" : "unrelated";
         const reason = scope === "new" ? "bound to the expected certificate" : scope === "old" ? "STRAGGLER: still bound to an old certificate" : "out of scope: unrelated certificate";
+        // A straggler whose owner manages it (AD FS, WAP, SSTP, Exchange): the owner's command moves it.
+        const owner = classifyBinding(b);
+        if (scope === "old" && owner.handling === "owner-managed") {
+          const commands = ownerCommands(owner.owner as ManagedOwner, expected);
+          return { ...b, scope, reason: `${reason}; owner-managed (${owner.owner}): run ${commands.join(" ; ")}` };
+        }
         return { ...b, scope, reason };
       });
       deps.progress.hostStep?.(host.name, "verifying over TLS");
@@ -62,8 +71,13 @@ export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunO
         row.proof = { ...v, ok: false, error: v.error ?? `http.sys still binds ${row.certHash}` };
       });
       for (const row of inScope) if (row.proof!.error) row.proof!.error = nameCertificates(row.proof!.error, names);
-      const bad = inScope.filter((r) => !r.proof!.ok);
-      const error = bad.length > 0 ? new CertfleetError("verify", bad.map((b) => `${b.endpoint}: ${b.proof!.error ?? "mismatch"}`).join("; "), host.name) : undefined;
+      // The owners' own settings read back, the RDP listener by its handshake.
+      const consumers = await verifyConsumers(host, state, expected, old, opts.timing);
+      const bad = [
+        ...inScope.filter((r) => !r.proof!.ok).map((b) => `${b.endpoint}: ${b.proof!.error ?? "mismatch"}`),
+        ...consumers.filter((c) => c.proof && !c.proof.ok && !c.proof.skipped).map((c) => `${c.name}: ${c.proof!.error ?? "mismatch"}`),
+      ];
+      const error = bad.length > 0 ? new CertfleetError("verify", bad.join("; "), host.name) : undefined;
       return {
         name: host.name,
         address: host.address,
@@ -72,6 +86,7 @@ export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunO
         ...(error ? { error: hostError(error, host.name) } : {}),
         certificates: state.certificates,
         bindings: rows,
+        ...(consumers.length ? { consumers } : {}),
         ...(state.warnings.length ? { warnings: state.warnings } : {}),
       } satisfies HostOutcome;
     },

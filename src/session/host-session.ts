@@ -21,6 +21,7 @@ import { discoverAnyShellCommand, shellOfDiscovery } from "../windows/discover-a
 import { isSendableDelivery, parseOsBuild, redactCommand } from "../windows/delivery-commands.js";
 import { redactPassword } from "../windows/importpfx-result.js";
 import { Secret } from "../model/secret.js";
+import { consumerSectionsOf } from "../windows/consumer-sections.js";
 
 export interface SessionOptions {
   /** configured shell, or auto: learnt from discovery's own line (probed once if something is read first). */
@@ -219,7 +220,8 @@ export class HostSession implements ChangeSession {
     if (this.options.shell !== "auto") this.resolvedShell = this.options.shell;
   }
 
-  private async ensureShell(): Promise<RemoteShell> {
+  /** The shell, probed once when nothing has learnt it yet (rollback, resume). */
+  async ensureShell(): Promise<RemoteShell> {
     if (!this.resolvedShell) {
       const out = await this.read(SHELL_PROBE);
       this.resolvedShell = parseShellProbe(out.text, this.host);
@@ -259,6 +261,11 @@ export class HostSession implements ChangeSession {
     throw last instanceof CertfleetError
       ? new CertfleetError(last.kind, `could not reconnect after the connection dropped: ${last.message}`, this.host, last.remote, { cause: last })
       : new CertfleetError("unreachable", `could not reconnect after the connection dropped: ${String(last)}`, this.host);
+  }
+
+  /** A command that only reads (a consumer's setting, a key's ACL): sent again after a drop. */
+  async readOnly(command: string): Promise<CommandOutput> {
+    return this.read(command);
   }
 
   async run(command: string): Promise<CommandOutput> {
@@ -340,6 +347,7 @@ export class HostSession implements ChangeSession {
     const webHosting = /0x80070002|ERROR_FILE_NOT_FOUND/i.test(webHostingText) ? { certificates: [], warnings: [] } : parseCertutilStore(webHostingText);
     const binds = parseNetshShowSslcert(netsh);
     const build = parseOsBuild(sections.get("ver") ?? "");
+    const consumers = consumerSectionsOf(sections);
     return {
       host: this.host,
       shell: this.shell,
@@ -347,7 +355,8 @@ export class HostSession implements ChangeSession {
       certificates: [...my.certificates.map((c) => ({ ...c, store: "My" })), ...webHosting.certificates.map((c) => ({ ...c, store: "WebHosting" }))],
       bindings: binds.bindings,
       ...(build !== undefined ? { build } : {}),
-      warnings: [...my.warnings, ...webHosting.warnings.map((w) => `WebHosting store: ${w}`), ...binds.warnings],
+      warnings: [...my.warnings, ...webHosting.warnings.map((w) => `WebHosting store: ${w}`), ...binds.warnings, ...consumers.warnings],
+      consumers: consumers.readings,
     };
   }
 

@@ -6,11 +6,14 @@
 import { createCa, createCertificate, type SimCa, type SimCertificate } from "./pki.js";
 import type { SimBindingSpec, SimCertificateSpec, SimHostSpec, SimLanguage, SimOs, SimShell } from "./state.js";
 
+import { WINRM_APPID } from "./winrm-listener.js";
+
 export const APPID = {
   iis: "{4dc3e181-e14b-4a21-b022-59fc669b0914}",
   adfs: "{5d89a20c-beab-4389-9447-324788eb944a}",
   exchange: "{4dcc9b81-e3ec-4a21-b012-59fc61bc0914}",
-  ipv6Site: "{ba195980-cd49-458b-9e23-c84ee0adcd75}",
+  // an ordinary site of its own (not SSTP's {ba195980-...}, which certfleet leaves to its owner)
+  ipv6Site: "{6a1f3c2e-8b4d-4e7a-9c15-2d3e4f5a6b7c}",
 } as const;
 
 export interface DemoCertificates {
@@ -126,12 +129,31 @@ export function demoFleetSpecs(n = 24, opts: { deliver?: boolean } = {}): SimHos
       bindings.push({ kind: "ipport", endpoint: "0.0.0.0:8443", certHash: unrelatedCert.thumbprint, appId: APPID.iis, storeName: "MY" });
     }
 
+    // The certificate's other consumers (issue 11): the WinRM HTTPS listener on every fourth web
+    // host, WMSvc on some, the RDP listener (NETWORK SERVICE reads the old key) on every third.
+    const consumers: NonNullable<SimHostSpec["consumers"]> = {};
+    if (role === "web" && i < 20) {
+      if (i % 4 === 0) {
+        consumers.winrmListeners = [{ transport: "HTTPS", hostname: `${name}.example.com`, certificateThumbprint: oldCert.thumbprint }];
+        bindings.push({ kind: "ipport", endpoint: "0.0.0.0:5986", certHash: oldCert.thumbprint, appId: WINRM_APPID, storeName: null });
+      }
+      if (i % 4 === 3) {
+        consumers.wmsvc = { thumbprint: oldCert.thumbprint };
+        bindings.push({ kind: "ipport", endpoint: "0.0.0.0:8172", certHash: oldCert.thumbprint, appId: "{00000000-0000-0000-0000-000000000000}", storeName: "MY" });
+      }
+      if (i % 3 === 1) {
+        consumers.rdp = { thumbprint: oldCert.thumbprint };
+        consumers.keyGrants = [{ thumbprint: oldCert.thumbprint, sid: "S-1-5-20" }];
+      }
+    }
+
     specs.push({
       name,
       groups,
       profile: { os, language: languageOf(i), shell: shellOf(i), elevated: true },
       certificates,
       bindings,
+      ...(Object.keys(consumers).length > 0 ? { consumers } : {}),
       faults: i === 20 ? { unreachable: true } : i === 21 ? { notElevated: true } : {},
     });
   }

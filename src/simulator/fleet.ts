@@ -99,7 +99,8 @@ export async function startFleet(specs: SimHostSpec[], opts: FleetOptions = {}):
         ...(h.groups.length > 0 ? { groups: [...h.groups] } : {}),
         ...(o.declareShells ? { shell: winrm ? "cmd" : h.shell } : {}),
         ...winrm,
-        tls: { endpoints: h.tlsEndpoints() },
+        // The RDP listener is reached as the host's 3389 is (certfleet's RDP proof looks it up here).
+        tls: { endpoints: { ...h.tlsEndpoints(), ...(h.rdpEndpoint() ? { "0.0.0.0:3389": h.rdpEndpoint()! } : {}) } },
       };
     }
     return { defaults, hosts: entries };

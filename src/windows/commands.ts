@@ -8,7 +8,7 @@
 import type { Binding } from "../model/binding.js";
 import type { RemoteShell } from "../model/host-state.js";
 import { CertfleetError } from "../model/errors.js";
-import { isSendableConsumerCommand } from "./consumer-commands.js";
+import { WINRM_ENUMERATE, isSendableConsumerCommand, regQueryCommand } from "./consumer-commands.js";
 import { isSafeValue, printable, requireValue, shown, type ValueKind } from "./grammar.js";
 import { EXTENDED_DEFAULTS, SETTING_BY_NAME, SETTINGS } from "./netsh/fields.js";
 import { discoverAnyShellCommand } from "./discover-any-shell.js";
@@ -30,6 +30,10 @@ export function discoverCommand(shell: RemoteShell): string {
     ["netsh", "netsh http show sslcert"],
     // The OS build (delivery picks the PFX format by it): `ver` is a cmd.exe built-in.
     ["ver", shell === "cmd" ? "ver" : "cmd /c ver"],
+    // The certificate's other consumers: the WinRM listeners and the RDP and WMSvc values.
+    ["winrm", WINRM_ENUMERATE],
+    ["reg-rdp", regQueryCommand(shell, "rdp")],
+    ["reg-wmsvc", regQueryCommand(shell, "wmsvc")],
   ];
   const marker = (name: string) => (shell === "cmd" ? `echo ==CF:${name}==` : `echo '==CF:${name}=='`);
   const parts = steps.flatMap(([name, cmd]) => [marker(name), cmd]).concat(marker("end"));

@@ -126,7 +126,8 @@ describe("SIGKILL at any point of a rollout, then rollback or resume", () => {
   /** the events of one whole, undisturbed run (commands received, binding changes made), in order */
   let sequence: RunEvent[];
   const common = () => ["-i", h.files.inventory, "--plain", "-c", "1", "--canary", "1", "--verify-window", "5", "--verify-interval", "0.1"];
-  const rolloutArgs = (out: string) => ["rollout", "--new", NEW, "--old", OLD, "--yes", "--out", out, ...common()];
+  // The AD FS host's bindings are rebound too (as the operator may choose): every binding is a kill point.
+  const rolloutArgs = (out: string) => ["rollout", "--new", NEW, "--old", OLD, "--yes", "--rebind-owner-managed", "--out", out, ...common()];
 
   async function resetFleet(): Promise<void> {
     for (const host of h.fleet.hosts) {

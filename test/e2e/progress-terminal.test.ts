@@ -26,7 +26,7 @@ describe("progress of a 40-host rollout at 80x24", () => {
   it("every frame fits the screen and shows only hosts at work or with a problem", async () => {
     const out = await mkdtemp(join(tmpdir(), "certfleet-progress-out-"));
     const { NEW } = certs();
-    const run = runInPty([process.execPath, CLI, "rollout", "-i", files.inventory, "--new", NEW, "--canary", "1", "--batch", "25%", "--max-failures", "2", "-c", "5", "--yes", "--verify-window", "2", "--verify-interval", "0.1", "--out", out]);
+    const run = runInPty([process.execPath, CLI, "rollout", "-i", files.inventory, "--new", NEW, "--canary", "1", "--batch", "25%", "--max-failures", "2", "-c", "5", "--yes", "--rebind-owner-managed", "--verify-window", "2", "--verify-interval", "0.1", "--out", out]);
     const code = await run.exited;
     expect(code, run.screen()).toBe(0);
     // listr2 redraws by erasing the previous frame (clear line, cursor up, ...): split on that

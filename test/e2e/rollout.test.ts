@@ -18,6 +18,7 @@ import { journaledBindings } from "../../src/journal/record.js";
 import {
   CHANGE_RE,
   CLI_VERIFY,
+  CLI_OWNER_MANAGED,
   certs,
   expectSameBindings,
   rolloutKilledAt,
@@ -145,7 +146,7 @@ describe("rollout over 30 mixed hosts", () => {
 
     const out = await mkdtemp(join(tmpdir(), "certfleet-rerun-"));
     const cer = await writeNewCer(out);
-    const code = await runCli(["rollout", "--new", cer, "-i", h.files.inventory, "--yes", "--plain", "--out", out, ...CLI_VERIFY]);
+    const code = await runCli(["rollout", "--new", cer, "-i", h.files.inventory, "--yes", "--plain", "--out", out, ...CLI_VERIFY, ...CLI_OWNER_MANAGED]);
     expect(code).toBe(0);
     const cliReport = Report.parse(JSON.parse(await readFile(join(out, "report.json"), "utf8")));
     expect(cliReport.summary.unchanged).toBe(30);
@@ -238,7 +239,7 @@ describe("a host whose new certificate has no usable private key (netsh: 1312)",
     h.fleet.host("web06").faults.failAddWith1312ForHash = undefined;
     const out = await mkdtemp(join(tmpdir(), "certfleet-1312-"));
     const cer = await writeNewCer(out);
-    const code = await runCli(["rollout", "--new", cer, "-i", h.files.inventory, "--max-failures", "1", "--yes", "--plain", "--out", out, ...CLI_VERIFY]);
+    const code = await runCli(["rollout", "--new", cer, "-i", h.files.inventory, "--max-failures", "1", "--yes", "--plain", "--out", out, ...CLI_VERIFY, ...CLI_OWNER_MANAGED]);
     expect(code).toBe(1);
     const report = Report.parse(JSON.parse(await readFile(join(out, "report.json"), "utf8")));
     expect(report.summary).toMatchObject({ hosts: 8, changed: 7, failed: 1, halted: 0 });
@@ -282,7 +283,7 @@ describe("a canary failure under the default budget (0)", () => {
   it("the CLI exits 3 and writes a report saying so", async () => {
     const out = await mkdtemp(join(tmpdir(), "certfleet-canary-"));
     const cer = await writeNewCer(out);
-    const code = await runCli(["rollout", "--new", cer, "-i", h.files.inventory, "--yes", "--plain", "--out", out, ...CLI_VERIFY]);
+    const code = await runCli(["rollout", "--new", cer, "-i", h.files.inventory, "--yes", "--plain", "--out", out, ...CLI_VERIFY, ...CLI_OWNER_MANAGED]);
     expect(code).toBe(3);
     const report = Report.parse(JSON.parse(await readFile(join(out, "report.json"), "utf8")));
     expect(report.summary).toMatchObject({ failed: 1, halted: 5 });
@@ -367,7 +368,7 @@ describe("resume after the orchestrator was killed (SIGKILL) mid-rollout", () =>
     if (n === 1) expect(h.fleet.host("web01").bindings.length).toBeLessThan(before.get("web01")!.size);
 
     const out2 = await mkdtemp(join(tmpdir(), "certfleet-resume-"));
-    const code = await runCli(["rollout", "--new", cer, "--resume", killed.journal, "-i", h.files.inventory, "--yes", "--plain", "--out", out2, ...CLI_VERIFY]);
+    const code = await runCli(["rollout", "--new", cer, "--resume", killed.journal, "-i", h.files.inventory, "--yes", "--plain", "--out", out2, ...CLI_VERIFY, ...CLI_OWNER_MANAGED]);
     const report = Report.parse(JSON.parse(await readFile(join(out2, "report.json"), "utf8")));
     // changed, or unchanged where the killed run had already finished the host
     expect(report.hosts.filter((x) => x.status !== "changed" && x.status !== "unchanged").map((x) => `${x.name}: ${x.status} ${x.error?.message ?? ""}`)).toEqual([]);
@@ -421,7 +422,7 @@ describe("resume when the failure budget is spent again", () => {
     // the resumed run's canary fails (budget 0): nothing new may start, yet web05 must not stay broken
     h.fleet.host("web08").faults.failAddWith1312ForHash = NEW;
     const out2 = await mkdtemp(join(tmpdir(), "certfleet-resume-"));
-    const code = await runCli(["rollout", "--new", cer, "--resume", killed.journal, "--canary", "web08", "-i", h.files.inventory, "--yes", "--plain", "--out", out2, ...CLI_VERIFY]);
+    const code = await runCli(["rollout", "--new", cer, "--resume", killed.journal, "--canary", "web08", "-i", h.files.inventory, "--yes", "--plain", "--out", out2, ...CLI_VERIFY, ...CLI_OWNER_MANAGED]);
     h.fleet.host("web08").faults.failAddWith1312ForHash = undefined;
     const report = Report.parse(JSON.parse(await readFile(join(out2, "report.json"), "utf8")));
     const status = (n: string) => report.hosts.find((x) => x.name === n)!.status;
@@ -468,7 +469,7 @@ describe("a restore that itself fails", () => {
     process.stdout.write = ((chunk: string | Uint8Array) => (stdout.push(String(chunk)), true)) as typeof process.stdout.write;
     let code: number;
     try {
-      code = await runCli(["rollout", "--new", cer, "-i", h.files.inventory, "--yes", "--plain", "--out", out, ...CLI_VERIFY]);
+      code = await runCli(["rollout", "--new", cer, "-i", h.files.inventory, "--yes", "--plain", "--out", out, ...CLI_VERIFY, ...CLI_OWNER_MANAGED]);
     } finally {
       process.stdout.write = write;
       log.push = push;
@@ -531,7 +532,7 @@ describe("resume when the interrupted host cannot be finished", () => {
 
     w1.faults.failAddWith1312ForHash = NEW;
     const out2 = await mkdtemp(join(tmpdir(), "certfleet-resume-"));
-    const code = await runCli(["rollout", "--new", cer, "--resume", killed.journal, "--max-failures", "2", "-i", h.files.inventory, "--yes", "--plain", "--out", out2, ...CLI_VERIFY]);
+    const code = await runCli(["rollout", "--new", cer, "--resume", killed.journal, "--max-failures", "2", "-i", h.files.inventory, "--yes", "--plain", "--out", out2, ...CLI_VERIFY, ...CLI_OWNER_MANAGED]);
     const report = Report.parse(JSON.parse(await readFile(join(out2, "report.json"), "utf8")));
     const r1 = report.hosts.find((x) => x.name === "web01")!;
     expect(r1.status, r1.error?.message).toBe("failed");
@@ -550,7 +551,7 @@ describe("resume when the interrupted host cannot be finished", () => {
     // IIS keeps serving the old certificate on every endpoint that changes from now on
     w1.faults.staleHandshakes = 1_000_000;
     const out2 = await mkdtemp(join(tmpdir(), "certfleet-resume-"));
-    const code = await runCli(["rollout", "--new", cer, "--resume", killed.journal, "--max-failures", "2", "-i", h.files.inventory, "--yes", "--plain", "--out", out2, ...CLI_VERIFY]);
+    const code = await runCli(["rollout", "--new", cer, "--resume", killed.journal, "--max-failures", "2", "-i", h.files.inventory, "--yes", "--plain", "--out", out2, ...CLI_VERIFY, ...CLI_OWNER_MANAGED]);
     w1.faults.staleHandshakes = 0;
     const report = Report.parse(JSON.parse(await readFile(join(out2, "report.json"), "utf8")));
     const r1 = report.hosts.find((x) => x.name === "web01")!;
@@ -578,7 +579,7 @@ describe("resume when the interrupted host cannot be finished", () => {
     expect(w5.bindings.map((b) => b.endpoint)).toEqual(["0.0.0.0:8444"]);
 
     const out2 = await mkdtemp(join(tmpdir(), "certfleet-resume-"));
-    await runCli(["rollout", "--new", cer, "--resume", killed.journal, "--canary", "web05", "--max-failures", "5", "-i", h.files.inventory, "--yes", "--plain", "--out", out2, ...CLI_VERIFY]);
+    await runCli(["rollout", "--new", cer, "--resume", killed.journal, "--canary", "web05", "--max-failures", "5", "-i", h.files.inventory, "--yes", "--plain", "--out", out2, ...CLI_VERIFY, ...CLI_OWNER_MANAGED]);
     const report = Report.parse(JSON.parse(await readFile(join(out2, "report.json"), "utf8")));
     const r5 = report.hosts.find((x) => x.name === "web05")!;
     expect(r5.status).toBe("failed");

@@ -19,6 +19,7 @@ import { OnceRegExp } from "../support/verifier-fleet.js";
 import {
   certs,
   CLI_VERIFY,
+  CLI_OWNER_MANAGED,
   expectRebound,
   expectSameBindings,
   mixedFleetSpecs,
@@ -102,7 +103,7 @@ describe("mixed SSH / WinRM-HTTP / WinRM-HTTPS fleet through the CLI", () => {
 
   it("rollout: every old binding moves to the new certificate, TLS-verified", async () => {
     const out = join(dir, "rollout");
-    const code = await cli(["rollout", "--new", cer, "-i", inventory, "--yes", "--plain", "--out", out, ...CLI_VERIFY]);
+    const code = await cli(["rollout", "--new", cer, "-i", inventory, "--yes", "--plain", "--out", out, ...CLI_VERIFY, ...CLI_OWNER_MANAGED]);
     const r = await report(out);
     expect(r.hosts.filter((x) => x.status !== "changed").map((x) => `${x.name}: ${x.status} ${x.error?.message ?? ""}`)).toEqual([]);
     expect(code).toBe(0);

@@ -27,7 +27,8 @@ import { CHANGE_RE, bindingsOf, expectRebound, expectSameBindings, restoreHost, 
 const { oldCert, newCert, unrelatedCert } = demoCertificates();
 const OLD = oldCert.thumbprint;
 const NEW = newCert.thumbprint;
-const target = () => ({ newCert: describeDer(newCert.der), oldThumbprints: [] as string[] });
+// Owner-managed bindings (an AD FS CTL store among the values) are rebound by netsh, as `--rebind-owner-managed` does: these tests are about hostile values.
+const target = () => ({ newCert: describeDer(newCert.der), oldThumbprints: [] as string[], ownerManaged: "rebind" as const });
 const certificates = [{ cert: oldCert }, { cert: newCert }, { cert: unrelatedCert }];
 const NO_VERIFY = { enabled: false, timing: { windowMs: 0, intervalMs: 0, handshakeTimeoutMs: 2000 } };
 

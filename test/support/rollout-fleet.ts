@@ -26,9 +26,14 @@ export function certs() {
   return { oldCert, newCert, unrelatedCert, OLD: oldCert.thumbprint, NEW: newCert.thumbprint, UNRELATED: unrelatedCert.thumbprint };
 }
 
-/** The target as `--new new.cer` would read it: thumbprint, subject, SANs and validity from the file. */
+/**
+ * The target as `--new new.cer --rebind-owner-managed` would read it: thumbprint, subject, SANs and
+ * validity from the file. The mixed fleet's AD FS and Exchange bindings are rebound by netsh, as
+ * the operator chose (these tests are about the binding protocol; test/e2e/consumers.test.ts is
+ * about leaving them to their owner, the default).
+ */
 export function fileTarget(): Target {
-  return { newCert: describeDer(demoCertificates().newCert.der), oldThumbprints: [] };
+  return { newCert: describeDer(demoCertificates().newCert.der), oldThumbprints: [], ownerManaged: "rebind" };
 }
 
 /** Non-default settings that the host's OS can hold, varied by index. */
@@ -284,6 +289,9 @@ export function spawnCli(args: string[]): Spawned {
 /** Verify options for the CLI: a short TLS window. */
 export const CLI_VERIFY = ["--verify-window", "3", "--verify-interval", "0.1"];
 
+/** The mixed fleet's AD FS and Exchange bindings rebound by netsh too, as fileTarget() does. */
+export const CLI_OWNER_MANAGED = ["--rebind-owner-managed"];
+
 /**
  * Runs `certfleet rollout` as its own process against the fleet and SIGKILLs it from inside the
  * simulator the moment the fleet makes its `n`-th binding change; the command that made it stops
@@ -294,7 +302,7 @@ export async function rolloutKilledAt(
   n: number,
   args: { inventory: string; cer: string; out: string; extra?: string[]; counts?: (host: string, change: SimChange) => boolean },
 ): Promise<{ output: string; journal: string; signal: NodeJS.Signals | null }> {
-  const run = spawnCli(["rollout", "--new", args.cer, "-i", args.inventory, "--yes", "--plain", "--out", args.out, ...CLI_VERIFY, ...(args.extra ?? [])]);
+  const run = spawnCli(["rollout", "--new", args.cer, "-i", args.inventory, "--yes", "--plain", "--out", args.out, ...CLI_VERIFY, ...CLI_OWNER_MANAGED, ...(args.extra ?? [])]);
   const hook = onNthBindingChange(hosts, n, () => run.child.kill("SIGKILL"), args.counts);
   try {
     const first = await Promise.race([hook.reached.then(() => "killed" as const), run.exited.then(() => "exited" as const)]);

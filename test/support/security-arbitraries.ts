@@ -174,14 +174,14 @@ export function commandGrammar(shell: RemoteShell): { showOrDelete: RegExp; addO
 
 export const EXPECTED_PROBE = "echo CFSHELL=%COMSPEC%";
 export const EXPECTED_DISCOVER: Record<RemoteShell, string> = {
-  cmd: "echo ==CF:chcp== & chcp & echo ==CF:whoami== & whoami /groups & echo ==CF:certutil== & certutil -store My & echo ==CF:certutil-webhosting== & certutil -store WebHosting & echo ==CF:netsh== & netsh http show sslcert & echo ==CF:ver== & ver & echo ==CF:end==",
+  cmd: "echo ==CF:chcp== & chcp & echo ==CF:whoami== & whoami /groups & echo ==CF:certutil== & certutil -store My & echo ==CF:certutil-webhosting== & certutil -store WebHosting & echo ==CF:netsh== & netsh http show sslcert & echo ==CF:ver== & ver & echo ==CF:winrm== & winrm enumerate winrm/config/listener & echo ==CF:reg-rdp== & reg query \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp\" /v SSLCertificateSHA1Hash & echo ==CF:reg-wmsvc== & reg query \"HKLM\\SOFTWARE\\Microsoft\\WebManagement\\Server\" /v SslCertificateHash & echo ==CF:end==",
   powershell:
-    "echo '==CF:chcp=='; chcp; echo '==CF:whoami=='; whoami /groups; echo '==CF:certutil=='; certutil -store My; echo '==CF:certutil-webhosting=='; certutil -store WebHosting; echo '==CF:netsh=='; netsh http show sslcert; echo '==CF:ver=='; cmd /c ver; echo '==CF:end=='",
+    "echo '==CF:chcp=='; chcp; echo '==CF:whoami=='; whoami /groups; echo '==CF:certutil=='; certutil -store My; echo '==CF:certutil-webhosting=='; certutil -store WebHosting; echo '==CF:netsh=='; netsh http show sslcert; echo '==CF:ver=='; cmd /c ver; echo '==CF:winrm=='; winrm enumerate winrm/config/listener; echo '==CF:reg-rdp=='; reg query 'HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp' /v SSLCertificateSHA1Hash; echo '==CF:reg-wmsvc=='; reg query 'HKLM\\SOFTWARE\\Microsoft\\WebManagement\\Server' /v SslCertificateHash; echo '==CF:end=='",
 };
 
 /** The one discovery line for a host whose shell is unknown: cmd.exe and PowerShell both run it. */
 export const EXPECTED_DISCOVER_ANY_SHELL =
-  "echo CFSHELL=%COMSPEC% ' & echo ==CF^:chcp== & chcp & echo ==CF^:whoami== & whoami /groups & echo ==CF^:certutil== & certutil -store My & echo ==CF^:certutil-webhosting== & certutil -store WebHosting & echo ==CF^:netsh== & netsh http show sslcert & echo ==CF^:ver== & ver & echo ==CF^:end== & rem '; " +
+  "echo CFSHELL=%COMSPEC% ' & echo ==CF^:chcp== & chcp & echo ==CF^:whoami== & whoami /groups & echo ==CF^:certutil== & certutil -store My & echo ==CF^:certutil-webhosting== & certutil -store WebHosting & echo ==CF^:netsh== & netsh http show sslcert & echo ==CF^:ver== & ver & echo ==CF^:winrm== & winrm enumerate winrm/config/listener & echo ==CF^:reg-rdp== & reg query \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Terminal Server\\WinStations\\RDP-Tcp\" /v SSLCertificateSHA1Hash & echo ==CF^:reg-wmsvc== & reg query \"HKLM\\SOFTWARE\\Microsoft\\WebManagement\\Server\" /v SslCertificateHash & echo ==CF^:end== & rem '; " +
   EXPECTED_DISCOVER.powershell;
 
 /**

@@ -41,6 +41,14 @@ export function certificateOptions(cmd: Command, oldHelp: string): Command {
     .option("--pfx-password-env <VAR>", "environment variable holding the .pfx password (never the password itself)");
 }
 
+/**
+ * AD FS, WAP, SSTP and Exchange bindings are left to their owner's tooling by default (listed
+ * with the owner's command); this option rebinds them by netsh anyway.
+ */
+export function ownerManagedOption(cmd: Command): Command {
+  return cmd.option("--rebind-owner-managed", "also rebind AD FS, WAP, SSTP and Exchange bindings by netsh (default: leave them to their owner and list the owner's command)");
+}
+
 export interface VerifyTimingCliOptions {
   verifyWindow: string;
   verifyInterval: string;

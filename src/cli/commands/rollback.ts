@@ -1,7 +1,7 @@
 import { reportFromRun } from "../../report/from-outcomes.js";
 import { Command } from "commander";
 import { openJournal } from "../../journal/journal.js";
-import { journaledBindings, journaledDeliveries } from "../../journal/record.js";
+import { journaledBindings, journaledConsumers, journaledDeliveries } from "../../journal/record.js";
 import { runRollback } from "../../runs/rollback.js";
 import { selectJournalHosts } from "../../inventory/select.js";
 import { InputError } from "../../model/errors.js";
@@ -24,20 +24,22 @@ export function rollbackCommand(dial?: Dialer): Command {
       const contents = readJournalArgument(opts.journal, "--journal");
       const journaledItems = journaledBindings(contents.records);
       const journaledDeliveriesAll = journaledDeliveries(contents.records);
+      const journaledConsumersAll = journaledConsumers(contents.records);
       const dir = claimOutDir(opts.out, "rollback", new Date());
       // -l selects among the journal's hosts (below), not among the inventory's.
       const fleet = await openFleet({ ...opts, limit: undefined }, dial);
       try {
-        const journalHosts = [...new Set([...journaledItems.map((i) => i.host), ...journaledDeliveriesAll.map((d) => d.host)])];
+        const journalHosts = [...new Set([...journaledItems.map((i) => i.host), ...journaledDeliveriesAll.map((d) => d.host), ...journaledConsumersAll.map((c) => c.host)])];
         const { selected: names, skipped } = selectJournalHosts(fleet.inventory, journalHosts, opts.limit);
         if (names.length === 0 && skipped.length > 0) throw new InputError(`-l ${opts.limit}: selects none of the ${skipped.length} host(s) in ${opts.journal}`, opts.journal, "-l");
         const chosen = new Set(names);
         const items = journaledItems.filter((i) => chosen.has(i.host));
         const deliveries = journaledDeliveriesAll.filter((d) => chosen.has(d.host));
+        const consumers = journaledConsumersAll.filter((c) => chosen.has(c.host));
         const hosts = fleet.hosts.filter((h) => chosen.has(h.name));
         checkJournalWhere(hosts, items, opts.journal);
         if (skipped.length > 0) process.stderr.write(`${skipped.length} journal host(s) not selected by -l: skipped, not touched\n`);
-        if (!(await confirm(`Restore ${items.length} binding(s)${deliveries.length ? `, and undo the certificate delivery on ${deliveries.length} host(s)` : ""} on ${names.length} host(s) from ${opts.journal}?`, opts.yes))) {
+        if (!(await confirm(`Restore ${items.length} binding(s)${consumers.length ? ` and ${consumers.length} consumer setting(s)` : ""}${deliveries.length ? `, and undo the certificate delivery on ${deliveries.length} host(s)` : ""} on ${names.length} host(s) from ${opts.journal}?`, opts.yes))) {
           process.stderr.write("nothing changed\n");
           return;
         }
@@ -49,7 +51,7 @@ export function rollbackCommand(dial?: Dialer): Command {
           `\n  then: certfleet rollback --journal ${opts.journal} (safe to run again)`,
         );
         try {
-          const run = await fleet.renderer.run(names, () => runRollback(hosts, { ...fleet.deps, hostTimeoutMs }, { items, deliveries, concurrency: fleet.concurrency, journal, skipped }), { label: "rollback" });
+          const run = await fleet.renderer.run(names, () => runRollback(hosts, { ...fleet.deps, hostTimeoutMs }, { items, deliveries, consumers, concurrency: fleet.concurrency, journal, skipped }), { label: "rollback" });
           const report = withTransports(reportFromRun(run, { journal: opts.journal }), fleet.hosts);
           await publish(report, dir);
           process.stdout.write(renderRunSummary(report, { journal: opts.journal }));

@@ -15,8 +15,8 @@ import type { Dialer } from "../../transport/dial.js";
 import { claimOutDir, exitCodeFor, publish, shownPath, withResultsFile, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { renderConfirmationPreview } from "../confirm-preview.js";
-import { certificateOptions, checkJournalWhere, fleetOptions, hostTimeoutFrom, hostTimeoutOption, journalMismatchExit, readJournalArgument, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
-import type { TargetCliOptions } from "./plan.js";
+import { certificateOptions, checkJournalWhere, fleetOptions, hostTimeoutFrom, hostTimeoutOption, journalMismatchExit, ownerManagedOption, readJournalArgument, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
+import { withOwnerManaged, type TargetCliOptions } from "./plan.js";
 
 interface RolloutCliOptions extends FleetOptions, TargetCliOptions, VerifyTimingCliOptions {
   hostTimeout?: string;
@@ -35,7 +35,7 @@ interface RolloutCliOptions extends FleetOptions, TargetCliOptions, VerifyTiming
 const MAX_KEPT_CONNECTIONS = 500;
 
 export function rolloutCommand(dial?: Dialer): Command {
-  const cmd = hostTimeoutOption(certificateOptions(fleetOptions(new Command("rollout").requiredOption("--new <thumbprint|certfile>", "the new certificate: SHA-1 thumbprint or .cer/.crt/.pem/.pfx file")), "a certificate to replace (repeatable; default: older certificates with the same subject and SANs)"));
+  const cmd = ownerManagedOption(hostTimeoutOption(certificateOptions(fleetOptions(new Command("rollout").requiredOption("--new <thumbprint|certfile>", "the new certificate: SHA-1 thumbprint or .cer/.crt/.pem/.pfx file")), "a certificate to replace (repeatable; default: older certificates with the same subject and SANs)")));
   return verifyTimingOptions(cmd)
     .description("rebind every http.sys binding that uses the old certificate to the new one: canary first, then batches, each verified over TLS")
     .option("--canary <n|names>", "first wave: a number of hosts or a comma list of names", "1")
@@ -69,7 +69,7 @@ Examples:
 `,
     )
     .action(async (opts: RolloutCliOptions) => {
-      const target = await readDeliveryTarget(opts.new, opts.old, { ...(opts.pfxPasswordEnv !== undefined ? { pfxPasswordEnv: opts.pfxPasswordEnv } : {}), exportable: opts.exportable === true });
+      const target = withOwnerManaged(await readDeliveryTarget(opts.new, opts.old, { ...(opts.pfxPasswordEnv !== undefined ? { pfxPasswordEnv: opts.pfxPasswordEnv } : {}), exportable: opts.exportable === true }), opts);
       const timing = verifyTimingFrom(opts);
       const hostTimeoutMs = hostTimeoutFrom(opts);
       const resumeFrom: JournalRecord[] | undefined = opts.resume ? readJournalArgument(opts.resume, "--resume").records : undefined;

@@ -5,6 +5,7 @@
  */
 import { planHost } from "../../plan/plan-host.js";
 import { applyHostPlanBatched } from "../rebind-batch.js";
+import { planHostConsumers, splitByOwner } from "../../plan/consumer-steps.js";
 import { dryRunCommands, planError, plannedRows } from "../planned.js";
 import { putBack } from "../put-back.js";
 import { manualFields } from "../change-binding.js";
@@ -15,7 +16,9 @@ export const rebindStep: HostStep = {
   name: "rebind",
   journalStep: "binding",
   plan(state, target, now) {
-    const plan = planHost(state, target, now);
+    // Bindings that move with their owner's own setting (the owners step) or that their owner
+    // manages (left, listed with its command) are not rebound here.
+    const plan = splitByOwner(planHost(state, target, now), planHostConsumers(state, target)).rebind;
     return {
       blocked: planError(plan, plan.host),
       findings: plan.findings.map((f) => `${f.blocking ? "blocking" : "note"}: ${f.message}`),
