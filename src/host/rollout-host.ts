@@ -8,6 +8,8 @@ import { CertfleetError } from "../model/errors.js";
 import type { Target } from "../certificate/target.js";
 import type { BindingOutcome, ConsumerRow, HostOutcome } from "./outcome.js";
 import { withConsumerKeys } from "./consumer-keys.js";
+import { NEW_KEY_UNREADABLE } from "../plan/consumer-moves.js";
+import type { HostState } from "../model/host-state.js";
 import { proveRdp } from "../verify/verify-rdp.js";
 import type { HostSession } from "../session/host-session.js";
 import type { VerifyDeps, VerifyTiming } from "../verify/verify-endpoint.js";
@@ -63,17 +65,24 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
       const state = await withConsumerKeys(session, await session.discover(), opts.target);
       const now = deps.now();
       // Each step plans against the state the steps before it leave (the rebind: after delivery).
-      let after = state;
-      const planned = (opts.steps ?? HOST_STEPS).map((step) => {
-        const plan = step.plan(after, opts.target, now);
-        after = plan.stateAfter?.(after) ?? after;
-        return { step, plan };
-      });
+      const planFrom = (from: HostState, steps: readonly HostStep[]) => {
+        let after = from;
+        return steps.map((step) => {
+          const plan = step.plan(after, opts.target, now);
+          after = plan.stateAfter?.(after) ?? after;
+          return { step, plan };
+        });
+      };
+      let planned = planFrom(state, opts.steps ?? HOST_STEPS);
       const rowsOf = (f: (p: PlannedStep) => BindingOutcome[]) => planned.flatMap((p) => f(p.plan));
       const plannedConsumers = planned.flatMap((p) => p.plan.consumerRows?.() ?? []);
       const warnings = [...state.warnings, ...planned.flatMap((p) => p.plan.warnings ?? [])];
       const base = { name: host.name, address: host.address, ...wave, certificates: state.certificates, ...(warnings.length ? { warnings } : {}), ...(plannedConsumers.length ? { consumers: plannedConsumers } : {}) };
-      const blocked = planned.find((p) => p.plan.blocked)?.plan.blocked;
+      // A grant needs the new key, which a delivery earlier in the run imports: that block waits
+      // until the delivery is done (the keys are read and the later steps planned again then).
+      const delivering = planned.findIndex((p) => p.plan.stateAfter !== undefined && !p.plan.unchanged);
+      const deferred = (i: number) => delivering >= 0 && i > delivering && planned[i]!.plan.blocked?.message.includes(NEW_KEY_UNREADABLE) === true;
+      const blocked = planned.find((p, i) => p.plan.blocked && !deferred(i))?.plan.blocked;
       if (blocked) {
         return { ...base, status: "failed", durationMs: elapsed(), error: hostError(blocked, host.name), bindings: rowsOf((p) => p.notAttemptedRows()) } satisfies HostOutcome;
       }
@@ -93,7 +102,14 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
       // The steps in order; when one fails (and has put back its own part), the steps before it go back too.
       const done: DoneStep[] = [];
       const commands: string[] = [];
-      for (const { step, plan } of planned) {
+      for (let i = 0; i < planned.length; i++) {
+        const { step, plan } = planned[i]!;
+        if (plan.blocked) {
+          // Still blocked after the delivery was re-planned: put back what the run did, and say why.
+          const undone = await undoSteps(session, done, opts.target, journal);
+          commands.push(...undone.commands);
+          return { ...base, ...consumersOf(done), status: undone.attention ? "needs-attention" : "failed", durationMs: elapsed(), error: hostError(plan.blocked, host.name), bindings: [...done.flatMap((d) => d.bindings), ...planned.slice(i).flatMap((p) => p.plan.notAttemptedRows())], commands } satisfies HostOutcome;
+        }
         if (plan.unchanged) {
           done.push({ step, plan, bindings: plan.rows(), consumers: plan.consumerRows?.() ?? [] });
           continue;
@@ -107,6 +123,12 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
           commands.push(...undone.commands);
           const status = applied.status === "needs-attention" || undone.attention ? "needs-attention" : applied.status;
           return { ...base, ...consumersOf(done), status, durationMs: elapsed(), error: hostError(applied.error, host.name), bindings: done.flatMap((d) => d.bindings), commands } satisfies HostOutcome;
+        }
+        if (i === delivering && plan.stateAfter) {
+          // The certificate is in the store now: read its key (when a consumer needs it) and plan
+          // the remaining steps against the host as the delivery left it.
+          const delivered = await withConsumerKeys(session, plan.stateAfter(state), opts.target);
+          planned = [...planned.slice(0, i + 1), ...planFrom(delivered, planned.slice(i + 1).map((p) => p.step))];
         }
       }
       if (!opts.verify.enabled) {

@@ -25,6 +25,13 @@ import type { RegHashReading } from "../windows/reg-parse.js";
 import type { WinrmListener } from "../windows/winrm-listener-parse.js";
 import { winrmHostnameBlock } from "./consumer-inventory.js";
 
+
+/**
+ * Why a grant cannot be planned yet: the new key is not readable. When the run delivers the new
+ * certificate first, this is known only after the import (host/rollout-host.ts re-plans then).
+ */
+export const NEW_KEY_UNREADABLE = "the new certificate's private key could not be located or its ACL read, and accounts must be granted read on it";
+
 export type ConsumerMove =
   | { kind: "key-grant"; thumbprint: string; location: KeyLocation; sid: string; why: string }
   | { kind: "winrm-listener"; address: string; from: string | null; to: string }
@@ -75,7 +82,7 @@ export function planConsumerMoves(input: ConsumerMoveInput): ConsumerMovePlan {
   if (rdpMoves && !wanted.has(WELL_KNOWN.networkService)) wanted.set(WELL_KNOWN.networkService, "the RDP listener (TermService runs as NETWORK SERVICE)");
   const moves: ConsumerMove[] = [];
   if (wanted.size > 0) {
-    if (!input.newKey) return { blocked: "the new certificate's private key could not be located or its ACL read, and accounts must be granted read on it" };
+    if (!input.newKey) return { blocked: NEW_KEY_UNREADABLE };
     const has = new Set(sidsWithRead(input.newKey.acl));
     for (const [sid, why] of wanted) {
       if (!has.has(sid)) moves.push({ kind: "key-grant", thumbprint: input.newThumbprint, location: input.newKey.location, sid, why });
