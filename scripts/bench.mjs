@@ -64,7 +64,7 @@ for (const { hosts, transport } of fleets) {
   const common = ["-i", info.inventory, "-c", String(concurrency), "--plain"];
   const commands = [
     ["discover", ["discover", ...common, "--out", join(info.dir, "discover")]],
-    ["rollout", ["rollout", ...common, "--new", info.newThumbprint, "--yes", "--batch", "50%", "--verify-window", "5", "--verify-interval", "0.1", "--out", join(info.dir, "rollout")]],
+    ["rollout", ["rollout", ...common, "--new", info.newThumbprint, "--yes", "--rebind-owner-managed", "--batch", "50%", "--verify-window", "5", "--verify-interval", "0.1", "--out", join(info.dir, "rollout")]],
     ["verify", ["verify", ...common, "--expect", info.newThumbprint, "--verify-window", "1", "--out", join(info.dir, "verify")]],
   ];
   for (const [name, argv] of commands) {
