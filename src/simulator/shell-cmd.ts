@@ -334,18 +334,22 @@ function runNode(node: CmdNode | null, sh: ShellHost, io: Io, st: LineState): nu
 
 function runSimple(text: string, sh: ShellHost, io: Io, st: LineState): number {
   const r = stripRedirections(text);
-  if (r.outFile !== undefined) {
-    // cmd opens (creates or truncates) the file before the command runs; a missing folder stops the command.
-    const target = r.outFile;
-    if (!(sh.writeFile?.(target, "") ?? false)) {
-      io.err(`${PATH_NOT_FOUND[sh.language]}\r\n`);
-      return (st.errorlevel = 1);
-    }
-    let written = "";
-    const code = runSimple(text.replace(/(^|[^2])>\s*\S+/, "$1"), sh, { ...io, out: (t) => (written += t) }, st);
-    sh.writeFile?.(target, written);
-    return code;
+  if (r.outFile === undefined) return runRedirected(r, sh, io, st);
+  // cmd opens (creates or truncates) the file before the command runs; a missing folder stops the command.
+  const target = r.outFile;
+  if (!(sh.writeFile?.(target, "") ?? false)) {
+    io.err(`${PATH_NOT_FOUND[sh.language]}\r\n`);
+    return (st.errorlevel = 1);
   }
+  let written = "";
+  try {
+    return runRedirected(r, sh, { ...io, out: (t) => (written += t) }, st);
+  } finally {
+    sh.writeFile?.(target, written);
+  }
+}
+
+function runRedirected(r: ReturnType<typeof stripRedirections>, sh: ShellHost, io: Io, st: LineState): number {
   const body = r.text.replace(/^[\s@]+/, "");
   const out = (t: string): void => {
     if (!r.dropOut) io.out(t);
