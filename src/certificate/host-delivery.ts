@@ -24,6 +24,7 @@ import {
   probeCertificateCommand,
   removeCertificateCommand,
   stagedPaths,
+  stageThroughStdinCommand,
 } from "../windows/delivery-commands.js";
 import { REDACTED } from "../windows/importpfx-result.js";
 import type { PfxContents } from "./pfx-read.js";
@@ -55,7 +56,7 @@ export interface HostDeliveryInput {
 }
 
 export interface RemoteStep {
-  name: "prepare" | "import" | "intermediate" | "probe" | "cleanup" | "remove";
+  name: "prepare" | "stage" | "import" | "intermediate" | "probe" | "cleanup" | "remove";
   /** what is sent (holds the one-time password for `import`: never log or report it). */
   command: Secret<string> | string;
   /** what may be shown, logged, journaled and reported: the password replaced by REDACTED. */
@@ -68,6 +69,8 @@ export interface Upload {
   /** `C:\ProgramData\certfleet\<run>\<file>`, for the journal and the cleanup report */
   windowsPath: string;
   bytes: Secret<Buffer> | Buffer;
+  /** where there is no SFTP (WinRM, cmd.exe): the command that writes the file from its stdin (the bytes, base64). */
+  stage?: RemoteStep;
 }
 
 export type HostDeliveryPlan =
@@ -98,6 +101,9 @@ export type HostDeliveryPlan =
 
 const plain = (name: RemoteStep["name"], command: string): RemoteStep => ({ name, command, shown: command });
 
+const stageStep = (shell: RemoteShell, runId: string, file: string, host: string): { stage?: RemoteStep } =>
+  shell === "cmd" ? { stage: plain("stage", stageThroughStdinCommand(shell, runId, file, host)) } : {};
+
 export function planHostDelivery(contents: PfxContents, input: HostDeliveryInput, password: Secret<string> = oneTimePassword()): HostDeliveryPlan {
   const thumbprint = contents.leaf.certificate.thumbprint;
   const presence = presenceOf(input.certificates, thumbprint);
@@ -123,10 +129,10 @@ export function planHostDelivery(contents: PfxContents, input: HostDeliveryInput
     password,
     prepare: plain("prepare", prepareStagingCommand(shell, runId, host)),
     uploads: [
-      { sftpPath: pfx.sftp, windowsPath: pfx.file, bytes: repackagePfx(contents, format, password) },
+      { sftpPath: pfx.sftp, windowsPath: pfx.file, bytes: repackagePfx(contents, format, password), ...stageStep(shell, runId, PFX_FILE, host) },
       ...contents.intermediates.map((c, i) => {
         const p = stagedPaths(runId, chainFile(i), host);
-        return { sftpPath: p.sftp, windowsPath: p.file, bytes: c.der };
+        return { sftpPath: p.sftp, windowsPath: p.file, bytes: c.der, ...stageStep(shell, runId, chainFile(i), host) };
       }),
     ],
     import: { name: "import", command: new Secret(importCommand), shown: importCommand.split(password.reveal()).join(REDACTED) },

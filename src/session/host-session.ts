@@ -303,7 +303,7 @@ export class HostSession implements ChangeSession {
     return { text: decodeWindowsOutput(bytes, this.codePage), code };
   }
 
-  private async exec(command: string): Promise<{ bytes: Buffer; code: number | null }> {
+  private async exec(command: string, stdin?: Buffer): Promise<{ bytes: Buffer; code: number | null }> {
     if (!this.transport) throw new CertfleetError("unreachable", "not connected", this.host);
     if (!isSendable(this.resolvedShell, command) && !isSendableDelivery(this.resolvedShell, command)) {
       throw new CertfleetError("precondition", `refused to send a command outside certfleet's grammar: ${printable(redactCommand(command), 120)}`, this.host);
@@ -317,7 +317,7 @@ export class HostSession implements ChangeSession {
     const ticker = onWaiting ? setInterval(() => onWaiting(shown, this.nowMs() - sent), this.options.waitingEveryMs ?? 5_000) : undefined;
     ticker?.unref();
     try {
-      const res = await this.transport.exec(command, { timeoutMs });
+      const res = await this.transport.exec(command, { timeoutMs, ...(stdin !== undefined ? { stdin } : {}) });
       return { bytes: Buffer.concat([res.stdout, res.stderr]), code: res.code };
     } finally {
       if (ticker) clearInterval(ticker);
@@ -421,9 +421,9 @@ export class HostSession implements ChangeSession {
    * never again after a lost connection (its effect is unknown). The import arrives as a Secret:
    * revealed only here, for the transport; what comes back has the password replaced.
    */
-  async deliveryChange(command: Secret<string> | string, password?: Secret<string>): Promise<CommandOutput> {
+  async deliveryChange(command: Secret<string> | string, password?: Secret<string>, stdin?: Secret<Buffer>): Promise<CommandOutput> {
     const line = typeof command === "string" ? command : command.reveal();
-    const out = await this.run(line);
+    const out = stdin ? await this.exec(line, stdin.reveal()).then(({ bytes, code }) => ({ text: decodeWindowsOutput(bytes, this.codePage), code })) : await this.run(line);
     return { text: password ? redactPassword(out.text, password) : out.text, code: out.code };
   }
 
@@ -432,7 +432,7 @@ export class HostSession implements ChangeSession {
     return this.read(command);
   }
 
-  /** Whether this host's transport can write a staged file (SFTP over SSH; not WinRM yet). */
+  /** Whether this host's transport can write a staged file over SFTP (SSH); WinRM stages through a command's stdin instead. */
   get canStageFiles(): boolean {
     return typeof this.transport?.uploadBytes === "function";
   }

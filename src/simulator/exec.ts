@@ -88,22 +88,31 @@ function whoami(host: ExecHost, argv: string[]): ProgramResult {
 function findstr(argv: string[], stdin: string): ProgramResult {
   let ignoreCase = false;
   let invert = false;
+  let regex = false;
   const needles: string[] = [];
   for (const a of argv) {
     const c = /^[/-]c:(.*)$/is.exec(a);
     if (c) needles.push(c[1] ?? "");
     else if (/^[/-]i$/i.test(a)) ignoreCase = true;
     else if (/^[/-]l$/i.test(a)) continue;
+    else if (/^[/-]r$/i.test(a)) regex = true;
     else if (/^[/-]v$/i.test(a)) invert = true;
     else if (/^[/-]/.test(a)) return { stdout: "", stderr: lines(`FINDSTR: /${a.slice(1)} ignored`, "FINDSTR: Bad command line"), code: 2 };
     else needles.push(...a.split(" ").filter(Boolean));
   }
   if (needles.length === 0) return { stdout: "", stderr: lines("FINDSTR: Bad command line"), code: 2 };
   const fold = (t: string): string => (ignoreCase ? t.toLowerCase() : t);
+  // /r: only the anchors `^` and `$` around literal text are modelled (all certfleet sends is `^`: every line).
+  const anchored = (n: string) => {
+    const m = /^(\^?)(.*?)(\$?)$/s.exec(n)!;
+    const body = m[2]!.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    return new RegExp(`${m[1]}${body}${m[3]}`, ignoreCase ? "i" : "");
+  };
+  const hit = (line: string, n: string): boolean => (regex ? anchored(n).test(line) : fold(line).includes(fold(n)));
   const found = stdin
     .split(/(?<=\n)/)
     .filter((l) => l !== "")
-    .filter((l) => needles.some((n) => fold(l.replace(/\r?\n$/, "")).includes(fold(n))) !== invert);
+    .filter((l) => needles.some((n) => hit(l.replace(/\r?\n$/, ""), n)) !== invert);
   return { stdout: found.map((l) => (l.endsWith("\n") ? l : `${l}\r\n`)).join(""), stderr: "", code: found.length > 0 ? 0 : 1 };
 }
 
@@ -118,6 +127,8 @@ export interface ExecuteOptions {
   shell?: SimShell;
   /** the console code page the programs start in; default the OEM code page (WinRM: WINRS_CODEPAGE) */
   codePage?: number;
+  /** what the client sent as the command's stdin (WinRM Send); a cmd line's first program reads it */
+  stdin?: string;
 }
 
 /** Runs `command` under the host's default shell; pure apart from mutating the host's bindings. */
@@ -183,7 +194,12 @@ export function executeCommand(host: ExecHost, command: string, options: Execute
       const p = normalizeWindowsPath(path);
       return p !== null && host.files.exists(p);
     },
+    writeFile: (path, text) => {
+      const p = normalizeWindowsPath(path);
+      if (p === null || (!host.elevated && host.files.adminOnly(p))) return false;
+      return host.files.writeFile(p, Buffer.from(text, "latin1"));
+    },
   };
-  const code = shell === "cmd" ? runCmdLine(command, sh) : runPowerShellLine(command, sh);
+  const code = shell === "cmd" ? runCmdLine(command, sh, options.stdin) : runPowerShellLine(command, sh);
   return { stdout: Buffer.concat(out), stderr: Buffer.concat(err), code };
 }

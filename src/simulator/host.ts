@@ -183,7 +183,7 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
             return true;
           },
           // WinRS runs every command line under cmd.exe, whatever the OpenSSH default shell.
-          exec: (c, codePage): Promise<WinrmExecReply> => this.exec(c, { shell: "cmd", codePage }),
+          exec: (c, codePage, stdin): Promise<WinrmExecReply> => this.exec(c, { shell: "cmd", codePage, ...(stdin ? { stdin: stdin.toString("latin1") } : {}) }),
         },
       });
     }

@@ -72,7 +72,17 @@ const BAD_DATA: Failure = {
   text: { en: "ASN1 bad tag value met.", de: "Ungültiger ASN1-Tagwert.", fr: "Valeur de balise ASN1 incorrecte." },
 };
 
-const VERB_NAME: Record<string, string> = { importpfx: "-importPFX", addstore: "-addstore", delstore: "-delstore" };
+const VERB_NAME: Record<string, string> = { importpfx: "-importPFX", addstore: "-addstore", delstore: "-delstore", decode: "-decode" };
+const FILE_EXISTS: Failure = {
+  hresult: 0x80070050,
+  symbol: "WIN32: 80 ERROR_FILE_EXISTS",
+  text: { en: "The file exists.", de: "Die Datei ist vorhanden.", fr: "Le fichier existe." },
+};
+const BAD_BASE64: Failure = {
+  hresult: 0x80090005,
+  symbol: "-2146893819 NTE_BAD_DATA",
+  text: { en: "Bad Data.", de: "Ungültige Daten.", fr: "Données incorrectes." },
+};
 
 function failed(lang: SimLanguage, verb: string, f: Failure): ProgramResult {
   const hr = `0x${f.hresult.toString(16)} (${f.symbol})`;
@@ -196,7 +206,7 @@ function parseArgs(argv: string[]): Parsed {
     if (out.verb === undefined && flag === "f") out.force = true;
     else if (out.verb === undefined && flag === "p") out.password = argv[++i] ?? "";
     else if (out.verb === undefined && (flag === "user" || flag === "enterprise")) continue;
-    else if (out.verb === undefined && flag !== undefined && ["importpfx", "addstore", "delstore", "store"].includes(flag)) out.verb = flag;
+    else if (out.verb === undefined && flag !== undefined && ["importpfx", "addstore", "delstore", "store", "decode"].includes(flag)) out.verb = flag;
     else out.rest.push(a);
   }
   return out;
@@ -271,6 +281,25 @@ function addStore(host: CertutilDeliveryHost, p: Parsed): ProgramResult {
   return completed(host.language, verb, [(how === "added" ? ADDED : ALREADY)[host.language](displayName(sim))]);
 }
 
+/**
+ * `certutil [-f] -decode in out`: base64 text (with or without a `-----BEGIN ...-----` header)
+ * to bytes; without -f an existing output file is refused. Prints both lengths, as Windows does.
+ */
+function decode(host: CertutilDeliveryHost, p: Parsed): ProgramResult {
+  const verb = VERB_NAME.decode!;
+  const [input, output] = p.rest.map((a) => normalizeWindowsPath(a));
+  const text = input ? host.files.readFile(input) : undefined;
+  if (!input || !output || text === undefined) return failed(host.language, verb, FILE_NOT_FOUND);
+  if (!host.elevated && (host.files.adminOnly(input) || host.files.adminOnly(output))) return failed(host.language, verb, ACCESS_DENIED);
+  if (host.files.exists(output) && !p.force) return failed(host.language, verb, FILE_EXISTS);
+  const body = text.toString("latin1").replace(/-----(BEGIN|END) [^-]*-----/g, "").replace(/\s+/g, "");
+  if (body === "" || !/^[A-Za-z0-9+/]*={0,2}$/.test(body) || body.length % 4 === 1) return failed(host.language, verb, BAD_BASE64);
+  const bytes = Buffer.from(body, "base64");
+  if (!host.files.writeFile(output, bytes)) return failed(host.language, verb, FILE_NOT_FOUND);
+  const done = completed(host.language, verb, []);
+  return { ...done, stdout: lines(`Input Length = ${text.length}`, `Output Length = ${bytes.length}`) + done.stdout };
+}
+
 function delStore(host: CertutilDeliveryHost, p: Parsed): ProgramResult {
   const verb = VERB_NAME.delstore!;
   const [store, id] = p.rest;
@@ -298,6 +327,8 @@ export function runCertutilDelivery(host: CertutilDeliveryHost, argv: string[]):
       return addStore(host, p);
     case "delstore":
       return delStore(host, p);
+    case "decode":
+      return decode(host, p);
     default:
       return null;
   }

@@ -23,6 +23,8 @@ export interface ShellHost {
   runOther(shell: "cmd" | "powershell", line: string): number;
   /** whether a file or folder exists (`if exist`, `Test-Path`); nothing exists when absent */
   exists?(path: string): boolean;
+  /** `> file`: creates or replaces the file with what the command printed; false when cmd could not open it */
+  writeFile?(path: string, text: string): boolean;
 }
 
 /**
@@ -76,7 +78,8 @@ export function splitCmd(line: string): Segment[] {
 }
 
 /** Removes `>nul`, `2>nul`, `2>&1`, `>file` outside quotes; reports whether stdout/stderr were discarded. */
-function stripRedirections(text: string): { text: string; dropOut: boolean; dropErr: boolean; errToOut: boolean } {
+function stripRedirections(text: string): { text: string; dropOut: boolean; dropErr: boolean; errToOut: boolean; outFile?: string } {
+  let outFile: string | undefined;
   let dropOut = false;
   let dropErr = false;
   let errToOut = false;
@@ -97,16 +100,19 @@ function stripRedirections(text: string): { text: string; dropOut: boolean; drop
         j++;
         if (stream === 2 && target === "1") errToOut = true;
       } else {
+        const from = j;
         while (j < text.length && text[j] !== " ") j++;
+        const target = text.slice(from, j);
         if (stream === 2) dropErr = true;
-        else dropOut = true;
+        else if (/^nul$/i.test(target)) dropOut = true;
+        else outFile = target;
       }
       i = j - 1;
       continue;
     }
     out += c;
   }
-  return { text: out, dropOut, dropErr, errToOut };
+  return { text: out, dropOut, dropErr, errToOut, ...(outFile !== undefined ? { outFile } : {}) };
 }
 
 /** MSVCRT (2008+) argv rules: the way netsh.exe and certutil.exe split their command line. */
@@ -147,6 +153,12 @@ const NOT_RECOGNIZED: Record<SimLanguage, (name: string) => string> = {
   en: (n) => `'${n}' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n`,
   fr: (n) => `'${n}' n'est pas reconnu en tant que commande interne\r\nou externe, un programme exécutable ou un fichier de commandes.\r\n`,
   de: (n) => `Der Befehl "${n}" ist entweder falsch geschrieben oder\r\nkonnte nicht gefunden werden.\r\n`,
+};
+
+const PATH_NOT_FOUND: Record<SimLanguage, string> = {
+  en: "The system cannot find the path specified.",
+  fr: "Le chemin d’accès spécifié est introuvable.",
+  de: "Das System kann den angegebenen Pfad nicht finden.",
 };
 
 const ECHO_ON: Record<SimLanguage, string> = { en: "ECHO is on.", fr: "Commande ECHO activée.", de: "ECHO ist eingeschaltet (ON)." };
@@ -322,6 +334,22 @@ function runNode(node: CmdNode | null, sh: ShellHost, io: Io, st: LineState): nu
 
 function runSimple(text: string, sh: ShellHost, io: Io, st: LineState): number {
   const r = stripRedirections(text);
+  if (r.outFile === undefined) return runRedirected(r, sh, io, st);
+  // cmd opens (creates or truncates) the file before the command runs; a missing folder stops the command.
+  const target = r.outFile;
+  if (!(sh.writeFile?.(target, "") ?? false)) {
+    io.err(`${PATH_NOT_FOUND[sh.language]}\r\n`);
+    return (st.errorlevel = 1);
+  }
+  let written = "";
+  try {
+    return runRedirected(r, sh, { ...io, out: (t) => (written += t) }, st);
+  } finally {
+    sh.writeFile?.(target, written);
+  }
+}
+
+function runRedirected(r: ReturnType<typeof stripRedirections>, sh: ShellHost, io: Io, st: LineState): number {
   const body = r.text.replace(/^[\s@]+/, "");
   const out = (t: string): void => {
     if (!r.dropOut) io.out(t);
@@ -377,7 +405,7 @@ function runSimple(text: string, sh: ShellHost, io: Io, st: LineState): number {
 }
 
 /** Runs a command line as `cmd.exe /c line`; returns the exit code (the last errorlevel). */
-export function runCmdLine(line: string, sh: ShellHost): number {
+export function runCmdLine(line: string, sh: ShellHost, stdin?: string): number {
   const st: LineState = { errorlevel: 0 };
   let tree: CmdNode | null;
   try {
@@ -388,7 +416,7 @@ export function runCmdLine(line: string, sh: ShellHost): number {
     return 255;
   }
   try {
-    return runNode(tree, sh, { out: (t) => sh.out(t), err: (t) => sh.err(t) }, st);
+    return runNode(tree, sh, { out: (t) => sh.out(t), err: (t) => sh.err(t), ...(stdin !== undefined ? { stdin } : {}) }, st);
   } catch (e) {
     if (e instanceof ExitLine) return e.code;
     throw e;

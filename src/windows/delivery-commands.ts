@@ -112,6 +112,26 @@ export function importPfxCommand(shell: RemoteShell, runId: string, fileName: st
   return `certutil -f -p ${password} -importpfx My ${file}${tail}`;
 }
 
+/**
+ * Stages a file over a transport without SFTP (WinRM): the bytes arrive as the command's stdin,
+ * base64 in 64-character CRLF lines (see `stdinForStaging`); `findstr /r "^"` copies every stdin
+ * line into `<file>.b64` (a pipe's last line gets its CRLF), and `certutil -f -decode` turns that
+ * back into `<file>`. cmd.exe only: WinRS runs every command line under cmd.
+ */
+export function stageThroughStdinCommand(shell: RemoteShell, runId: string, fileName: string, host?: string): string {
+  const { file } = stagedPaths(runId, fileName, host);
+  if (shell !== "cmd") throw new CertfleetError("precondition", "staging a file through stdin needs cmd.exe as the remote shell", host);
+  return `findstr /r "^" > ${file}.b64 && certutil -f -decode ${file}.b64 ${file}`;
+}
+
+/** The stdin for `stageThroughStdinCommand`: base64 in 64-character lines, each ending CRLF. */
+export function stdinForStaging(bytes: Buffer): Buffer {
+  const b64 = bytes.toString("base64");
+  const out: string[] = [];
+  for (let i = 0; i < b64.length; i += 64) out.push(`${b64.slice(i, i + 64)}\r\n`);
+  return Buffer.from(out.join(""), "ascii");
+}
+
 /** An issuing CA certificate into the intermediate store. `CA` only: certfleet never writes Root. */
 export function addIntermediateCommand(shell: RemoteShell, runId: string, fileName: string, host?: string): string {
   const { file } = stagedPaths(runId, fileName, host);
@@ -197,6 +217,7 @@ const SENDABLE_DELIVERY: Record<RemoteShell, RegExp> = {
       ...COMMON,
       `\\(if not exist (${FOLDER}) mkdir \\1\\) && icacls ${ROOT} /inheritance:r /grant:r ${GRANT_CMD} /T /C /Q && icacls ${ROOT} /setowner \\*S-1-5-32-544 /T /C /Q`,
       `\\(if exist (${FOLDER}) rmdir /s /q \\2\\) & \\(if exist \\2 \\(echo ${STAGED_PRESENT}\\) else \\(echo ${STAGED_GONE}\\)\\)`,
+      `findstr /r "\\^" > (${FILE})\\.b64 && certutil -f -decode \\3\\.b64 \\3`,
     ].join("|")})$`,
   ),
   powershell: new RegExp(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { normalizeWindowsPath, SimFileSystem } from "../../src/simulator/files.js";
+import { runCertutilDelivery } from "../../src/simulator/pfx-import.js";
 import { runCmdLine, type ShellHost } from "../../src/simulator/shell-cmd.js";
 import { runPowerShellLine } from "../../src/simulator/shell-powershell.js";
 import { sftpPathOfWindows, windowsPathOfSftp } from "../../src/simulator/sftp.js";
@@ -80,5 +81,46 @@ describe("independence", () => {
       .filter((f) => f.endsWith(".ts"))
       .filter((f) => /from "\.\.\/(windows|certificate|target)\//.test(readFileSync(`src/simulator/${f}`, "utf8")));
     expect(offenders).toEqual([]);
+  });
+});
+
+describe("staging through stdin (simulator: cmd '> file', certutil -decode)", () => {
+  it("cmd '> file' opens the file before the command runs and holds what it printed; a missing folder stops the command", () => {
+    const files = new Map<string, string>();
+    const ran: string[] = [];
+    let err = "";
+    const sh: ShellHost = {
+      language: "en",
+      env: {},
+      out: () => undefined,
+      err: (t) => (err += t),
+      program: (name, argv, _runner, stdin) => (ran.push(name), name === "copy-in" ? { stdout: stdin ?? "", stderr: "", code: 0 } : { stdout: `${name} ${argv.join(" ")}\r\n`, stderr: "", code: 0 }),
+      runOther: () => 1,
+      writeFile: (path, text) => (path.startsWith("C:\\ok\\") ? (files.set(path, text), true) : false),
+    };
+    expect(runCmdLine("copy-in > C:\\ok\\a.b64 && echo next >nul", sh, "QUJD\r\nREVG\r\n")).toBe(0);
+    expect(files.get("C:\\ok\\a.b64")).toBe("QUJD\r\nREVG\r\n");
+    expect(runCmdLine("copy-in > C:\\missing\\a.b64 && other", sh, "x\r\n")).toBe(1);
+    expect(err).toBe("The system cannot find the path specified.\r\n");
+    expect(ran).toEqual(["copy-in"]);
+  });
+
+  it("certutil [-f] -decode: base64 lines (with or without a header) to bytes, as Windows reports it", () => {
+    const files = new SimFileSystem(["C:\\s"]);
+    const host = { os: "2022" as const, language: "en" as const, elevated: true, files, certificates: [] };
+    const bytes = Buffer.from(Array.from({ length: 100 }, (_, i) => (i * 37) % 256));
+    const b64 = `${bytes.toString("base64").replace(/(.{64})/g, "$1\r\n")}\r\n`;
+    files.writeFile("C:\\s\\f.b64", Buffer.from(b64, "latin1"));
+    const ok = runCertutilDelivery(host, ["-f", "-decode", "C:\\s\\f.b64", "C:\\s\\f.pfx"])!;
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe(`Input Length = ${b64.length}\r\nOutput Length = 100\r\nCertUtil: -decode command completed successfully.\r\n`);
+    expect(files.readFile("C:\\s\\f.pfx")!.equals(bytes)).toBe(true);
+    // without -f an existing output is refused; a missing input and bad base64 fail with their HRESULTs
+    expect(runCertutilDelivery(host, ["-decode", "C:\\s\\f.b64", "C:\\s\\f.pfx"])!.stdout).toContain("0x80070050");
+    expect(runCertutilDelivery(host, ["-f", "-decode", "C:\\s\\none.b64", "C:\\s\\g.pfx"])!.stdout).toContain("0x80070002");
+    files.writeFile("C:\\s\\bad.b64", Buffer.from("not base64 at all!\r\n"));
+    const bad = runCertutilDelivery(host, ["-f", "-decode", "C:\\s\\bad.b64", "C:\\s\\g.pfx"])!;
+    expect(bad.code).not.toBe(0);
+    expect(files.exists("C:\\s\\g.pfx")).toBe(false);
   });
 });

@@ -14,6 +14,8 @@ import {
   removeCertificateCommand,
   sftpPath,
   stagedPaths,
+  stageThroughStdinCommand,
+  stdinForStaging,
 } from "../../src/windows/delivery-commands.js";
 import { isSendable } from "../../src/windows/commands.js";
 import { constructed, sample } from "./helpers.js";
@@ -110,6 +112,33 @@ describe("delivery command builders", () => {
     const mixed = cleanupStagingCommand("cmd", RUN).replace(/(rmdir \/s \/q C:\\ProgramData\\certfleet\\)\S+\)/, "$1other)");
     expect(isSendableDelivery("cmd", mixed)).toBe(false);
     expect(isSendableDelivery(undefined, "ver")).toBe(false);
+  });
+
+  it("staging through stdin (WinRM): one cmd shape, strict values, the gate accepts exactly it", () => {
+    const cmd = stageThroughStdinCommand("cmd", RUN, "certificate.pfx");
+    const file = `C:\\ProgramData\\certfleet\\${RUN}\\certificate.pfx`;
+    expect(cmd).toBe(`findstr /r "^" > ${file}.b64 && certutil -f -decode ${file}.b64 ${file}`);
+    expect(isSendableDelivery("cmd", cmd)).toBe(true);
+    expect(isSendableDelivery("cmd", stageThroughStdinCommand("cmd", RUN, "chain-1.cer"))).toBe(true);
+    expect(isSendable("cmd", cmd)).toBe(false);
+    expect(isSendableDelivery("powershell", cmd)).toBe(false);
+    // the decoded file must be the one findstr wrote, in the same folder
+    expect(isSendableDelivery("cmd", cmd.replace(/ C:\\ProgramData\\certfleet\\[^\\]+\\certificate\.pfx$/, " C:\\ProgramData\\certfleet\\other\\certificate.pfx"))).toBe(false);
+    expect(isSendableDelivery("cmd", cmd.replace(/\.b64 C:/, ".txt C:"))).toBe(false);
+    expect(isSendableDelivery("cmd", `${cmd} & whoami`)).toBe(false);
+    expect(() => stageThroughStdinCommand("powershell", RUN, "certificate.pfx")).toThrow(/cmd\.exe/);
+    expect(() => stageThroughStdinCommand("cmd", RUN, "x.pfx & whoami")).toThrow(/strict pattern/);
+    expect(() => stageThroughStdinCommand("cmd", "../x", "certificate.pfx")).toThrow(/strict pattern/);
+  });
+
+  it("stdin for staging: base64 in 64-character CRLF lines that decode to the bytes", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 400 }), (raw) => {
+        const text = stdinForStaging(Buffer.from(raw)).toString("latin1");
+        expect(text).toMatch(/^(?:[A-Za-z0-9+/=]{1,64}\r\n)+$/);
+        expect(Buffer.from(text.replace(/\r\n/g, ""), "base64").equals(Buffer.from(raw))).toBe(true);
+      }),
+    );
   });
 
   it("property: a hostile suffix on any delivery command is refused by the gate", () => {

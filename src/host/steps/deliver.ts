@@ -19,7 +19,8 @@ import { CertfleetError } from "../../model/errors.js";
 import type { HostState, RemoteShell } from "../../model/host-state.js";
 import type { HostSession } from "../../session/host-session.js";
 import { parseCertutilStore } from "../../windows/certutil-parse.js";
-import { cleanupStagingCommand, parseCleanupProof, removeCertificateCommand } from "../../windows/delivery-commands.js";
+import { Secret } from "../../model/secret.js";
+import { cleanupStagingCommand, parseCleanupProof, removeCertificateCommand, stdinForStaging } from "../../windows/delivery-commands.js";
 import { classifyImportPfx } from "../../windows/importpfx-result.js";
 import type { HostStep, PlannedStep, StepApplied } from "../step.js";
 
@@ -70,7 +71,7 @@ export const deliverStep: HostStep = {
     const blocked = state.elevated ? undefined : new CertfleetError("elevation", "the remote session is not elevated (no High Mandatory Level): certutil -importpfx into LocalMachine\\My would fail with 0x80070005", state.host);
     // What binds the certificate already (a binding on it before the import): never removed under it.
     const boundBefore = state.bindings.some((b) => b.certHash === plan.thumbprint);
-    const shownCommands = [plan.prepare.shown, ...plan.uploads.map((_, i) => uploadLine(plan, i)), plan.import.shown, ...plan.intermediates.map((c) => c.shown), plan.probe.shown, plan.cleanup.shown];
+    const shownCommands = [plan.prepare.shown, ...plan.uploads.map((u, i) => (u.stage ? `${uploadLine(plan, i)}; over WinRM, from stdin: ${u.stage.shown}` : uploadLine(plan, i))), plan.import.shown, ...plan.intermediates.map((c) => c.shown), plan.probe.shown, plan.cleanup.shown];
     let imported = false;
     return {
       blocked,
@@ -110,9 +111,10 @@ async function applyDelivery(
   const host = session.host;
   let imported = false;
   let failure: CertfleetError | undefined;
-  if (!session.canStageFiles) {
-    // Nothing is sent: WinRM has no SFTP, and a PFX is not streamed through a command yet.
-    const error = new CertfleetError("precondition", `cannot deliver ${plan.thumbprint} here: this host is reached over a transport without SFTP (WinRM); import the PFX by hand (certutil -importpfx My) or reach the host over SSH, then run again`, host);
+  const viaSftp = session.canStageFiles;
+  if (!viaSftp && plan.uploads.some((u) => !u.stage)) {
+    // Nothing is sent: no SFTP, and the stdin staging needs cmd.exe (WinRS always runs cmd).
+    const error = new CertfleetError("precondition", `cannot deliver ${plan.thumbprint} here: this host is reached without SFTP and its shell is not cmd.exe; import the PFX by hand (certutil -importpfx My) or reach the host over SSH, then run again`, host);
     return { applied: { status: "failed", bindings: [], commands, error }, imported };
   }
   // Intent first (fsync'd): from here on, rollback and resume know the folder and the certificate.
@@ -122,8 +124,17 @@ async function applyDelivery(
     const prep = await session.deliveryChange(plan.prepare.command as string);
     if (prep.code !== 0) throw new CertfleetError("apply", "could not prepare the staging folder", host, prep.text.trim().slice(0, 2000));
     for (const [i, u] of plan.uploads.entries()) {
-      commands.push(uploadLine(plan, i));
-      await session.uploadBytes(u.sftpPath, u.bytes);
+      if (viaSftp) {
+        commands.push(uploadLine(plan, i));
+        await session.uploadBytes(u.sftpPath, u.bytes);
+        continue;
+      }
+      // WinRM: the bytes, base64, as the stdin of one cmd line that writes and decodes them (never on a command line).
+      const stage = u.stage!;
+      commands.push(stage.shown);
+      const raw = u.bytes instanceof Secret ? u.bytes.reveal() : u.bytes;
+      const out = await session.deliveryChange(stage.command as string, plan.password, new Secret(stdinForStaging(raw)));
+      if (out.code !== 0) throw new CertfleetError("apply", `could not stage ${u.windowsPath} through stdin`, host, out.text.trim().slice(0, 2000));
     }
     commands.push(plan.import.shown);
     const out = await session.deliveryChange(plan.import.command, plan.password);

@@ -31,7 +31,7 @@ export interface WinrmHandler {
   /** faults consulted per Receive: answer TimedOut this many more times */
   takeOperationTimeout(): boolean;
   /** runs one command line under cmd.exe with the shell's code page */
-  exec(commandLine: string, codePage: number): Promise<WinrmExecReply>;
+  exec(commandLine: string, codePage: number, stdin?: Buffer): Promise<WinrmExecReply>;
 }
 
 export interface WinrmServerOptions {
@@ -390,8 +390,9 @@ export class WinrmListener {
 
   private start(shell: SimShell, cmd: SimCommand): Promise<WinrmExecReply> {
     if (!cmd.settled) {
-      if (cmd.stdin.length > 0) this.stdinLog.push({ command: cmd.line, stdin: Buffer.concat(cmd.stdin) });
-      cmd.settled = this.opts.handler.exec(cmd.line, shell.codePage);
+      const stdin = cmd.stdin.length > 0 ? Buffer.concat(cmd.stdin) : undefined;
+      if (stdin) this.stdinLog.push({ command: cmd.line, stdin });
+      cmd.settled = this.opts.handler.exec(cmd.line, shell.codePage, stdin);
       void cmd.settled.then((r) => {
         cmd.result = r;
       });
