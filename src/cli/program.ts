@@ -19,7 +19,7 @@ export function buildProgram(dial?: Dialer): Command {
   const program = new Command("certfleet")
     .version(VERSION)
     .description(
-      "Replace one certificate on many Windows/IIS servers at once, over OpenSSH.\n\n" +
+      "Replace one certificate on many Windows/IIS servers at once, over OpenSSH or WinRM.\n\n" +
         "IIS does not hold the certificate: http.sys does, per socket (ip:port, or hostname:port for SNI). " +
         "certfleet discovers every binding, plans each change, rolls it out canary-then-all, journals every " +
         "original record before touching it, proves each endpoint by a TLS handshake, and writes reports.",
