@@ -8,7 +8,8 @@ import { fork } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadInventory } from "../dist/inventory/load.js";
-import { runDiscover } from "../dist/fleet/discover.js";
+import { runDiscover } from "../dist/runs/discover.js";
+import { reportFromRun } from "../dist/report/from-outcomes.js";
 import { ConnectionPool } from "../dist/transport/pool.js";
 import { connectSsh } from "../dist/transport/ssh.js";
 import { renderHtml } from "../dist/report/html.js";
@@ -42,7 +43,7 @@ for (const hosts of sizes) {
   const pool = new ConnectionPool((h) => connectSsh(h, { commandTimeoutMs: 60_000, connectTimeoutMs: 30_000 }));
   const deps = { connect: (h) => pool.connect(h), release: (h) => pool.release(h), now: () => new Date(), progress: {}, commandTimeoutMs: 60_000 };
   const base = heap();
-  const report = await runDiscover(inventory.hosts, concurrency, deps);
+  const report = reportFromRun(await runDiscover(inventory.hosts, concurrency, deps));
   await pool.closeAll();
   const retained = heap() - base;
   const json = JSON.stringify(report);
