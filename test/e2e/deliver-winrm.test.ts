@@ -4,11 +4,11 @@
  * WinRM the PFX is staged through a command's stdin (base64, `findstr /r "^" > file.b64`, then
  * `certutil -f -decode`); the stores, bindings and staged files are read from the simulator.
  */
+import { runCliCaptured } from "../support/cli-capture.js";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/program.js";
 import { APPID, demoCertificates, startFleet, toPfx, type SimFleet } from "../../src/simulator/index.js";
 import type { SimHost } from "../../src/simulator/host.js";
 import type { SimHostSpec, SimLanguage, SimOs, SimShell } from "../../src/simulator/state.js";
@@ -72,22 +72,7 @@ describe("rollout --new renewed.pfx over SSH and WinRM (HTTP+NTLM+encryption, HT
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  async function cli(args: string[]): Promise<number> {
-    const out = process.stdout.write.bind(process.stdout);
-    const err = process.stderr.write.bind(process.stderr);
-    const grab = (chunk: string | Uint8Array) => {
-      output += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString();
-      return true;
-    };
-    process.stdout.write = grab as typeof process.stdout.write;
-    process.stderr.write = grab as typeof process.stderr.write;
-    try {
-      return await runCli(args);
-    } finally {
-      process.stdout.write = out;
-      process.stderr.write = err;
-    }
-  }
+  const cli = async (args: string[]): Promise<number> => (await runCliCaptured(args, (t) => (output += t))).code;
 
   it("delivers to every host, rebinds every old binding, and leaves no staged file", async () => {
     expect(fleet.hosts.filter((x) => x.winrm).length).toBe(6);

@@ -4,12 +4,12 @@
  * on each host (its OIDs), not from certfleet's own decision; the stores and bindings are read
  * from the simulator's state.
  */
+import { runCliCaptured } from "../support/cli-capture.js";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import forge from "node-forge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/program.js";
 import { APPID, createCertificate, demoCertificates, toPfx } from "../../src/simulator/index.js";
 import type { SimHost } from "../../src/simulator/host.js";
 import type { SimHostSpec, SimLanguage, SimOs, SimShell } from "../../src/simulator/state.js";
@@ -114,22 +114,7 @@ describe("rollout --new renewed.pfx over 30 hosts that lack the certificate", ()
 
   const common = () => ["-i", h.files.inventory, "--plain", "--pfx-password-env", PASSWORD_ENV];
 
-  async function cli(args: string[]): Promise<number> {
-    const out = process.stdout.write.bind(process.stdout);
-    const err = process.stderr.write.bind(process.stderr);
-    const grab = (chunk: string | Uint8Array) => {
-      output += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString();
-      return true;
-    };
-    process.stdout.write = grab as typeof process.stdout.write;
-    process.stderr.write = grab as typeof process.stderr.write;
-    try {
-      return await runCli(args);
-    } finally {
-      process.stdout.write = out;
-      process.stderr.write = err;
-    }
-  }
+  const cli = async (args: string[]): Promise<number> => (await runCliCaptured(args, (t) => (output += t))).code;
 
   it("--dry-run lists the delivery step by step, the import with its password redacted, and changes nothing", async () => {
     const code = await cli(["rollout", "--new", pfxFile, "--dry-run", "--out", join(dir, "dry"), ...common()]);
@@ -227,20 +212,8 @@ function smallSpecs(opts: { dropsKey?: boolean } = {}): SimHostSpec[] {
 
 async function captured(args: string[]): Promise<{ code: number; output: string }> {
   let output = "";
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  const grab = (chunk: string | Uint8Array) => {
-    output += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString();
-    return true;
-  };
-  process.stdout.write = grab as typeof process.stdout.write;
-  process.stderr.write = grab as typeof process.stderr.write;
-  try {
-    return { code: await runCli(args), output };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
+  const { code } = await runCliCaptured(args, (t) => (output += t));
+  return { code, output };
 }
 
 describe("refusals on the controller, and a host whose import leaves no key", () => {

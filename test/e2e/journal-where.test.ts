@@ -3,28 +3,17 @@
  * fingerprint); rollback and resume use it and stop (exit 2) before touching a host the
  * inventory now places elsewhere, or that presents another host key than the journal's.
  */
+import { runCliCaptured } from "../support/cli-capture.js";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { runCli } from "../../src/cli/program.js";
 import { Report } from "../../src/report/schema.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import { certs, expectRebound, expectSameBindings, mixedFleetSpecs, readJournal, rollout, snapshotFleet, tempJournal, writeNewCer, type FleetSnapshot } from "../support/rollout-fleet.js";
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => ((stdout += chunk.toString()), true));
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => ((stderr += chunk.toString()), true));
-  try {
-    return { code: await runCli(args), stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const cli = (args: string[]) => runCliCaptured(args);
 
 describe("the journal records where each host was", () => {
   let h: Harness;
@@ -44,7 +33,6 @@ describe("the journal records where each host was", () => {
     journal.close();
     journalPath = path;
   });
-  afterEach(() => vi.restoreAllMocks());
 
   it("every intent record holds the host's address, SSH port and host key fingerprint", () => {
     const intents = readJournal(journalPath).records.filter((r) => r.type === "intent");

@@ -3,30 +3,17 @@
  * said to be skipped (not failed, no exit 1, no command printed for them); a journal host the
  * inventory no longer has is reported once, with no command that deletes anything.
  */
+import { runCliCaptured } from "../support/cli-capture.js";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { runCli } from "../../src/cli/program.js";
 import { Report } from "../../src/report/schema.js";
 import { startHarness, type Harness } from "../support/harness.js";
 import { certs, changeCommands, expectRebound, expectSameBindings, mixedFleetSpecs, rollout, snapshotFleet, tempJournal, type FleetSnapshot } from "../support/rollout-fleet.js";
 
-/** Runs the CLI, capturing what it prints. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => ((stdout += chunk.toString()), true));
-  const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => ((stderr += chunk.toString()), true));
-  try {
-    const code = await runCli(args);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const cli = (args: string[]) => runCliCaptured(args);
 
 describe("rollback -l", () => {
   let h: Harness;
@@ -44,7 +31,6 @@ describe("rollback -l", () => {
     for (const sim of h.fleet.hosts) expectRebound(sim, before.get(sim.name)!, OLD, NEW);
   });
   afterAll(async () => h?.close());
-  afterEach(() => vi.restoreAllMocks());
 
   it("touches and reports only the selected host; the others are skipped, not failed, and get no command", async () => {
     const marks = new Map(h.fleet.hosts.map((x) => [x.name, x.commandLog.length]));

@@ -3,11 +3,11 @@
  * and message encryption (a default Windows server), some over WinRM on HTTPS with a pinned
  * listener certificate. discover, rollout, verify and rollback run exactly as for the SSH fleet.
  */
+import { runCliCaptured } from "../support/cli-capture.js";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runCli } from "../../src/cli/program.js";
 import { loadInventory } from "../../src/inventory/load.js";
 import { Report } from "../../src/report/schema.js";
 import { startFleet, type SimFleet } from "../../src/simulator/index.js";
@@ -40,22 +40,7 @@ const savedEnv = process.env[PASSWORD_ENV];
 
 /** Everything the CLI printed, kept to check that no secret was in it. */
 const printed: string[] = [];
-async function cli(args: string[]): Promise<number> {
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  const keep = (chunk: unknown): boolean => {
-    printed.push(typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8"));
-    return true;
-  };
-  process.stdout.write = keep as typeof process.stdout.write;
-  process.stderr.write = keep as typeof process.stderr.write;
-  try {
-    return await runCli(args);
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
+const cli = async (args: string[]): Promise<number> => (await runCliCaptured(args, (t) => printed.push(t))).code;
 
 const report = async (out: string) => Report.parse(JSON.parse(await readFile(join(out, "report.json"), "utf8")));
 
