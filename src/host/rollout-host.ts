@@ -8,7 +8,7 @@ import { CertfleetError } from "../model/errors.js";
 import type { Target } from "../certificate/target.js";
 import type { BindingOutcome, ConsumerRow, HostOutcome } from "./outcome.js";
 import { withConsumerKeys } from "./consumer-keys.js";
-import { NEW_KEY_UNREADABLE } from "../plan/consumer-moves.js";
+import { stepBlocks } from "./step-blocks.js";
 import type { HostState } from "../model/host-state.js";
 import { proveRdp } from "../verify/verify-rdp.js";
 import type { HostSession } from "../session/host-session.js";
@@ -78,11 +78,9 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
       const plannedConsumers = planned.flatMap((p) => p.plan.consumerRows?.() ?? []);
       const warnings = [...state.warnings, ...planned.flatMap((p) => p.plan.warnings ?? [])];
       const base = { name: host.name, address: host.address, ...wave, certificates: state.certificates, ...(warnings.length ? { warnings } : {}), ...(plannedConsumers.length ? { consumers: plannedConsumers } : {}) };
-      // A grant needs the new key, which a delivery earlier in the run imports: that block waits
-      // until the delivery is done (the keys are read and the later steps planned again then).
-      const delivering = planned.findIndex((p) => p.plan.stateAfter !== undefined && !p.plan.unchanged);
-      const deferred = (i: number) => delivering >= 0 && i > delivering && planned[i]!.plan.blocked?.message.includes(NEW_KEY_UNREADABLE) === true;
-      const blocked = planned.find((p, i) => p.plan.blocked && !deferred(i))?.plan.blocked;
+      // A grant waiting for the key a delivery earlier in the run imports is not a block yet: the
+      // keys are read and the later steps planned again once the delivery is done (below).
+      const { blocked, delivering } = stepBlocks(planned.map((p) => p.plan));
       if (blocked) {
         return { ...base, status: "failed", durationMs: elapsed(), error: hostError(blocked, host.name), bindings: rowsOf((p) => p.notAttemptedRows()) } satisfies HostOutcome;
       }

@@ -10,7 +10,7 @@ import { hostError, visitHost, type FleetDeps } from "../host/visit.js";
 import { HOST_STEPS } from "../host/steps.js";
 import type { PlannedStep } from "../host/step.js";
 import { withConsumerKeys } from "../host/consumer-keys.js";
-import { NEW_KEY_UNREADABLE } from "../plan/consumer-moves.js";
+import { stepBlocks } from "../host/step-blocks.js";
 
 export interface PlanRun {
   run: RunOutcome;
@@ -45,12 +45,10 @@ export async function runPlan(hosts: readonly ResolvedHost[], target: Target, co
             const consumerPlan = planHostConsumers(state, target);
             const split = splitByOwner(full, consumerPlan);
             plans.push({ ...full, bindings: full.bindings.map((b, i) => (consumerPlan.ownedBindings.has(bindingKey(b.current)) ? b : split.rebind.bindings[i]!)) });
-            // A grant on the new key waits for the delivery that imports it (see host/rollout-host.ts).
-            const delivering = steps.findIndex((p) => p.stateAfter !== undefined && !p.unchanged);
-            const deferred = (i: number) => delivering >= 0 && i > delivering && steps[i]!.blocked?.message.includes(NEW_KEY_UNREADABLE) === true;
-            const blocked = steps.find((p, i) => p.blocked && !deferred(i))?.blocked;
+            // A grant on the new key waits for the delivery that imports it (host/step-blocks.ts).
+            const { blocked, waitsForDelivery } = stepBlocks(steps);
             const findings = [
-              ...new Set([...steps.flatMap((p) => p.findings), ...(steps.some((_, i) => deferred(i)) ? ["note: the key grants are planned once the delivered certificate's key exists on the host"] : [])]),
+              ...new Set([...steps.flatMap((p) => p.findings), ...(waitsForDelivery ? ["note: the key grants are planned once the delivered certificate's key exists on the host"] : [])]),
             ];
             const consumers = steps.flatMap((p) => p.consumerRows?.() ?? []);
             return {
