@@ -28,17 +28,32 @@ interface TestCase {
 }
 
 export function renderJunit(report: Report): string {
-  const suites = report.hosts.map((h) => ({ host: h, cases: testCases(h, report.command) }));
+  return [...junitChunks(report)].join("");
+}
+
+/**
+ * junit.xml a host at a time: the totals on <testsuites> are counted in a first pass over the
+ * hosts, each host's suite is written in a second, so a big fleet's file never exists as one string.
+ */
+export function* junitChunks(report: Report): Generator<string> {
   const count = (cases: TestCase[], kind: Outcome["kind"]): number => cases.filter((c) => c.outcome.kind === kind).length;
-  const all = suites.flatMap((s) => s.cases);
+  const totals = { tests: 0, failures: 0, skipped: 0 };
+  for (const h of report.hosts) {
+    const cases = testCases(h, report.command);
+    totals.tests += cases.length;
+    totals.failures += count(cases, "failure");
+    totals.skipped += count(cases, "skipped");
+  }
   const totalMs = Date.parse(report.finishedAt) - Date.parse(report.startedAt);
 
-  const lines: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  lines.push(
-    `<testsuites name="certfleet" tests="${all.length}" failures="${count(all, "failure")}" errors="0" ` +
-      `skipped="${count(all, "skipped")}" time="${seconds(Number.isNaN(totalMs) ? 0 : Math.max(0, totalMs))}">`,
+  yield '<?xml version="1.0" encoding="UTF-8"?>\n';
+  yield (
+    `<testsuites name="certfleet" tests="${totals.tests}" failures="${totals.failures}" errors="0" ` +
+    `skipped="${totals.skipped}" time="${seconds(Number.isNaN(totalMs) ? 0 : Math.max(0, totalMs))}">\n`
   );
-  for (const { host, cases } of suites) {
+  for (const host of report.hosts) {
+    const cases = testCases(host, report.command);
+    const lines: string[] = [];
     lines.push(
       `  <testsuite name="${attr(host.name)}" tests="${cases.length}" failures="${count(cases, "failure")}" errors="0" ` +
         `skipped="${count(cases, "skipped")}" time="${seconds(host.durationMs)}" timestamp="${attr(report.startedAt)}" hostname="${attr(host.address)}">`,
@@ -50,9 +65,9 @@ export function renderJunit(report: Report): string {
     lines.push("    </properties>");
     for (const c of cases) lines.push(...testCaseXml(host, c));
     lines.push("  </testsuite>");
+    yield `${lines.join("\n")}\n`;
   }
-  lines.push("</testsuites>");
-  return `${lines.join("\n")}\n`;
+  yield "</testsuites>\n";
 }
 
 function testCases(h: ReportHost, command: Report["command"]): TestCase[] {

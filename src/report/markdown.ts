@@ -9,6 +9,19 @@ import type { Report, ReportBinding, ReportHost, VerifyResult } from "./schema.j
  * generates is written raw.
  */
 export function renderMarkdown(report: Report): string {
+  return [...markdownChunks(report)].join("");
+}
+
+/**
+ * report.md a host at a time: the same text as joining every line and collapsing runs of blank
+ * lines, so a big fleet's report never exists as one string.
+ */
+export function markdownChunks(report: Report): Generator<string> {
+  return collapseBlankLines(markdownLineGroups(report));
+}
+
+/** The report's lines in groups (the head, a row or a section per host, the certificates). */
+function* markdownLineGroups(report: Report): Generator<string[]> {
   const out: string[] = [];
   out.push(`# certfleet ${report.command} report${report.dryRun ? " (dry run)" : ""}`, "");
   out.push(
@@ -46,30 +59,53 @@ export function renderMarkdown(report: Report): string {
   if (attention.length > 0) {
     out.push("## Needs attention", "");
     out.push("certfleet could not restore these hosts; each section below says what to run by hand.", "");
-    for (const h of attention) out.push(`- [${md(h.name)}](#${anchor(h.name)}): ${md(h.error?.message ?? "see below")}`);
+    yield out.splice(0);
+    for (const h of attention) yield [`- [${md(h.name)}](#${anchor(h.name)}): ${md(h.error?.message ?? "see below")}`];
     out.push("");
   }
 
-  out.push(...whatToDoNext(report));
+  yield out.splice(0);
+  yield* whatToDoNext(report);
 
   out.push("## Hosts", "");
   out.push("| host | address | status | wave | duration | bindings | error |", "|---|---|---|---:|---:|---:|---|");
+  yield out;
   for (const h of report.hosts) {
     const error = h.error ? `${h.error.kind}: ${md(h.error.message)}` : "";
-    out.push(
+    yield [
       `| [${md(h.name)}](#${anchor(h.name)}) | ${md(h.address)} | ${statusBadge(h.status)} | ${h.wave ?? ""} | ` +
         `${formatDuration(h.durationMs)} | ${h.bindings.length} | ${error} |`,
-    );
+    ];
   }
-  out.push("");
+  yield [""];
 
-  for (const h of report.hosts) out.push(...hostSection(h));
+  for (const h of report.hosts) yield hostSection(h);
 
   const certs = certificatesSeen(report);
-  if (certs.length > 0) out.push(...certificateTable(certs, report.finishedAt));
-
-  return `${out.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd()}\n`;
+  if (certs.length > 0) yield* certificateTable(certs, report.finishedAt);
 }
+
+/**
+ * Lines joined by newlines, every run of three or more newlines made two and the end trimmed to
+ * one newline, as `lines.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd() + "\n"` would, but group
+ * by group: the trailing whitespace of what was seen so far is held back until text follows it,
+ * so no run of newlines is ever split between two chunks.
+ */
+export function* collapseBlankLines(groups: Iterable<string[]>): Generator<string> {
+  let held = "";
+  let first = true;
+  for (const lines of groups) {
+    if (lines.length === 0) continue;
+    const text = `${held}${first ? "" : "\n"}${lines.join("\n")}`;
+    first = false;
+    const body = text.trimEnd();
+    held = text.slice(body.length);
+    if (body.length > 0) yield body.replace(/\n{3,}/g, "\n\n");
+  }
+  yield "\n";
+}
+
+
 
 function hostSection(h: ReportHost): string[] {
   const out: string[] = [];
@@ -147,20 +183,21 @@ function hostSection(h: ReportHost): string[] {
  * Every failed or needs-attention host with its likely cause and fix, then the commands to run once
  * they are fixed (the same for every host of a run: they name all the failed hosts).
  */
-function whatToDoNext(report: Report): string[] {
+function* whatToDoNext(report: Report): Generator<string[]> {
   const hosts = report.hosts.filter((h) => h.remedy !== undefined);
-  if (hosts.length === 0) return [];
-  const out = ["## What to do next", "", "| host | status | likely cause | fix |", "|---|---|---|---|"];
+  if (hosts.length === 0) return;
+  yield ["## What to do next", "", "| host | status | likely cause | fix |", "|---|---|---|---|"];
   for (const h of hosts) {
-    out.push(`| [${md(h.name)}](#${anchor(h.name)}) | ${statusBadge(h.status)} | ${md(h.remedy?.cause ?? "")} | ${md(h.remedy?.fix ?? "")} |`);
+    yield [`| [${md(h.name)}](#${anchor(h.name)}) | ${statusBadge(h.status)} | ${md(h.remedy?.cause ?? "")} | ${md(h.remedy?.fix ?? "")} |`];
   }
-  out.push("");
+  const out = [""];
   const next = hosts[0]?.remedy?.next ?? [];
   for (const step of next) out.push(`${md(sentence(step.when))}:`, "", codeBlock(step.run, "sh"), "");
-  return out;
+  yield out;
 }
 
-function certificateTable(certs: CertificateSeen[], finishedAt: string): string[] {
+/** A row a certificate: the wildcard every host holds has the longest (its hosts by name). */
+function* certificateTable(certs: CertificateSeen[], finishedAt: string): Generator<string[]> {
   const out: string[] = [];
   out.push("## Certificates seen", "");
   out.push(
@@ -172,6 +209,7 @@ function certificateTable(certs: CertificateSeen[], finishedAt: string): string[
     "| thumbprint | subject | not after | days to expiry | held by | without private key |",
     "|---|---|---|---:|---|---|",
   );
+  yield out.splice(0);
   for (const c of certs) {
     const role = c.role ? ` (${c.role})` : "";
     const days = c.daysToExpiry === null ? "" : `${c.daysToExpiry}`;
@@ -179,22 +217,23 @@ function certificateTable(certs: CertificateSeen[], finishedAt: string): string[
     const expired = c.daysToExpiry !== null && c.daysToExpiry < 0 ? " ⚠ expired" : "";
     const noKey = c.withoutPrivateKey.map(md).join(", ");
     const unknownKey = c.privateKeyUnknown.length > 0 ? `not shown on ${c.privateKeyUnknown.map(md).join(", ")}` : "";
-    out.push(
+    yield [
       `| \`${c.thumbprint}\`${role} | ${subject} | ${c.notAfter ? md(formatDate(c.notAfter)) : ""} | ${days}${expired} | ` +
         `${c.heldBy.map(md).join(", ")} | ${[noKey, unknownKey].filter(Boolean).join("; ")} |`,
-    );
+    ];
   }
   out.push("");
   const unbound = certs.filter((c) => c.usedBy.length > 0 || c.consumers.length > 0);
   if (unbound.length > 0) {
     out.push("<details>", "<summary>Bindings per certificate</summary>", "");
+    yield out.splice(0);
     for (const c of unbound) {
       const uses = [...c.usedBy.map((u) => `${md(u.host)} ${u.kind} ${md(u.endpoint)}`), ...c.consumers.map((u) => `${md(u.host)} ${md(u.owner)} ${md(u.name)}`)].join("; ");
-      out.push(`- \`${shortHash(c.thumbprint)}\` (${describeDays(c.daysToExpiry)}): ${uses}`);
+      yield [`- \`${shortHash(c.thumbprint)}\` (${describeDays(c.daysToExpiry)}): ${uses}`];
     }
     out.push("", "</details>", "");
   }
-  return out;
+  yield out;
 }
 
 function hashChange(b: ReportBinding): string {

@@ -1,25 +1,29 @@
-import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { chmod, mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { renderHtml } from "./html.js";
-import { renderJson } from "./json.js";
-import { renderJunit } from "./junit.js";
-import { renderMarkdown } from "./markdown.js";
+import { htmlChunks } from "./html.js";
+import { jsonChunks } from "./json.js";
+import { junitChunks } from "./junit.js";
+import { markdownChunks } from "./markdown.js";
 import type { Report } from "./schema.js";
 
 export type ReportFormat = "json" | "md" | "html" | "junit";
 
-const WRITERS: Record<ReportFormat, { file: string; render: (r: Report) => string }> = {
-  json: { file: "report.json", render: renderJson },
-  md: { file: "report.md", render: renderMarkdown },
-  html: { file: "report.html", render: renderHtml },
-  junit: { file: "junit.xml", render: renderJunit },
+const WRITERS: Record<ReportFormat, { file: string; chunks: (r: Report) => Iterable<string> }> = {
+  json: { file: "report.json", chunks: jsonChunks },
+  md: { file: "report.md", chunks: markdownChunks },
+  html: { file: "report.html", chunks: htmlChunks },
+  junit: { file: "junit.xml", chunks: junitChunks },
 };
 
 const ALL_FORMATS: readonly ReportFormat[] = ["json", "md", "html", "junit"];
 
+/** Written to disk in blocks of about this many characters: a report is never one string in memory. */
+const BLOCK = 256 * 1024;
+
 /**
- * Renders every format first and writes only when all succeeded, so an invalid report leaves no
- * half-written directory behind. Files are 0644 whatever the umask: reports hold no secrets and
+ * Writes each format a host at a time into a `.partial` file and renames them into place only
+ * when all succeeded, so an invalid report leaves no half-written directory behind (a folder this
+ * call created is removed again). Files are 0644 whatever the umask: reports hold no secrets and
  * are meant to be shared (the journal, which is 0600, is written elsewhere).
  */
 export async function writeReports(
@@ -28,13 +32,44 @@ export async function writeReports(
   options: { formats?: ReportFormat[] } = {},
 ): Promise<{ files: string[] }> {
   const formats = ALL_FORMATS.filter((f) => (options.formats ?? ALL_FORMATS).includes(f));
-  const rendered = formats.map((f) => ({ path: join(dir, WRITERS[f].file), content: WRITERS[f].render(report) }));
-  await mkdir(dir, { recursive: true });
-  for (const { path, content } of rendered) {
-    await writeFile(path, content, { encoding: "utf8", mode: 0o644 });
-    await chmod(path, 0o644);
+  const files = formats.map((f) => join(dir, WRITERS[f].file));
+  const created = await mkdir(dir, { recursive: true });
+  const partials: string[] = [];
+  try {
+    for (const [i, f] of formats.entries()) {
+      const partial = `${files[i]!}.partial`;
+      partials.push(partial);
+      await writeChunks(partial, WRITERS[f].chunks(report));
+    }
+  } catch (e) {
+    await Promise.all(partials.map((p) => rm(p, { force: true })));
+    if (created !== undefined) await rm(created, { recursive: true, force: true });
+    throw e;
   }
-  return { files: rendered.map((r) => r.path) };
+  for (const [i, partial] of partials.entries()) await rename(partial, files[i]!);
+  return { files };
+}
+
+/** Text chunks to a new 0644 file, gathered into blocks so that a small chunk is not a write of its own. */
+async function writeChunks(path: string, chunks: Iterable<string>): Promise<void> {
+  const file = await open(path, "w", 0o644);
+  try {
+    let block: string[] = [];
+    let size = 0;
+    for (const chunk of chunks) {
+      block.push(chunk);
+      size += chunk.length;
+      if (size >= BLOCK) {
+        await file.write(block.join(""), null, "utf8");
+        block = [];
+        size = 0;
+      }
+    }
+    if (size > 0) await file.write(block.join(""), null, "utf8");
+  } finally {
+    await file.close();
+  }
+  await chmod(path, 0o644);
 }
 
 /** `./certfleet-out/20260320-140742-rollout`, in local time: the operator reads it in a file list. */
