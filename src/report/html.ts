@@ -9,7 +9,7 @@ import {
   sentence,
   shortHash,
 } from "./format.js";
-import type { HostStatus, Report, ReportBinding, ReportHost, VerifyResult } from "./schema.js";
+import type { HostStatus, Report, ReportBinding, ReportConsumer, ReportHost, VerifyResult } from "./schema.js";
 import { expiryTimelineSvg } from "./timeline-svg.js";
 import { escapeMarkup as esc, escapeMarkupBlock } from "./escape.js";
 
@@ -238,7 +238,16 @@ function hostSection(h: ReportHost, columns: Columns): string {
 
   if (h.bindings.length > 0) parts.push(bindingTable(h.bindings, columns));
 
-  const manual = h.bindings.filter((b) => b.manualCommand !== undefined);
+  const consumers = h.consumers ?? [];
+  if (consumers.length > 0) parts.push(consumerTable(consumers));
+  const owners = consumers.filter((c) => c.action === "owner-managed" && c.manualCommand);
+  if (owners.length > 0) {
+    parts.push(`<div class="manual"><p><strong>Needs attention</strong>: left to their owner; run on ${esc(h.name)} (every node of the farm):</p><pre>${owners
+      .map((c) => escapeMarkupBlock(c.manualCommand ?? ""))
+      .join("\n")}</pre></div>`);
+  }
+
+  const manual = [...h.bindings.filter((b) => b.manualCommand !== undefined), ...consumers.filter((c) => c.action === "failed" && c.manualCommand)];
   if (manual.length > 0) {
     parts.push(`<div class="manual"><p><strong>Run by hand</strong> (elevated, on ${esc(h.name)}) to put back what certfleet could not restore:</p><pre>${manual
       .map((b) => escapeMarkupBlock(b.manualCommand ?? ""))
@@ -310,6 +319,47 @@ function bindingTable(bindings: ReportBinding[], columns: Columns): string {
 ${rows}
 </tbody>
 </table>`;
+}
+
+/**
+ * The certificate's other consumers on this host (WinRM listener, RDP, WMSvc, owner-managed
+ * bindings, key grants): what each named before and after the run, and how it was proven. A key
+ * grant's "after" is the account's SID, not a certificate.
+ */
+function consumerTable(consumers: ReportConsumer[]): string {
+  const names = (c: ReportConsumer): string => {
+    if (c.action === "moved" || c.action === "restored" || c.before !== undefined) {
+      const after = c.after ? (/^S-1-/.test(c.after) ? `<span class="mono">${esc(c.after)}</span>` : hash(c.after)) : hash(null);
+      return `${hash(c.before)} <span class="arrow">→</span> ${after}`;
+    }
+    return hash(c.certHash);
+  };
+  const rows = consumers
+    .map(
+      (c) => `<tr>
+<td class="mono">${esc(c.name)}</td>
+<td>${esc(c.owner)}</td>
+<td class="mono">${names(c)}</td>
+<td>${c.action ? `<span class="action a-${c.action}">${c.action}</span>` : ""}${c.reason ? `<div class="reason">${esc(c.reason)}</div>` : ""}</td>
+<td>${consumerVerifyCell(c.verify)}</td>
+</tr>`,
+    )
+    .join("\n");
+  return `<table class="bindings consumers">
+<colgroup><col style="width:22%"><col style="width:14%"><col style="width:18%"><col style="width:26%"><col style="width:20%"></colgroup>
+<thead><tr><th>consumer</th><th>owner</th><th>certificate</th><th>action</th><th>verify</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>`;
+}
+
+/** An owner's setting is proven by reading it back (nothing served); the RDP listener by its handshake. */
+function consumerVerifyCell(v: VerifyResult | undefined): string {
+  if (v && !v.skipped && v.servedThumbprint === undefined) {
+    return v.ok ? '<span class="vr v-ok">✓ read back</span>' : `<span class="vr v-bad">✗ ${esc(v.error ?? "mismatch")}</span>`;
+  }
+  return verifyCell(v);
 }
 
 function hash(h: string | null | undefined): string {
@@ -484,7 +534,7 @@ table.bindings td{border-bottom:1px solid #eaeef2}
 abbr{text-decoration:none;border-bottom:1px dotted var(--muted);cursor:help}
 .arrow{color:var(--muted);padding:0 2px}
 .action{font-size:12px;font-weight:600}
-.a-rebind{color:var(--ok)}.a-none{color:var(--muted)}.a-restored{color:var(--yellow)}.a-failed{color:var(--bad)}
+.a-rebind,.a-moved{color:var(--ok)}.a-none{color:var(--muted)}.a-restored,.a-owner-managed{color:var(--yellow)}.a-failed{color:var(--bad)}
 .reason{color:var(--muted);font-size:12px}
 .vr{display:inline-block;font-size:12px;font-weight:700;border-radius:4px;padding:0 6px}
 .v-ok{background:var(--ok-bg);color:var(--ok)}

@@ -109,3 +109,51 @@ describe("renderHtml", () => {
     expect(out).toContain("</html>");
   });
 });
+
+describe("renderHtml: each host's other consumers", () => {
+  const SID = "S-1-5-20";
+  const report: Report = {
+    ...sampleReport,
+    hosts: [
+      {
+        name: "app01",
+        address: "10.0.0.7",
+        status: "needs-attention",
+        durationMs: 900,
+        bindings: [],
+        consumers: [
+          { owner: "winrm-https", source: "winrm-listener", name: "Transport=HTTPS Address=*", certHash: OLD, action: "moved", before: OLD, after: NEW, verify: { ok: true } },
+          { owner: "rdp", source: "registry", name: "RDP-Tcp SSLCertificateSHA1Hash", certHash: OLD, action: "moved", before: OLD, after: NEW, verify: { ok: true, servedThumbprint: NEW, expectedThumbprint: NEW } },
+          { owner: "key", source: "key", name: "private key read by NETWORK SERVICE", certHash: NEW, action: "moved", before: null, after: SID },
+          { owner: "adfs", source: "binding", name: "hostnameport sts.example.com:443 <adfs>", certHash: OLD, action: "owner-managed", manualCommand: `Set-AdfsSslCertificate -Thumbprint ${NEW}` },
+          { owner: "wmsvc", source: "registry", name: "WMSvc SslCertificateHash", certHash: OLD, action: "failed", before: OLD, reason: "read back OLD", manualCommand: `reg add HKLM\\SOFTWARE\\Microsoft\\WebManagement\\Server /v SslCertificateHash /t REG_BINARY /d ${OLD} /f` },
+          { owner: "wmsvc", source: "registry", name: "WMSvc read back", certHash: NEW, verify: { ok: false, error: "WMSvc names OLD" } },
+        ],
+      },
+    ],
+  };
+  const page = renderHtml(report);
+  const section = /<section class="host s-needs-attention" id="host-app01">([\s\S]*?)<\/section>/.exec(page)?.[1] ?? "";
+
+  it("lists every consumer in the host's own section, with what it named before and after", () => {
+    expect(section).toContain('<table class="bindings consumers">');
+    for (const name of ["Transport=HTTPS Address=*", "RDP-Tcp SSLCertificateSHA1Hash", "private key read by NETWORK SERVICE", "WMSvc SslCertificateHash"]) expect(section).toContain(name);
+    expect(section).toMatch(/Transport=HTTPS Address=\*<\/td>\n<td>winrm-https<\/td>\n<td class="mono"><abbr title="0f1e2d3c[0-9a-f]+">0f1e2d3c[^<]*<\/abbr> <span class="arrow">→<\/span> <abbr title="a1b2c3d4/);
+    // a key grant's "after" is the account, not a certificate
+    expect(section).toContain(`<span class="mono">${SID}</span>`);
+  });
+
+  it("says how each was proven: a setting read back, the RDP listener by its handshake", () => {
+    expect(section).toContain("✓ read back");
+    expect(section).toMatch(/RDP-Tcp[\s\S]*?✓ match/);
+    expect(section).toContain("✗ WMSvc names OLD");
+  });
+
+  it("gives the owner's command for an owner-managed binding, and the restore of a failed consumer to run by hand", () => {
+    expect(section).toMatch(/<strong>Needs attention<\/strong>: left to their owner[\s\S]*?<pre>Set-AdfsSslCertificate -Thumbprint a1b2/);
+    expect(section).toMatch(/<strong>Run by hand<\/strong>[\s\S]*?<pre>reg add HKLM\\SOFTWARE\\Microsoft\\WebManagement\\Server/);
+    // escaped like every value from a host
+    expect(section).toContain("sts.example.com:443 &lt;adfs&gt;");
+    expect(section).not.toContain("<adfs>");
+  });
+});
