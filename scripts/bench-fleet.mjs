@@ -3,7 +3,7 @@
 // memory never count as the orchestrator's. Started by scripts/bench.mjs with an IPC channel:
 // it writes the inventory, says `ready`, then answers `stats` (remote commands and SSH
 // connections so far, summed over the fleet) and `stop`.
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { demoCertificates, demoFleetSpecs, startFleet } from "../dist/simulator/index.js";
@@ -39,6 +39,7 @@ process.on("message", async (m) => {
   if (m?.type === "stats") process.send({ type: "stats", ...stats() });
   if (m?.type === "stop") {
     await fleet.stop();
+    await rm(dir, { recursive: true, force: true });
     process.exit(0);
   }
 });

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Where the orchestrator's memory goes as the fleet grows (not a test): runs discover over a
 // simulated fleet (in its own process) through the library API, and prints the heap retained by
-// the per-host results, the size of the report they make, and the heap each report writer needs
-// at its peak. Run with --expose-gc for retained sizes:
+// the per-host results, the size of the report they make, and how much the heap grew while each
+// report file was written (a host at a time, src/report/write.ts). Run with --expose-gc for
+// retained sizes:
 //   npm run build && node --expose-gc scripts/bench-memory.mjs 200,1000 50
 import { fork } from "node:child_process";
 import { dirname, join } from "node:path";
@@ -12,10 +13,9 @@ import { runDiscover } from "../dist/runs/discover.js";
 import { reportFromRun } from "../dist/report/from-outcomes.js";
 import { ConnectionPool } from "../dist/transport/pool.js";
 import { connectSsh } from "../dist/transport/ssh.js";
-import { renderHtml } from "../dist/report/html.js";
-import { renderJson } from "../dist/report/json.js";
-import { renderJunit } from "../dist/report/junit.js";
-import { renderMarkdown } from "../dist/report/markdown.js";
+import { writeReports } from "../dist/report/write.js";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const sizes = (process.argv[2] ?? "200,1000").split(",").map(Number);
@@ -28,12 +28,16 @@ const heap = () => {
   return process.memoryUsage().heapUsed;
 };
 
-function peakDuring(fn) {
+/** How far the heap grew (no GC forced on the way) while `fn` ran, sampled as it yields to the event loop. */
+async function peakDuring(fn) {
   gc();
   const start = process.memoryUsage().heapUsed;
-  const out = fn();
-  const after = process.memoryUsage().heapUsed; // before any GC: what the render allocated and kept live
-  return { out, grewMB: (after - start) / MB };
+  let peak = start;
+  const sample = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 1);
+  const out = await fn();
+  clearInterval(sample);
+  peak = Math.max(peak, process.memoryUsage().heapUsed);
+  return { out, grewMB: (peak - start) / MB };
 }
 
 for (const hosts of sizes) {
@@ -48,10 +52,12 @@ for (const hosts of sizes) {
   const retained = heap() - base;
   const json = JSON.stringify(report);
   const rows = { hosts, "results retained (heap MB)": +(retained / MB).toFixed(1), "per host KB": +(retained / hosts / 1024).toFixed(1), "report JSON MB": +(json.length / MB).toFixed(1) };
-  for (const [name, render] of [["json", renderJson], ["md", renderMarkdown], ["html", renderHtml], ["junit", renderJunit]]) {
-    const { out, grewMB } = peakDuring(() => render(report));
-    rows[`${name} (MB out / heap grew)`] = `${(out.length / MB).toFixed(1)} / ${grewMB.toFixed(0)}`;
+  const dir = await mkdtemp(join(tmpdir(), "certfleet-bench-memory-"));
+  for (const format of ["json", "md", "html", "junit"]) {
+    const { out, grewMB } = await peakDuring(() => writeReports(dir, report, { formats: [format] }));
+    rows[`${format} (MB written / heap grew MB)`] = `${((await stat(out.files[0])).size / MB).toFixed(1)} / ${grewMB.toFixed(0)}`;
   }
+  await rm(dir, { recursive: true, force: true });
   console.log(JSON.stringify(rows));
   child.send({ type: "stop" });
   await new Promise((r) => child.once("exit", r));
