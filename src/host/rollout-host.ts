@@ -2,6 +2,7 @@
  * One host of a rollout: discover, plan, (dry-run: list the commands), apply with the safety
  * protocol, read back, prove by TLS, and put everything back if the proof fails.
  */
+import { oneRowPerBinding } from "./binding-rows.js";
 import type { ResolvedHost } from "../inventory/schema.js";
 import { bindingKey, type Binding } from "../model/binding.js";
 import { CertfleetError } from "../model/errors.js";
@@ -74,7 +75,7 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
         });
       };
       let planned = planFrom(state, opts.steps ?? HOST_STEPS);
-      const rowsOf = (f: (p: PlannedStep) => BindingOutcome[]) => planned.flatMap((p) => f(p.plan));
+      const rowsOf = (f: (p: PlannedStep) => BindingOutcome[]) => oneRowPerBinding(planned.flatMap((p) => f(p.plan)));
       const plannedConsumers = planned.flatMap((p) => p.plan.consumerRows?.() ?? []);
       const warnings = [...state.warnings, ...planned.flatMap((p) => p.plan.warnings ?? [])];
       const base = { name: host.name, address: host.address, ...wave, certificates: state.certificates, ...(warnings.length ? { warnings } : {}), ...(plannedConsumers.length ? { consumers: plannedConsumers } : {}) };
@@ -106,7 +107,7 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
           // Still blocked after the delivery was re-planned: put back what the run did, and say why.
           const undone = await undoSteps(session, done, opts.target, journal);
           commands.push(...undone.commands);
-          return { ...base, ...consumersOf(done), status: undone.attention ? "needs-attention" : "failed", durationMs: elapsed(), error: hostError(plan.blocked, host.name), bindings: [...done.flatMap((d) => d.bindings), ...planned.slice(i).flatMap((p) => p.plan.notAttemptedRows())], commands } satisfies HostOutcome;
+          return { ...base, ...consumersOf(done), status: undone.attention ? "needs-attention" : "failed", durationMs: elapsed(), error: hostError(plan.blocked, host.name), bindings: oneRowPerBinding([...done.flatMap((d) => d.bindings), ...planned.slice(i).flatMap((p) => p.plan.notAttemptedRows())]), commands } satisfies HostOutcome;
         }
         if (plan.unchanged) {
           done.push({ step, plan, bindings: plan.rows(), consumers: plan.consumerRows?.() ?? [] });
@@ -120,7 +121,7 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
           const undone = await undoSteps(session, done.slice(0, -1), opts.target, journal);
           commands.push(...undone.commands);
           const status = applied.status === "needs-attention" || undone.attention ? "needs-attention" : applied.status;
-          return { ...base, ...consumersOf(done), status, durationMs: elapsed(), error: hostError(applied.error, host.name), bindings: done.flatMap((d) => d.bindings), commands } satisfies HostOutcome;
+          return { ...base, ...consumersOf(done), status, durationMs: elapsed(), error: hostError(applied.error, host.name), bindings: oneRowPerBinding(done.flatMap((d) => d.bindings)), commands } satisfies HostOutcome;
         }
         if (i === delivering && plan.stateAfter) {
           // The certificate is in the store now: read its key (when a consumer needs it) and plan
@@ -130,7 +131,7 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
         }
       }
       if (!opts.verify.enabled) {
-        return { ...base, ...consumersOf(done), status: "changed", durationMs: elapsed(), bindings: done.flatMap((d) => d.bindings), commands } satisfies HostOutcome;
+        return { ...base, ...consumersOf(done), status: "changed", durationMs: elapsed(), bindings: oneRowPerBinding(done.flatMap((d) => d.bindings)), commands } satisfies HostOutcome;
       }
       deps.progress.hostStep?.(host.name, "verifying over TLS");
       return await verifyOrRestore(session, host, base, done, commands, journal, opts, elapsed);
@@ -178,7 +179,7 @@ async function verifyOrRestore(
   opts: RolloutHostOptions,
   elapsed: () => number,
 ): Promise<HostOutcome> {
-  const rows = done.flatMap((d) => d.bindings);
+  const rows = oneRowPerBinding(done.flatMap((d) => d.bindings));
   const rebound = rows.filter((r) => r.action === "rebind");
   const results = await verifyBindings(
     host,

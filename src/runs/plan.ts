@@ -1,3 +1,4 @@
+import { oneRowPerBinding } from "../host/binding-rows.js";
 import pLimit from "p-limit";
 import type { ResolvedHost } from "../inventory/schema.js";
 import { planHost } from "../plan/plan-host.js";
@@ -58,7 +59,7 @@ export async function runPlan(hosts: readonly ResolvedHost[], target: Target, co
               durationMs: elapsed(),
               ...(blocked ? { error: hostError(blocked, host.name) } : {}),
               certificates: state.certificates,
-              bindings: steps.flatMap((p) => (blocked ? p.notAttemptedRows() : p.rows())),
+              bindings: oneRowPerBinding(steps.flatMap((p) => (blocked ? p.notAttemptedRows() : p.rows()))),
               ...(consumers.length ? { consumers } : {}),
               ...(findings.length + state.warnings.length > 0 ? { warnings: [...findings, ...state.warnings] } : {}),
               ...(blocked ? {} : { commands: steps.flatMap((p) => p.commands(session.shell, host.name)) }),

@@ -116,6 +116,11 @@ describe("rollout moves every consumer; rollback puts every one back", () => {
       const row = report.hosts.find((r) => r.name === x.name)!;
       expect(row.consumers?.filter((c) => c.action === "moved").map((c) => c.owner).sort()).toEqual(["key", "key", "rdp", "winrm-https", "wmsvc"]);
       expect(row.consumers?.find((c) => c.owner === "rdp")?.verify?.ok).toBe(true);
+      // The listener's 5986 binding, moved by the owners step, is one row (the moved one), not two.
+      const keys = row.bindings.map((b) => `${b.kind} ${b.endpoint}`);
+      expect(keys.length, keys.join(", ")).toBe(new Set(keys).size);
+      const listener = row.bindings.find((b) => b.endpoint.endsWith(":5986"));
+      expect(listener?.action, JSON.stringify(listener)).toBe("rebind");
     }
 
     // AD FS: its binding untouched, listed as owner-managed with the command; the rest rebound.

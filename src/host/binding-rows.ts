@@ -1,0 +1,27 @@
+import { bindingKey } from "../model/binding.js";
+import type { BindingOutcome } from "./outcome.js";
+
+/**
+ * A host's binding rows from all its steps, one row a binding (pure). Each step reports every
+ * binding it looked at, so a binding another step moves (the WinRM listener's 5986 binding, moved
+ * with the listener by the owners step) comes once as `none` from the rebind step and once as
+ * moved from the owners step. The row of the step that acted on it is kept, where the binding first
+ * appeared; rows that all say `none` keep the first. Two steps that both acted keep both rows: that
+ * is never hidden.
+ */
+export function oneRowPerBinding(rows: readonly BindingOutcome[]): BindingOutcome[] {
+  const acted = (r: BindingOutcome) => r.action !== undefined && r.action !== "none";
+  const byKey = new Map<string, BindingOutcome[]>();
+  for (const r of rows) {
+    const key = bindingKey(r);
+    const same = byKey.get(key);
+    if (same) same.push(r);
+    else byKey.set(key, [r]);
+  }
+  const out: BindingOutcome[] = [];
+  for (const same of byKey.values()) {
+    const acting = same.filter(acted);
+    out.push(...(acting.length > 0 ? acting : [same[0]!]));
+  }
+  return out;
+}
