@@ -37,7 +37,10 @@ export function renderRunSummary(report: Report, options: SummaryOptions = {}): 
   // A big fleet: hosts that went as planned by name only, a line each for the rest (and for any
   // host whose commands were asked for).
   const compact = report.hosts.length > COMPACT_ABOVE && options.commands !== true;
-  const quiet = (h: Report["hosts"][number]) => compact && !h.error && !h.bindings.some((b) => b.manualCommand) && h.status !== "needs-attention";
+  // A binding left to its owner (AD FS, WAP, SSTP, Exchange) needs a person even on a host that went well.
+  const ownerCommands = (h: Report["hosts"][number]) => [...new Set((h.consumers ?? []).filter((c) => c.action === "owner-managed" && c.manualCommand).map((c) => c.manualCommand!))];
+  const quiet = (h: Report["hosts"][number]) =>
+    compact && !h.error && !h.bindings.some((b) => b.manualCommand) && h.status !== "needs-attention" && ownerCommands(h).length === 0;
   if (compact) {
     for (const status of ["changed", "ok", "unchanged", "halted"] as const) {
       const names = report.hosts.filter((h) => h.status === status && quiet(h)).map((h) => h.name);
@@ -62,6 +65,12 @@ export function renderRunSummary(report: Report, options: SummaryOptions = {}): 
     }
     if (h.commands && options.commands === true && planning) {
       for (const c of h.commands) lines.push(`      ${c}`);
+    }
+    const owners = ownerCommands(h);
+    if (owners.length > 0) {
+      const what = [...new Set((h.consumers ?? []).filter((c) => c.action === "owner-managed").map((c) => c.owner))].join(", ");
+      lines.push(`      needs attention: left to its owner (${what}); run on ${h.name} (every node of the farm):`);
+      for (const c of owners) for (const line of c.split("\n")) lines.push(`        ${line}`);
     }
     for (const b of h.bindings) {
       if (b.manualCommand) {

@@ -104,7 +104,7 @@ export function splitByOwner(plan: HostPlan, consumers: HostConsumerPlan): { reb
       return { current: p.current, action: "none", scope: p.scope, reason: `moved with its owner's own setting by the owners step (${classifyBinding(p.current).owner})` };
     }
     const o = p.current.kind === "ipport" || p.current.kind === "hostnameport" ? managed.get(p.current.endpoint) : undefined;
-    if (o) return { current: p.current, action: "none", scope: p.scope, reason: `owner-managed (${o.owner}): left to its owner, needs attention; run: ${o.commands.join(" ; ")}` };
+    if (o) return { current: p.current, action: "none", scope: p.scope, reason: `owner-managed (${o.owner}): left to its owner, needs attention: its commands are with the host's consumers` };
     return p;
   });
   const ownersBindings = plan.bindings.filter((p) => p.action === "rebind" && consumers.ownedBindings.has(bindingKey(p.current)));

@@ -242,8 +242,8 @@ function hostSection(h: ReportHost, columns: Columns): string {
   if (consumers.length > 0) parts.push(consumerTable(consumers));
   const owners = consumers.filter((c) => c.action === "owner-managed" && c.manualCommand);
   if (owners.length > 0) {
-    parts.push(`<div class="manual"><p><strong>Needs attention</strong>: left to their owner; run on ${esc(h.name)} (every node of the farm):</p><pre>${owners
-      .map((c) => escapeMarkupBlock(c.manualCommand ?? ""))
+    parts.push(`<div class="manual"><p><strong>Needs attention</strong>: left to their owner; run on ${esc(h.name)} (every node of the farm):</p><pre>${[...new Set(owners.map((c) => c.manualCommand ?? ""))]
+      .map(escapeMarkupBlock)
       .join("\n")}</pre></div>`);
   }
 

@@ -156,7 +156,7 @@ function hostSection(h: ReportHost): string[] {
     const owners = consumers.filter((c) => c.action === "owner-managed" && c.manualCommand);
     if (owners.length > 0) {
       out.push("**Needs attention**: left to their owner; run on the host (every node of the farm):", "");
-      out.push(codeBlock(owners.map((c) => c.manualCommand ?? "").join("\n"), "powershell"), "");
+      out.push(codeBlock([...new Set(owners.map((c) => c.manualCommand ?? ""))].join("\n"), "powershell"), "");
     }
   }
 

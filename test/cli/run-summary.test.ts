@@ -22,4 +22,21 @@ describe("run summary", () => {
     expect(renderRunSummary(report)).toContain("skipped (not selected by -l; not touched): 2 host(s): web01, web03");
     expect(renderRunSummary({ ...report, skippedHosts: undefined } as never)).not.toContain("skipped");
   });
+
+  it("a host whose bindings were left to their owner is named with the owner's commands, once, even among 30 hosts that went well", () => {
+    const adfsCommands = "Set-AdfsSslCertificate -Thumbprint 615ebf515eceae53b4e131adcc47bac8f5b4de31   # on every AD FS node\nRestart-Service adfssrv";
+    const managed = (name: string) => ({ owner: "adfs", source: "binding" as const, name, certHash: null, action: "owner-managed" as const, manualCommand: adfsCommands });
+    const hosts = [
+      ...Array.from({ length: 30 }, (_, i) => host(`web${i}`)),
+      host("adfs01", { consumers: [managed("sts.example.com:443"), managed("sts.example.com:49443")] }),
+    ];
+    const text = renderRunSummary(buildReport("rollout", "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:01.000Z", hosts));
+    // not hidden in the list of names that went as planned
+    expect(text).toMatch(/changed \(30\): web0, /);
+    expect(text).toMatch(/^ {2}adfs01 +changed/m);
+    expect(text).toContain("      needs attention: left to its owner (adfs); run on adfs01 (every node of the farm):");
+    expect(text.match(/Set-AdfsSslCertificate/g)).toHaveLength(1);
+    expect(text).toContain("        Restart-Service adfssrv");
+  });
 });
+

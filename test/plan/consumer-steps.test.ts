@@ -39,7 +39,9 @@ describe("planHostConsumers and splitByOwner", () => {
     expect(c.ownerManaged.map((o) => [o.owner, o.binding])).toEqual([["adfs", "0.0.0.0:49443"]]);
     const split = splitByOwner(planHost(s, target, NOW), c);
     expect(split.rebind.bindings.map((b) => [b.current.endpoint, b.action])).toEqual([["0.0.0.0:443", "rebind"], ["0.0.0.0:5986", "none"], ["0.0.0.0:49443", "none"]]);
-    expect(split.rebind.bindings[2]!.reason).toMatch(/owner-managed \(adfs\).*Set-AdfsSslCertificate -Thumbprint B{40}/);
+    // The binding's row says who owns it; the owner's command goes once, with the host's consumers.
+    expect(split.rebind.bindings[2]!.reason).toMatch(/owner-managed \(adfs\): left to its owner, needs attention/);
+    expect(c.ownerManaged[0]!.commands.join("\n")).toMatch(/Set-AdfsSslCertificate -Thumbprint B{40}/);
     expect(split.owners.bindings.map((b) => [b.current.endpoint, b.action])).toEqual([["0.0.0.0:5986", "rebind"]]);
   });
 
