@@ -9,5 +9,7 @@ export default defineConfig({
     pool: "forks",
     // Every printed recovery command is checked: never a delete without the add that puts it back.
     setupFiles: ["test/support/recovery-audit-setup.ts"],
+    // Every temporary file of the run under one folder, removed at the end (test/support/temp-root.ts).
+    globalSetup: ["test/support/temp-root.ts"],
   },
 });
