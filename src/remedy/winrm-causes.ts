@@ -48,6 +48,8 @@ export function winrmCauseOf(f: FailureFacts): Cause | undefined {
   if (/cannot read caFile/.test(text)) return "winrm-ca-file";
   // TLS spoken to a plain HTTP port, or not WS-Management behind the port
   if (/wrong version number|packet length too long|accepted an anonymous request|is not a SOAP 1\.2 envelope|response is not XML|answered HTTP 404/i.test(text)) return "winrm-not-a-listener";
+  // plain HTTP to an HTTPS listener: it resets the connection at the first request
+  if (/connection lost: opening a WinRM shell on http:\/\/\S+: (ECONNRESET|socket hang up)/.test(text)) return "winrm-not-a-listener";
   if (f.kind === "host-key") return "winrm-untrusted";
   // shell-transport.ts: WS-Management faults and what the commands printed
   if (new RegExp(`maximum number of \\d+ concurrent shells|${SHELL_QUOTA_CODE}`).test(text)) return "winrm-shell-quota";

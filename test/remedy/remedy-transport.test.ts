@@ -141,6 +141,12 @@ describe("WinRM failures raised by the client: cause and fix for WinRM, never fo
     expect(remedyFor(f).fix).toMatch(/port and https in the inventory/);
   });
 
+  it("plain HTTP spoken to the HTTPS listener (it resets the connection): port and https in the inventory", async () => {
+    const f = await winrmFailure(target(fleet.host("https-ntlm"), { https: false }));
+    expect(f.message).toMatch(/connection lost/);
+    expect(causeOf(f)).toBe("winrm-not-a-listener");
+  });
+
   it("a CA file that cannot be read", async () => {
     const f = await winrmFailure(target(fleet.host("https-ntlm"), { caFile: join(dir, "missing-ca.pem") }));
     expect(causeOf(f)).toBe("winrm-ca-file");
