@@ -160,8 +160,15 @@ describe("a WinRM connection dropped after a delete (2012 R2: delete + add)", ()
 
 describe("WinRM hosts that refuse or cannot be reached, in the report", () => {
   it("refused credentials: kind auth with the server's reason; a closed listener: unreachable; the others fine; each remedy for its own transport, in every report and printed", async () => {
-    const [a, b, c, d4] = mixedFleetSpecs(4);
-    const f = await startFleet([{ ...a!, winrm: {}, faults: { badAuth: true } }, { ...b!, winrm: { https: true } }, { ...c!, winrm: {} }, { ...d4! }]);
+    const [a, b, c, d4, e5] = mixedFleetSpecs(5);
+    const f = await startFleet([
+      { ...a!, winrm: {}, faults: { badAuth: true } },
+      { ...b!, winrm: { https: true } },
+      { ...c!, winrm: {} },
+      { ...d4! },
+      // logs on over WinRM (Remote Management Users, say) but is not an administrator
+      { ...e5!, winrm: {}, faults: { notElevated: true } },
+    ]);
     // Closed once every host listens: a port closed during the start could be taken by another
     // host's listener starting beside it (then TLS meets someone else's certificate).
     await f.hosts[1]!.setFaults({ unreachable: true });
@@ -175,7 +182,7 @@ describe("WinRM hosts that refuse or cannot be reached, in the report", () => {
       const run = await runCliCaptured(["discover", "-i", inv, "--plain", "--out", out]);
       expect(run.code).toBe(1);
       const r = await report(out);
-      const [refused, closed, fine, sshClosed] = r.hosts;
+      const [refused, closed, fine, sshClosed, notAdmin] = r.hosts;
       expect(refused!.error?.kind).toBe("auth");
       expect(refused!.error?.message).toMatch(/refused the credentials of certadmin/);
       expect(refused!.error?.remote).toBe("HTTP 401 Unauthorized: Access is denied.");
@@ -183,7 +190,8 @@ describe("WinRM hosts that refuse or cannot be reached, in the report", () => {
       expect(closed!.error?.message).toMatch(/ECONNREFUSED/);
       expect(fine!.status).toBe("ok");
       expect(sshClosed!.error?.message).toMatch(/ECONNREFUSED/);
-      expect(r.hosts.map((h) => h.transport)).toEqual(["winrm", "winrm", "winrm", "ssh"]);
+      expect(notAdmin!.status).toBe("ok");
+      expect(r.hosts.map((h) => h.transport)).toEqual(["winrm", "winrm", "winrm", "ssh", "winrm"]);
 
       // report.json: the cause and fix of the transport each host was reached by
       expect(refused!.remedy?.cause).toMatch(/^the WinRM listener refused the logon \(HTTP 401\)/);
@@ -215,6 +223,12 @@ describe("WinRM hosts that refuse or cannot be reached, in the report", () => {
       expect(plan.stdout).toMatch(new RegExp(`${refused!.name}[^]*?why: the WinRM listener refused the logon`));
       expect(plan.stdout).toMatch(new RegExp(`${closed!.name}[^]*?why: nothing accepts WinRM`));
       expect(plan.stdout).toMatch(new RegExp(`${sshClosed!.name}[^]*?why: nothing accepts SSH`));
+      // not elevated over WinRM: the account is not an administrator, not "the SSH session"
+      expect(plan.stdout).toMatch(new RegExp(`${notAdmin!.name}[^]*?why: the account may log on over WinRM but is not an administrator`));
+      expect(plan.stdout).toContain("LocalAccountTokenFilterPolicy=1");
+      expect(plan.stdout).not.toContain("the SSH session is not elevated");
+      const planned = await report(join(d, "plan"));
+      expect(planned.hosts.find((h) => h.name === notAdmin!.name)?.remedy?.fix).toMatch(/^use an account in the host's Administrators group/);
       // the longer WinRM causes and fixes still wrap at 80 columns
       for (const l of plan.stdout.split("\n").filter((x) => /(why|fix): /.test(x))) expect(l.length, l).toBeLessThanOrEqual(80);
     } finally {
