@@ -45,7 +45,7 @@ export function renderConfirmationPreview(report: Report, facts: PreviewFacts): 
     const width = Math.min(16, Math.max(...blocked.map((h) => h.name.length)));
     for (const h of blocked.slice(0, 10)) {
       lines.push(`  ${h.name.padEnd(width)}  ${h.error ? `${h.error.kind}: ${visibleControls(h.error.message)}` : h.status}`.slice(0, 79));
-      if (h.error) lines.push(...remedyLines(h.error, width));
+      if (h.error) lines.push(...remedyLines(h, width));
     }
     if (blocked.length > 10) lines.push(`  ... and ${blocked.length - 10} more (see the plan report)`);
   }

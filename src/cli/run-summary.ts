@@ -1,5 +1,5 @@
 import { visibleControls } from "../report/format.js";
-import type { Report } from "../report/schema.js";
+import type { Report, ReportHost } from "../report/schema.js";
 import { nextCommands, remedyFor } from "../remedy/remedy.js";
 import { renderChangeGroups } from "./plan-groups.js";
 import { wrapLines } from "./text-wrap.js";
@@ -61,7 +61,7 @@ export function renderRunSummary(report: Report, options: SummaryOptions = {}): 
     const network = h.network ? ` (network: ${h.network.reconnects} reconnection(s), ${h.network.retries} read(s) sent again, ${(h.network.lostMs / 1000).toFixed(1)} s lost)` : "";
     lines.push(...wrapLines(`  ${h.name.padEnd(width)}  ${h.status.padEnd(15)}  `, `${detail}${network}`));
     if (h.error && (h.status === "failed" || h.status === "needs-attention")) {
-      lines.push(...remedyLines(h.error, width));
+      lines.push(...remedyLines(h, width));
     }
     if (h.commands && options.commands === true && planning) {
       for (const c of h.commands) lines.push(`      ${c}`);
@@ -93,15 +93,19 @@ export function renderRemedies(report: Report, options: SummaryOptions = {}): st
   const width = Math.max(0, ...report.hosts.map((h) => h.name.length));
   for (const h of report.hosts) {
     if (!h.error || (h.status !== "failed" && h.status !== "needs-attention")) continue;
-    lines.push(...remedyLines(h.error, width, h.name));
+    lines.push(...remedyLines(h, width, h.name));
   }
   lines.push(...nextLines(report, options));
   return lines.length > 0 ? `${lines.join("\n")}\n` : "";
 }
 
-/** why: and fix: under a failed host, wrapped for an 80-column terminal */
-export function remedyLines(error: { kind: Parameters<typeof remedyFor>[0]["kind"]; message: string; remote?: string }, width: number, name = ""): string[] {
-  const r = remedyFor(error);
+/**
+ * why: and fix: under a failed host, wrapped for an 80-column terminal: the report's remedy (the
+ * one every report file shows), else one worked out from the error and the host's transport.
+ */
+export function remedyLines(h: Pick<ReportHost, "error" | "remedy" | "transport">, width: number, name = ""): string[] {
+  const r = h.remedy ?? (h.error ? remedyFor({ ...h.error, ...(h.transport ? { transport: h.transport } : {}) }) : undefined);
+  if (!r) return [];
   const lines = wrapLines(`  ${name.padEnd(width)}  why: `, r.cause);
   if (r.fix) lines.push(...wrapLines(`  ${" ".repeat(width)}  fix: `, r.fix));
   return lines;

@@ -11,6 +11,7 @@ import { Thumbprint } from "../model/thumbprint.js";
 import { NewCertificate } from "../certificate/target.js";
 import { TlsProof } from "../verify/proof.js";
 import { JournaledMove } from "../journal/record.js";
+import { TransportKind } from "../inventory/schema.js";
 
 export const HostStatus = z.enum(["ok", "changed", "unchanged", "failed", "halted", "needs-attention"]);
 export type HostStatus = z.infer<typeof HostStatus>;
@@ -75,6 +76,8 @@ export type NetworkCost = z.infer<typeof NetworkCost>;
 export const HostOutcome = z.object({
   name: z.string(),
   address: z.string(),
+  /** how the host was reached (set by the visit; absent for a host never contacted) */
+  transport: TransportKind.optional(),
   status: HostStatus,
   wave: z.number().int().nonnegative().optional(),
   durationMs: z.number().nonnegative(),

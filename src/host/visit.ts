@@ -7,6 +7,7 @@ import { CertfleetError, asCertfleetError, type ErrorKind } from "../model/error
 import type { HostOutcome } from "./outcome.js";
 import { HostSession } from "../session/host-session.js";
 import type { Transport } from "../transport/transport.js";
+import { transportOf } from "../transport/dial.js";
 import type { ProgressSink } from "./progress.js";
 import { printable } from "../windows/grammar.js";
 
@@ -108,6 +109,8 @@ export async function visitHost(
     const typed = err instanceof CertfleetError ? err : new CertfleetError("apply", `internal error: ${err instanceof Error ? err.message : String(err)}`, host.name, undefined, { cause: err });
     result = { ...failedHost(host, typed, started, deps.now), ...extra };
   }
+  // The transport decides the remedy of a failure (src/remedy): sshd or WinRM, known_hosts or the listener's certificate.
+  result = { ...result, transport: transportOf(host) };
   // What the network cost: only when something was ridden out, so a clean run reports as before.
   const { retries, reconnects, lostMs } = session.network;
   if (retries > 0 || reconnects > 0) result = { ...result, network: { retries, reconnects, lostMs } };

@@ -3,14 +3,24 @@
  * command. Pure: the run summary calls it for every failed host, and a report mapper can too.
  * The Win32 number is read language-independently (`Error: 1312`, `erreur : 1312`, `Fehler: 1312`);
  * texts without a number are matched in the languages certfleet reads (en, fr, de).
+ *
+ * The transport the host was reached by decides the texts where the cause lies in the transport
+ * (refused, timed out, credentials, access denied, the server's identity): an operator told to
+ * start sshd for a WinRM host that refused the connection is sent the wrong way. WinRM has causes
+ * of its own (Basic over HTTP, the HTTPS listener's pin, the shell quota); the WinRM classifier
+ * (./winrm-causes.ts) reads them from the client's messages (src/transport/winrm).
  */
+import type { TransportKind } from "../inventory/schema.js";
 import type { ErrorKind } from "../model/errors.js";
+import { WINRM_REMEDIES, winrmCauseOf, type WinrmCause } from "./winrm-causes.js";
 
 export interface FailureFacts {
   kind: ErrorKind;
   message: string;
   /** what Windows printed, if anything */
   remote?: string;
+  /** how the host was reached; absent: SSH (hosts from before WinRM, and hosts never contacted) */
+  transport?: TransportKind;
 }
 
 export interface RemedyContext {
@@ -51,7 +61,8 @@ export type Cause =
   | "not-in-inventory"
   | "journal-mismatch"
   | "unreadable"
-  | "unknown";
+  | "unknown"
+  | WinrmCause;
 
 const LOGON_SESSION = [
   /logon session does not exist/i,
@@ -67,6 +78,11 @@ export function win32Code(text: string | undefined): number | undefined {
 }
 
 export function causeOf(f: FailureFacts): Cause {
+  return (f.transport === "winrm" ? winrmCauseOf(f) : undefined) ?? sharedCauseOf(f);
+}
+
+/** The causes read the same whatever the transport (netsh, the plan, the journal), and SSH's. */
+function sharedCauseOf(f: FailureFacts): Cause {
   const text = `${f.message}\n${f.remote ?? ""}`;
   const code = win32Code(f.remote) ?? win32Code(f.message);
   if (code === 1312 || LOGON_SESSION.some((r) => r.test(text))) return "no-private-key";
@@ -90,7 +106,8 @@ export function causeOf(f: FailureFacts): Cause {
   return "unknown";
 }
 
-const REMEDIES: Record<Cause, Remedy> = {
+/** Over SSH (and for causes that do not depend on the transport). */
+const REMEDIES: Record<Exclude<Cause, WinrmCause>, Remedy> = {
   "no-private-key": {
     cause: "the new certificate has no usable private key on this host (netsh error 1312), or is not in the store the binding uses",
     fix: "import it with its key (certutil -importPFX My new.pfx) or repair it (certutil -repairstore My <thumbprint>)",
@@ -130,7 +147,13 @@ const REMEDIES: Record<Cause, Remedy> = {
 };
 
 export function remedyFor(f: FailureFacts): Remedy {
-  return REMEDIES[causeOf(f)];
+  const cause = causeOf(f);
+  if (f.transport === "winrm") {
+    const own = WINRM_REMEDIES[cause];
+    if (own) return own;
+  }
+  // A WinRM-only cause always has its WinRM text (above): it is only found for WinRM hosts.
+  return REMEDIES[cause as Exclude<Cause, WinrmCause>];
 }
 
 export interface NextStep {

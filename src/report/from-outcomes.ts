@@ -61,7 +61,7 @@ function needsAPerson(h: Pick<HostOutcome, "status">): boolean {
 function remedyOf(h: HostOutcome, next: readonly ReportNextStep[], newThumbprint?: string): ReportRemedy | undefined {
   if (!needsAPerson(h)) return undefined;
   const r = h.error
-    ? remedyFor({ kind: h.error.kind, message: h.error.message, ...(h.error.remote ? { remote: h.error.remote } : {}) })
+    ? remedyFor({ kind: h.error.kind, message: h.error.message, ...(h.error.remote ? { remote: h.error.remote } : {}), ...(h.transport ? { transport: h.transport } : {}) })
     : {
         cause: h.bindings.some((b) => b.manualCommand)
           ? "certfleet could not put a binding back by itself"

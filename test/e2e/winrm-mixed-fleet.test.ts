@@ -159,29 +159,78 @@ describe("a WinRM connection dropped after a delete (2012 R2: delete + add)", ()
 });
 
 describe("WinRM hosts that refuse or cannot be reached, in the report", () => {
-  it("refused credentials: kind auth with the server's reason; a closed listener: unreachable; the others fine", async () => {
-    const [a, b, c] = mixedFleetSpecs(3);
+  it("refused credentials: kind auth with the server's reason; a closed listener: unreachable; the others fine; each remedy for its own transport, in every report and printed", async () => {
+    const [a, b, c, d4, e5] = mixedFleetSpecs(5);
     const f = await startFleet([
       { ...a!, winrm: {}, faults: { badAuth: true } },
-      { ...b!, winrm: { https: true }, faults: { unreachable: true } },
+      { ...b!, winrm: { https: true } },
       { ...c!, winrm: {} },
+      { ...d4! },
+      // logs on over WinRM (Remote Management Users, say) but is not an administrator
+      { ...e5!, winrm: {}, faults: { notElevated: true } },
     ]);
+    // Closed once every host listens: a port closed during the start could be taken by another
+    // host's listener starting beside it (then TLS meets someone else's certificate).
+    await f.hosts[1]!.setFaults({ unreachable: true });
+    await f.hosts[3]!.setFaults({ unreachable: true });
     const d = await mkdtemp(join(tmpdir(), "certfleet-winrm-refused-"));
     const saved = process.env.REFUSED_TEST_PW;
     process.env.REFUSED_TEST_PW = f.password;
     try {
       const { inventory: inv } = await f.writeFiles(d, { winrmPasswordEnv: "REFUSED_TEST_PW" });
       const out = join(d, "discover");
-      expect(await cli(["discover", "-i", inv, "--plain", "--out", out])).toBe(1);
+      const run = await runCliCaptured(["discover", "-i", inv, "--plain", "--out", out]);
+      expect(run.code).toBe(1);
       const r = await report(out);
-      const [refused, closed, fine] = r.hosts;
+      const [refused, closed, fine, sshClosed, notAdmin] = r.hosts;
       expect(refused!.error?.kind).toBe("auth");
       expect(refused!.error?.message).toMatch(/refused the credentials of certadmin/);
       expect(refused!.error?.remote).toBe("HTTP 401 Unauthorized: Access is denied.");
       expect(closed!.error?.kind).toBe("unreachable");
       expect(closed!.error?.message).toMatch(/ECONNREFUSED/);
       expect(fine!.status).toBe("ok");
-      expect(r.hosts.map((h) => h.transport)).toEqual(["winrm", "winrm", "winrm"]);
+      expect(sshClosed!.error?.message).toMatch(/ECONNREFUSED/);
+      expect(notAdmin!.status).toBe("ok");
+      expect(r.hosts.map((h) => h.transport)).toEqual(["winrm", "winrm", "winrm", "ssh", "winrm"]);
+
+      // report.json: the cause and fix of the transport each host was reached by
+      expect(refused!.remedy?.cause).toMatch(/^the WinRM listener refused the logon \(HTTP 401\)/);
+      expect(refused!.remedy?.fix).toMatch(/LocalAccountTokenFilterPolicy/);
+      expect(closed!.remedy?.cause).toMatch(/^nothing accepts WinRM on that address and port/);
+      expect(closed!.remedy?.fix).toMatch(/winrm quickconfig \(or Enable-PSRemoting -Force\)/);
+      expect(sshClosed!.remedy?.fix).toBe("start the OpenSSH Server service (sshd) and open the port in the firewall, or correct port in the inventory");
+      for (const h of [refused!, closed!]) expect(`${h.remedy?.cause} ${h.remedy?.fix}`, h.name).not.toMatch(/SSH|sshd|authorized_keys|known_hosts/);
+
+      // every other format and the printed summary show the same remedy
+      const files = await Promise.all(["report.md", "report.html", "junit.xml"].map((n) => readFile(join(out, n), "utf8")));
+      for (const text of [...files, run.stdout]) {
+        expect(text).toContain("the WinRM listener refused the logon (HTTP 401)");
+        expect(text).toContain("winrm quickconfig");
+        expect(text).toContain("start the OpenSSH Server service (sshd)");
+        // a format shows each refused host's remedy as often as the other's: the SSH fix is the SSH host's only
+        const count = (needle: string) => text.split(needle).length - 1;
+        expect(count("start the OpenSSH Server service")).toBe(count("nothing accepts WinRM"));
+        expect(text).not.toContain("the SSH session is not elevated");
+      }
+      const lines = run.stdout.split("\n");
+      const why = (name: string) => lines.find((l) => l.startsWith(`  ${name}  why: `));
+      expect(why(refused!.name)).toMatch(/why: the WinRM listener refused the logon/);
+      expect(why(closed!.name)).toMatch(/why: nothing accepts WinRM/);
+
+      // plan prints the run summary: the same remedies under each failed host
+      const plan = await runCliCaptured(["plan", "-i", inv, "--new", certs().NEW, "--plain", "--out", join(d, "plan")]);
+      expect(plan.code).toBe(1);
+      expect(plan.stdout).toMatch(new RegExp(`${refused!.name}[^]*?why: the WinRM listener refused the logon`));
+      expect(plan.stdout).toMatch(new RegExp(`${closed!.name}[^]*?why: nothing accepts WinRM`));
+      expect(plan.stdout).toMatch(new RegExp(`${sshClosed!.name}[^]*?why: nothing accepts SSH`));
+      // not elevated over WinRM: the account is not an administrator, not "the SSH session"
+      expect(plan.stdout).toMatch(new RegExp(`${notAdmin!.name}[^]*?why: the account may log on over WinRM but is not an administrator`));
+      expect(plan.stdout).toContain("LocalAccountTokenFilterPolicy=1");
+      expect(plan.stdout).not.toContain("the SSH session is not elevated");
+      const planned = await report(join(d, "plan"));
+      expect(planned.hosts.find((h) => h.name === notAdmin!.name)?.remedy?.fix).toMatch(/^use an account in the host's Administrators group/);
+      // the longer WinRM causes and fixes still wrap at 80 columns
+      for (const l of plan.stdout.split("\n").filter((x) => /(why|fix): /.test(x))) expect(l.length, l).toBeLessThanOrEqual(80);
     } finally {
       if (saved === undefined) delete process.env.REFUSED_TEST_PW;
       else process.env.REFUSED_TEST_PW = saved;

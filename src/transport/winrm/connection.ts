@@ -104,7 +104,7 @@ class VerifyingAgent extends Agent {
             finish(
               new ConnectionFailure(
                 "tls",
-                `the WinRM listener's certificate ${got} is not the pinned certificateThumbprint ${e.certThumbprint}; refusing to send credentials`,
+                `the WinRM listener's certificate ${got} is not the pinned certThumbprint ${e.certThumbprint} of the inventory; refusing to send credentials`,
                 false,
               ),
               tls,
