@@ -56,6 +56,7 @@ export type Cause =
   | "host-key"
   | "auth"
   | "verify"
+  | "owner-managed"
   | "changed-by-someone"
   | "blocked"
   | "not-in-inventory"
@@ -95,7 +96,7 @@ function sharedCauseOf(f: FailureFacts): Cause {
   if (/ECONNREFUSED/.test(text)) return "refused";
   if (/EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN/.test(text)) return "no-route";
   if (f.kind === "timeout" || /ETIMEDOUT|timed out|within \d+ ms/i.test(text)) return "timeout";
-  if (f.kind === "verify") return "verify";
+  if (f.kind === "verify") return /owner-managed \(/.test(text) ? "owner-managed" : "verify";
   if (/changed by someone else|compare-and-set|changed since/i.test(text)) return "changed-by-someone";
   if (/is older than [0-9a-f]{40}/i.test(text)) return "cert-superseded";
   if (/is not in (this host's )?LocalMachine\\/i.test(text)) return "cert-absent";
@@ -137,6 +138,10 @@ const REMEDIES: Record<Exclude<Cause, WinrmCause>, Remedy> = {
   "host-key-unknown": { cause: "the host's SSH key is not in known_hosts yet", fix: "confirm the fingerprint out of band, then add --accept-new-host-keys" },
   "host-key": { cause: "the host's SSH key could not be checked against known_hosts", fix: "check the knownHostsFile named in the inventory" },
   auth: { cause: "the host refused the credentials", fix: "check user and identityFile in the inventory (for an administrator, the key goes in administrators_authorized_keys)" },
+  "owner-managed": {
+    cause: "a binding its owner manages (AD FS, WAP, SSTP, Exchange) still uses the old certificate: certfleet leaves it to the owner's own command",
+    fix: "run the owner's commands shown for the host (on every node of the farm), or rebind it by netsh with certfleet rollout --rebind-owner-managed",
+  },
   verify: { cause: "the endpoint does not serve the expected certificate yet (an app pool may still hold the old one, or a load balancer answers)", fix: "recycle the app pool or wait, then run certfleet verify" },
   "changed-by-someone": { cause: "someone else changed the binding while certfleet worked: certfleet left it as it found it", fix: "run certfleet plan again" },
   blocked: { cause: "the plan found a reason not to touch this host (see its message)" },

@@ -73,8 +73,16 @@ export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunO
       for (const row of inScope) if (row.proof!.error) row.proof!.error = nameCertificates(row.proof!.error, names);
       // The owners' own settings read back, the RDP listener by its handshake.
       const consumers = await verifyConsumers(host, state, expected, old, opts.timing);
+      // A straggler its owner manages waits for the owner's command, not for an app pool: say so.
+      const ownerOf = (r: BindingOutcome) => (r.scope === "old" ? classifyBinding(r) : undefined);
       const bad = [
-        ...inScope.filter((r) => !r.proof!.ok).map((b) => `${b.endpoint}: ${b.proof!.error ?? "mismatch"}`),
+        ...inScope
+          .filter((r) => !r.proof!.ok)
+          .map((b) => {
+            const o = ownerOf(b);
+            const managed = o?.handling === "owner-managed" ? ` (owner-managed (${o.owner}): left to its owner; run its commands)` : "";
+            return `${b.endpoint}: ${b.proof!.error ?? "mismatch"}${managed}`;
+          }),
         ...consumers.filter((c) => c.proof && !c.proof.ok && !c.proof.skipped).map((c) => `${c.name}: ${c.proof!.error ?? "mismatch"}`),
       ];
       const error = bad.length > 0 ? new CertfleetError("verify", bad.join("; "), host.name) : undefined;

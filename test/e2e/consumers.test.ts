@@ -143,6 +143,9 @@ describe("rollout moves every consumer; rollback puts every one back", () => {
     expect(verified.hosts[0]!.status).toBe("failed");
     expect(sts.verify?.ok).toBe(false);
     expect(sts.reason).toContain(`owner-managed (adfs): run Set-AdfsSslCertificate -Thumbprint ${NEW.toUpperCase()}`);
+    // ... and the host's remedy sends the operator to the owner's command, not to an app pool.
+    expect(verified.hosts[0]!.remedy?.cause).toMatch(/a binding its owner manages \(AD FS/);
+    expect(verified.hosts[0]!.remedy?.fix).toMatch(/owner's commands .*--rebind-owner-managed/);
 
     // rollback --journal: every consumer back, the grants certfleet added removed, nothing else.
     const records = readJournal(path).records;

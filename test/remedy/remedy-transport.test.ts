@@ -247,3 +247,14 @@ describe("the transport decides only what depends on it", () => {
     }
   });
 });
+
+describe("a verify failure on a binding its owner manages", () => {
+  it("is the owner's to move, over either transport; any other verify failure keeps the app-pool advice", () => {
+    for (const transport of ["ssh", "winrm"] as const) {
+      const r = remedyFor({ kind: "verify", message: "sts.example.com:443: served 0afd713f…, expected 615ebf51… (owner-managed (adfs): left to its owner; run its commands)", transport });
+      expect(r.cause).toMatch(/its owner manages/);
+      expect(r.fix).toMatch(/--rebind-owner-managed/);
+    }
+    expect(remedyFor({ kind: "verify", message: "0.0.0.0:443: served 0afd713f…, expected 615ebf51…" }).fix).toMatch(/recycle the app pool/);
+  });
+});
