@@ -30,6 +30,17 @@ export function renderConfirmationPreview(report: Report, facts: PreviewFacts): 
   if (subject) lines.push(`  ${visibleControls(subject)}${c.notAfter ? `, expires ${c.notAfter.slice(0, 10)}` : ""}`);
   lines.push(`${ready.length} host(s) ready:`, ...renderChangeGroups(report));
   if (unchanged.length > 0) lines.push(`${unchanged.length} host(s) with nothing to change`);
+  // Bindings left to their owner (AD FS, WAP, SSTP, Exchange) keep the old certificate: say so now.
+  const owned = report.hosts.filter((h) => h.consumers?.some((x) => x.action === "owner-managed"));
+  if (owned.length > 0) {
+    const owners = [...new Set(owned.flatMap((h) => (h.consumers ?? []).filter((x) => x.action === "owner-managed").map((x) => x.owner)))].join(", ");
+    lines.push(
+      ...wrapLines(
+        "",
+        `${owned.length} host(s) with bindings left to their owner (${owners}): ${owned.map((h) => h.name).slice(0, 10).join(", ")}${owned.length > 10 ? ", ..." : ""}; they keep the old certificate until the owner's commands run (listed after the rollout; --rebind-owner-managed rebinds them by netsh instead)`,
+      ),
+    );
+  }
   // The planner's notes ("certutil did not say whether ... has a private key") predict failures:
   // restate them here, not only in the report files.
   const predicts = (w: string) => w.startsWith("note: ") && /private key|1312|store/i.test(w);
@@ -56,7 +67,7 @@ export function renderConfirmationPreview(report: Report, facts: PreviewFacts): 
       ...wrapLines("  ", `Leave them out with -l '*,${blocked.map((h) => `!${h.name}`).join(",")}', or raise --max-failures.`),
     );
   } else {
-    lines.push(...wrapLines("", `${budget}; ${facts.maxFailures - blocked.length} left once the blocked host(s) have failed`));
+    lines.push(...wrapLines("", blocked.length > 0 ? `${budget}; ${facts.maxFailures - blocked.length} left once the blocked host(s) have failed` : `${budget}`));
   }
   return `${lines.join("\n")}\n`;
 }

@@ -69,7 +69,7 @@ export function renderRunSummary(report: Report, options: SummaryOptions = {}): 
     const owners = ownerCommands(h);
     if (owners.length > 0) {
       const what = [...new Set((h.consumers ?? []).filter((c) => c.action === "owner-managed").map((c) => c.owner))].join(", ");
-      lines.push(`      needs attention: left to its owner (${what}); run on ${h.name} (every node of the farm):`);
+      lines.push(...wrapLines("      ", `needs attention: left to its owner (${what}); run on every node of its farm:`));
       for (const c of owners) for (const line of c.split("\n")) lines.push(`        ${line}`);
     }
     for (const b of h.bindings) {

@@ -97,6 +97,24 @@ describe("the confirmation restates what is blocked and what the budget will do"
     const text = renderConfirmationPreview(report, { waves: [["web01"], ["web02", "web21"]], concurrency: 10, maxFailures: 2, newCert });
     expect(text.replace(/\s+/g, " ")).toContain("failure budget: 2 failed host(s) (--max-failures); 1 left once the blocked host(s) have failed");
   });
+
+  it("with nothing blocked, states the budget and nothing about blocked hosts", () => {
+    const text = renderConfirmationPreview(planReport([host(0), host(1)]), { waves: [["web01"], ["web02"]], concurrency: 10, maxFailures: 2, newCert });
+    expect(text).toContain("failure budget: 2 failed host(s) (--max-failures)\n");
+    expect(text).not.toMatch(/blocked/i);
+  });
+
+  it("names the hosts whose bindings stay with their owner (AD FS) before the operator answers", () => {
+    const adfs: ReportHost = {
+      ...host(2),
+      name: "adfs01",
+      status: "unchanged",
+      consumers: [{ owner: "adfs", source: "binding", name: "sts.example.com:443", certHash: null, action: "owner-managed", manualCommand: `Set-AdfsSslCertificate -Thumbprint ${NEW}` }],
+    };
+    const text = renderConfirmationPreview(planReport([host(0), adfs]), { waves: [["web01"], ["adfs01"]], concurrency: 10, maxFailures: 2, newCert });
+    expect(text.replace(/\s+/g, " ")).toContain("1 host(s) with bindings left to their owner (adfs): adfs01; they keep the old certificate until the owner's commands run");
+    for (const l of text.split("\n")) expect(l.length, l).toBeLessThanOrEqual(80);
+  });
 });
 
 describe("the end summary of a big fleet", () => {

@@ -34,7 +34,7 @@ describe("run summary", () => {
     // not hidden in the list of names that went as planned
     expect(text).toMatch(/changed \(30\): web0, /);
     expect(text).toMatch(/^ {2}adfs01 +changed/m);
-    expect(text).toContain("      needs attention: left to its owner (adfs); run on adfs01 (every node of the farm):");
+    expect(text).toContain("      needs attention: left to its owner (adfs); run on every node of its farm:");
     expect(text.match(/Set-AdfsSslCertificate/g)).toHaveLength(1);
     expect(text).toContain("        Restart-Service adfssrv");
   });
