@@ -73,6 +73,13 @@ export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunO
       for (const row of inScope) if (row.proof!.error) row.proof!.error = nameCertificates(row.proof!.error, names);
       // The owners' own settings read back, the RDP listener by its handshake.
       const consumers = await verifyConsumers(host, state, expected, old, opts.timing);
+      // A straggler its owner manages is listed with the owner's commands, as a rollout lists it.
+      for (const r of stragglers) {
+        const o = classifyBinding(r);
+        if (o.handling !== "owner-managed") continue;
+        const commands = ownerCommands(o.owner as ManagedOwner, expected);
+        consumers.push({ owner: o.owner, source: "binding", name: r.endpoint, certHash: r.certHash, handling: "owner-managed", action: "owner-managed", reason: "left to its owner: still on an old certificate", manualCommand: commands.join("\n") });
+      }
       // A straggler its owner manages waits for the owner's command, not for an app pool: say so.
       const ownerOf = (r: BindingOutcome) => (r.scope === "old" ? classifyBinding(r) : undefined);
       const bad = [

@@ -146,6 +146,9 @@ describe("rollout moves every consumer; rollback puts every one back", () => {
     // ... and the host's remedy sends the operator to the owner's command, not to an app pool.
     expect(verified.hosts[0]!.remedy?.cause).toMatch(/a binding its owner manages \(AD FS/);
     expect(verified.hosts[0]!.remedy?.fix).toMatch(/owner's commands .*--rebind-owner-managed/);
+    const listed = verified.hosts[0]!.consumers?.find((c) => c.action === "owner-managed");
+    expect(listed?.name).toBe("sts.example.com:443");
+    expect(listed?.manualCommand).toContain(`Set-AdfsSslCertificate -Thumbprint ${NEW.toUpperCase()}`);
 
     // rollback --journal: every consumer back, the grants certfleet added removed, nothing else.
     const records = readJournal(path).records;
