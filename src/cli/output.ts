@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { ResolvedHost } from "../inventory/schema.js";
 import type { RunOutcome } from "../host/outcome.js";
 import { InputError } from "../model/errors.js";
@@ -31,7 +31,9 @@ export function claimOutDir(out: string | undefined, command: string, now: Date)
 
 export async function publish(report: Report, dir: string, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<void> {
   const { files } = await writeReports(dir, report);
-  log(`reports: ${files.map((f) => shownPath(f)).join(", ")}`);
+  // The folder once, then the file names: the line fits a terminal whatever the folder's length.
+  log(`reports: ${shownPath(dir)}${sep}`);
+  log(`  ${files.map((f) => basename(f)).join("  ")}`);
 }
 
 /** DESIGN.md's exit codes: 0 all fine, 1 a host failed or a verification mismatched, 3 halted by the budget. */

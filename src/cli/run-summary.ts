@@ -55,7 +55,7 @@ export function renderRunSummary(report: Report, options: SummaryOptions = {}): 
       : report.command === "verify"
         ? `${h.bindings.filter((b) => b.verify?.ok && !b.verify.skipped).length} endpoint(s) verified`
         : report.command === "rollback"
-          ? `${h.bindings.filter((b) => b.action === "restored").length} binding(s) restored, ${h.bindings.filter((b) => b.action === "none").length} already as they were`
+          ? `${h.bindings.filter((b) => b.action === "restored").length} binding(s) restored, ${h.bindings.filter((b) => b.action === "none").length} already as they were${consumersRestored(h)}`
         : `${rebind} binding(s) ${report.dryRun || report.command === "plan" ? "to rebind" : "rebound"}`;
     // What a flaky network cost this host (only when it dropped and certfleet carried on).
     const network = h.network ? ` (network: ${h.network.reconnects} reconnection(s), ${h.network.retries} read(s) sent again, ${(h.network.lostMs / 1000).toFixed(1)} s lost)` : "";
@@ -123,4 +123,10 @@ function nextLines(report: Report, options: SummaryOptions): string[] {
   });
   for (const step of next) lines.push(`${step.when}:`, `  ${step.run}`);
   return lines;
+}
+
+/** A rollback's consumer settings put back on a host (WinRM listener, RDP, WMSvc, key grants), when any. */
+function consumersRestored(h: Report["hosts"][number]): string {
+  const n = (h.consumers ?? []).filter((c) => c.action === "restored").length;
+  return n > 0 ? `, ${n} consumer setting(s) restored` : "";
 }

@@ -38,5 +38,13 @@ describe("run summary", () => {
     expect(text.match(/Set-AdfsSslCertificate/g)).toHaveLength(1);
     expect(text).toContain("        Restart-Service adfssrv");
   });
+
+  it("a rollback says how many consumer settings it put back on a host, only where it put any back", () => {
+    const restored = { owner: "winrm-https", source: "winrm-listener" as const, name: "Listener?Address=*+Transport=HTTPS", certHash: null, action: "restored" as const };
+    const report = buildReport("rollback", "2026-01-01T00:00:00.000Z", "2026-01-01T00:00:01.000Z", [host("web01", { consumers: [restored, { ...restored, owner: "rdp", name: "RDP-Tcp" }] }), host("web02")]);
+    const text = renderRunSummary(report).replace(/\n\s{10,}/g, " ");
+    expect(text).toMatch(/web01 +changed +0 binding\(s\) restored, 0 already as they were, 2 consumer setting\(s\) restored/);
+    expect(text.split("\n").find((l) => l.includes("web02"))).not.toMatch(/consumer/);
+  });
 });
 

@@ -39,7 +39,7 @@ export function rollbackCommand(dial?: Dialer): Command {
         const hosts = fleet.hosts.filter((h) => chosen.has(h.name));
         checkJournalWhere(hosts, items, opts.journal);
         if (skipped.length > 0) process.stderr.write(`${skipped.length} journal host(s) not selected by -l: skipped, not touched\n`);
-        if (!(await confirm(`Restore ${items.length} binding(s)${consumers.length ? ` and ${consumers.length} consumer setting(s)` : ""}${deliveries.length ? `, and undo the certificate delivery on ${deliveries.length} host(s)` : ""} on ${names.length} host(s) from ${opts.journal}?`, opts.yes))) {
+        if (!(await confirm(`Restore ${items.length} binding(s)${consumers.length ? ` and ${consumers.length} consumer setting(s)` : ""}${deliveries.length ? `, and undo the certificate delivery on ${deliveries.length} host(s)` : ""} on ${names.length} host(s)\nfrom ${opts.journal}?`, opts.yes))) {
           process.stderr.write("nothing changed\n");
           return;
         }
