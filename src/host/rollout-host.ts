@@ -79,7 +79,9 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
         return { ...base, status: "failed", durationMs: elapsed(), error: hostError(blocked, host.name), bindings: rowsOf((p) => p.notAttemptedRows()) } satisfies HostOutcome;
       }
       if (opts.dryRun) {
-        return { ...base, status: "unchanged", durationMs: elapsed(), bindings: rowsOf((p) => p.rows()), commands: plannedCommands(state, planned, opts.target, now, { shell: session.shell, host: host.name, canStageFiles: session.canStageFiles }) } satisfies HostOutcome;
+        // Beside the commands: what they assume that discovery could not tell.
+        const notes = planned.flatMap((p) => p.plan.commandNotes ?? []);
+        return { ...base, ...(notes.length ? { warnings: [...warnings, ...notes] } : {}), status: "unchanged", durationMs: elapsed(), bindings: rowsOf((p) => p.rows()), commands: plannedCommands(state, planned, opts.target, now, { shell: session.shell, host: host.name, canStageFiles: session.canStageFiles }) } satisfies HostOutcome;
       }
       if (planned.every((p) => p.plan.unchanged)) {
         if (resumed.length === 0) return { ...base, status: "unchanged", durationMs: elapsed(), bindings: rowsOf((p) => p.rows()) } satisfies HostOutcome;

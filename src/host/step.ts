@@ -55,6 +55,8 @@ export interface PlannedStep {
    * run knows is a marked placeholder; an SFTP upload (not a command line) is a marked line.
    */
   commands(ctx: CommandContext): string[];
+  /** what the listed commands assume that discovery could not tell (plan and --dry-run show it beside them). */
+  readonly commandNotes?: string[];
   /** the progress line while it runs. */
   describe(): string;
   /** does it, journaling each change; a failure part-way puts back what this step moved. */

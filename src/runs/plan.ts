@@ -45,7 +45,7 @@ export async function runPlan(hosts: readonly ResolvedHost[], target: Target, co
             // A grant on the new key waits for the delivery that imports it (host/step-blocks.ts).
             const { blocked, waitsForDelivery } = stepBlocks(steps);
             const findings = [
-              ...new Set([...steps.flatMap((p) => p.findings), ...(waitsForDelivery ? ["note: the key grants are planned once the delivered certificate's key exists on the host"] : [])]),
+              ...new Set([...steps.flatMap((p) => [...p.findings, ...(p.commandNotes ?? [])]), ...(waitsForDelivery ? ["note: the key grants are planned once the delivered certificate's key exists on the host"] : [])]),
             ];
             const consumers = steps.flatMap((p) => p.consumerRows?.() ?? []);
             return {

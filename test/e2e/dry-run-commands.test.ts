@@ -25,6 +25,9 @@ import { APPID, demoCertificates, startFleet, toPfx, type SimFleet } from "../..
 import type { SimBindingSpec, SimHostSpec } from "../../src/simulator/state.js";
 import type { Report } from "../../src/report/schema.js";
 import { runCliCaptured } from "../support/cli-capture.js";
+import { startHarness } from "../support/harness.js";
+import { runRollout } from "../support/reported.js";
+import { rolloutOptions, targetFor } from "../support/verifier-fleet.js";
 
 const PFX_PASSWORD = "Dry-Run-Pfx-Secret-2718";
 const PFX_PASSWORD_ENV = "CERTFLEET_TEST_DRYRUN_PFX_PASSWORD";
@@ -179,5 +182,29 @@ describe("rollout --dry-run and plan list exactly what the rollout then sends", 
     expect(listedOf("winrm-2022").some(isUpload)).toBe(false);
     // no secret in anything listed or printed
     for (const text of [JSON.stringify(dryReport), JSON.stringify(planReport), dry.stdout, dry.stderr, plan.stdout]) expect(text).not.toContain(PFX_PASSWORD);
+  });
+});
+
+describe("a host whose OS build discovery cannot read", () => {
+  it("the dry run says its lines assume netsh http update; on a 2012 R2 host the rollout sends that line, learns update is missing, then the delete+add line", async () => {
+    const h = await startHarness([{ name: "r2-unknown", profile: { os: "2012r2", shell: "cmd", language: "en" }, certificates: both, bindings: web(2), faults: { unreadableVersion: true } }]);
+    try {
+      const sim = h.fleet.host("r2-unknown");
+      const target = targetFor(newCert);
+      const dry = (await runRollout(h.hosts, h.deps, rolloutOptions(target, ["r2-unknown"], { dryRun: true, journal: undefined }))).report.hosts[0]!;
+      expect(dry.warnings?.some((w) => /OS build could not be read: the commands listed assume netsh http update/.test(w))).toBe(true);
+      const listed = dry.commands ?? [];
+      expect(listed).toEqual([expect.stringContaining("netsh http update sslcert"), "netsh http show sslcert"]);
+      const discovered = sim.commandLog.length;
+
+      const real = (await runRollout(h.hosts, h.freshDeps(), rolloutOptions(target, ["r2-unknown"]))).report.hosts[0]!;
+      expect(real.status, real.error?.message).toBe("changed");
+      // after the real run's own discovery (as many commands as the dry run's)
+      const sent = sim.commandLog.slice(2 * discovered);
+      // as listed, except the delete+add line the first line's "command not found" made necessary
+      expect(sent).toEqual([listed[0], expect.stringMatching(/netsh http delete sslcert .*==CFCAS:end==$/), listed[1]]);
+    } finally {
+      await h.close();
+    }
   });
 });

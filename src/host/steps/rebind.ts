@@ -31,7 +31,8 @@ export const rebindStep: HostStep = {
     ];
     return {
       blocked: planError(plan, plan.host),
-      findings: [...plan.findings.map((f) => `${f.blocking ? "blocking" : "note"}: ${f.message}`), ...notes],
+      findings: plan.findings.map((f) => `${f.blocking ? "blocking" : "note"}: ${f.message}`),
+      commandNotes: notes,
       unchanged: plan.outcome === "unchanged",
       rows: () => plannedRows(plan),
       // Nothing was attempted: the rows must not claim a rebind happened.
