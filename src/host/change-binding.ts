@@ -9,7 +9,7 @@ import type { RemoteShell } from "../model/host-state.js";
 import { BudgetSpentError, CertfleetError } from "../model/errors.js";
 import type { ChangeOp, ChangeReply, ChangeSession, HostCapabilities } from "../session/host-session.js";
 import { isConnectionLost } from "../transport/transport.js";
-import { addBindingCommand, deleteBindingCommand, sameBinding } from "../windows/commands.js";
+import { addBindingCommand, deleteBindingCommand, sameBinding, showBindingCommand, updateBindingCommand } from "../windows/commands.js";
 
 export type ChangeOutcome =
   | { result: "changed"; after: Binding; commands: string[] }
@@ -209,6 +209,25 @@ export async function changeBinding(session: ChangeSession, from: Binding, to: B
     manualCommands: manual.commands,
     ...(manual.why !== undefined ? { manualWhy: manual.why } : {}),
   };
+}
+
+/**
+ * What `changeBinding` sends when all goes as planned (plan, --dry-run): read the binding, change
+ * it (`update`, or where the host has none, delete then add), read it back. Built by the
+ * builders `session.change` and `session.readBinding` use. Where update is missing and `add`
+ * cannot re-create the binding, `changeBinding` refuses it after the first read (nothing
+ * changed): that read is all it sends, and `refused` says why.
+ */
+export function plannedChange(shell: RemoteShell, from: Binding, to: Binding, update: HostCapabilities["update"], host?: string): { commands: string[]; refused?: string } {
+  const read = showBindingCommand(shell, from, host);
+  if (update !== "no") return { commands: [read, updateBindingCommand(shell, to, host), read] };
+  try {
+    addBindingCommand(shell, to, host);
+    addBindingCommand(shell, from, host);
+  } catch (err) {
+    return { commands: [read], refused: err instanceof Error ? err.message : String(err) };
+  }
+  return { commands: [read, deleteBindingCommand(shell, from, host), addBindingCommand(shell, to, host), read] };
 }
 
 /** Read through a function: the session learns it while a change is in flight. */

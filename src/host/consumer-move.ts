@@ -9,7 +9,8 @@ import { CertfleetError } from "../model/errors.js";
 import type { HostSession } from "../session/host-session.js";
 import type { ConsumerStepName, JournaledMove } from "../journal/record.js";
 import type { HostJournal } from "../journal/host-journal.js";
-import { applyCommand, undoCommand } from "../plan/consumer-moves.js";
+import { applyCommand, undoCommand, type ConsumerMove } from "../plan/consumer-moves.js";
+import type { RemoteShell } from "../model/host-state.js";
 import { WINRM_ENUMERATE, keyAclReadCommand, regQueryCommand, REGISTRY_CONSUMERS } from "../windows/consumer-commands.js";
 import { parseWinrmListeners } from "../windows/winrm-listener-parse.js";
 import { parseRegBinaryHash } from "../windows/reg-parse.js";
@@ -24,23 +25,45 @@ export function endsOf(move: JournaledMove): { from: MoveValue; to: MoveValue } 
   return move.kind === "key-grant" ? { from: null, to: move.sid } : { from: move.from, to: move.to };
 }
 
+/** The command that reads the setting a move changes. */
+export function readMoveCommand(shell: RemoteShell, move: JournaledMove | ConsumerMove, host?: string): string {
+  switch (move.kind) {
+    case "winrm-listener":
+      return WINRM_ENUMERATE;
+    case "registry":
+      return regQueryCommand(shell, move.consumer);
+    case "key-grant":
+      return keyAclReadCommand(shell, move.location, host);
+  }
+}
+
+/**
+ * What `applyMove` sends when the setting is still the original (plan, --dry-run): read it,
+ * change it once, read it back. The same builders as the move itself.
+ */
+export function plannedMove(shell: RemoteShell, move: ConsumerMove, host?: string): string[] {
+  const read = readMoveCommand(shell, move, host);
+  return [read, applyCommand(shell, move, host), read];
+}
+
 /** Reads the setting a move changes. */
 export async function readMoveValue(session: HostSession, move: JournaledMove): Promise<MoveValue> {
+  const command = readMoveCommand(session.shell, move, session.host);
   switch (move.kind) {
     case "winrm-listener": {
-      const out = await session.readOnly(WINRM_ENUMERATE);
+      const out = await session.readOnly(command);
       const l = parseWinrmListeners(out.text).listeners.find((x) => x.transport === "HTTPS" && x.address.toLowerCase() === move.address.toLowerCase());
       if (!l) throw new CertfleetError("parse", `the WinRM HTTPS listener ${move.address} could not be read back`, session.host, out.text.slice(0, 2000));
       return l.certificateThumbprint;
     }
     case "registry": {
-      const out = await session.readOnly(regQueryCommand(session.shell, move.consumer));
+      const out = await session.readOnly(command);
       const r = parseRegBinaryHash(out.text, REGISTRY_CONSUMERS[move.consumer].value);
       if (r.state === "unreadable") throw new CertfleetError("parse", `${REGISTRY_CONSUMERS[move.consumer].value} could not be read back: ${r.reason}`, session.host, out.text.slice(0, 2000));
       return r.state === "present" ? r.thumbprint : null;
     }
     case "key-grant": {
-      const out = await session.readOnly(keyAclReadCommand(session.shell, move.location, session.host));
+      const out = await session.readOnly(command);
       const acl = parseIcaclsSave(out.text);
       if (!acl.ok) throw new CertfleetError("parse", `the key ACL of ${move.thumbprint} could not be read back: ${acl.reason}`, session.host, out.text.slice(0, 2000));
       return sidsWithRead(acl.acl).includes(move.sid) ? move.sid : null;

@@ -1,11 +1,13 @@
 /**
  * A plan as a host's outcome shows it: the error that blocks a host, the binding rows, and the
- * exact commands a rollout would send (`plan`, `--dry-run`). Pure.
+ * commands the per-binding protocol sends for it (`plan`, `--dry-run`). Pure.
  */
 import { CertfleetError } from "../model/errors.js";
 import type { BindingOutcome } from "./outcome.js";
-import { addBindingCommand, deleteBindingCommand, showBindingCommand, updateBindingCommand } from "../windows/commands.js";
 import type { HostPlan } from "../plan/schema.js";
+import type { RemoteShell } from "../model/host-state.js";
+import type { HostCapabilities } from "../session/host-session.js";
+import { plannedChange } from "./change-binding.js";
 
 export function planError(plan: HostPlan, host: string): CertfleetError | undefined {
   const blocking = plan.findings.filter((f) => f.blocking);
@@ -18,23 +20,18 @@ export function plannedRows(plan: HostPlan): BindingOutcome[] {
   return plan.bindings.map((p) => ({ ...p.current, action: p.action, reason: p.reason, scope: p.scope }));
 }
 
-/** The exact commands a rollout would send for this plan, in order (`--dry-run`). */
-export function dryRunCommands(plan: HostPlan, shell: "cmd" | "powershell", host: string): string[] {
-  const cmds: string[] = [];
+/**
+ * What `applyHostPlan` (the per-binding protocol) sends for this plan when all goes as planned:
+ * per binding, read, change, read back (host/change-binding.ts plannedChange); nothing after a
+ * binding it would refuse.
+ */
+export function plannedPerBinding(plan: HostPlan, shell: RemoteShell, update: HostCapabilities["update"], host: string): string[] {
+  const commands: string[] = [];
   for (const p of plan.bindings) {
     if (p.action !== "rebind" || !p.desired) continue;
-    cmds.push(showBindingCommand(shell, p.current, host));
-    cmds.push(updateBindingCommand(shell, p.desired, host));
-    // A binding `add` cannot re-create (an update-only setting) is left alone where update is
-    // missing, exactly as changeBinding does: list that, not a command the rollout would refuse.
-    let fallback: string[];
-    try {
-      fallback = [deleteBindingCommand(shell, p.current, host), addBindingCommand(shell, p.desired, host)];
-    } catch (err) {
-      fallback = [`left as it is: ${err instanceof Error ? err.message : String(err)}`];
-    }
-    for (const line of fallback) cmds.push(`(where update is missing, e.g. 2012 R2) ${line}`);
-    cmds.push(showBindingCommand(shell, p.current, host));
+    const one = plannedChange(shell, p.current, p.desired, update, host);
+    commands.push(...one.commands);
+    if (one.refused !== undefined) break;
   }
-  return cmds;
+  return commands;
 }

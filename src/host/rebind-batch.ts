@@ -11,10 +11,14 @@
  *   (deleted by a delete+add that was cut) is restored;
  * - a timed-out line: its effect is unknown, so the host fails and everything is put back (as a
  *   timed-out single change does);
- * - `update` support unknown: the first line tries `update`; a host without it (2012 R2) answers
- *   its first change with "command not found" having changed nothing, and the rest goes as a
- *   delete+add line. So the common case is discovery + batch + read-back (3 commands), 4 where
- *   update is missing.
+ * - `update` support: a build without it (2012 R2) is known from discovery, and its line is
+ *   delete+add from the start; where the build could not be read, the first line tries `update`,
+ *   a host without it answers its first change with "command not found" having changed nothing,
+ *   and the rest goes as a delete+add line. So the common case is discovery + batch + read-back
+ *   (3 commands), 4 where the first line learns update is missing.
+ *
+ * `plannedRebind` lists what this sends when all goes as planned (plan, --dry-run), built by the
+ * same `batchLines`.
  */
 import type { Binding } from "../model/binding.js";
 import { bindingKey } from "../model/binding.js";
@@ -23,10 +27,12 @@ import type { HostPlan } from "../plan/schema.js";
 import type { BindingOutcome } from "./outcome.js";
 import type { HostSession } from "../session/host-session.js";
 import { isConnectionLost } from "../transport/transport.js";
-import { casBatchCommands, parseCasBatchOutput, type CasChange, type CasMode, type CasOutcome } from "../windows/cas-batch.js";
-import { sameBinding } from "../windows/commands.js";
+import { casBatchCommands, parseCasBatchOutput, type CasBatchLine, type CasChange, type CasMode, type CasOutcome } from "../windows/cas-batch.js";
+import { SHOW_ALL_BINDINGS, sameBinding } from "../windows/commands.js";
+import type { RemoteShell } from "../model/host-state.js";
+import type { HostCapabilities } from "../session/host-session.js";
 import { classifyNetshResult } from "../windows/netsh-result.js";
-import { changeBinding, manualFields, manualRestore, type ChangeOutcome } from "./change-binding.js";
+import { changeBinding, manualFields, manualRestore, plannedChange, type ChangeOutcome } from "./change-binding.js";
 import { putBack } from "./put-back.js";
 import type { ApplyContext, HostApplyResult } from "./apply-host.js";
 
@@ -41,11 +47,45 @@ interface Work {
   reason: string;
 }
 
+/** The bindings the plan moves, in the plan's order (the order they change in). */
+function rebindWork(plan: HostPlan): Work[] {
+  return plan.bindings.flatMap((p, index) => (p.action === "rebind" && p.desired !== undefined ? [{ index, original: p.current, desired: p.desired, reason: p.reason }] : []));
+}
+
+/** The compare-and-set line(s) for these bindings, split under the shell's line limit; throws when one cannot be batched. */
+function batchLines(shell: RemoteShell, work: readonly Work[], mode: CasMode, host: string, maxLength?: number): CasBatchLine[] {
+  return casBatchCommands(shell, work.map((w) => ({ from: w.original, to: w.desired }) satisfies CasChange), { mode, host, ...(maxLength ? { maxLength } : {}) });
+}
+
+/**
+ * What `applyHostPlanBatched` sends for this plan when every line goes through (plan,
+ * --dry-run): the line(s), split as the rollout splits them, then the one read-back. `update`
+ * is what the host is known to support ("no": delete+add lines from the start). A binding no
+ * line can carry sends the rebind binding by binding after the read-back, as the rollout does;
+ * `refused` says why the rollout would stop there (nothing after it is sent but the put-back).
+ */
+export function plannedRebind(shell: RemoteShell, plan: HostPlan, update: HostCapabilities["update"], host: string, opts: { maxLength?: number } = {}): { commands: string[]; refused?: string } {
+  const work = rebindWork(plan);
+  if (work.length === 0) return { commands: [] };
+  const mode: CasMode = update === "no" ? "delete-add" : "update";
+  try {
+    return { commands: [...batchLines(shell, work, mode, host, opts.maxLength).map((l) => l.command), SHOW_ALL_BINDINGS] };
+  } catch {
+    const commands = [SHOW_ALL_BINDINGS];
+    for (const w of work) {
+      const one = plannedChange(shell, w.original, w.desired, update, host);
+      commands.push(...one.commands);
+      if (one.refused !== undefined) return { commands, refused: `${w.original.endpoint}: ${one.refused}` };
+    }
+    return { commands };
+  }
+}
+
 export async function applyHostPlanBatched(session: HostSession, plan: HostPlan, ctx: ApplyContext, opts: { maxLength?: number } = {}): Promise<HostApplyResult> {
   const host = session.host;
   const commands: string[] = [];
   const rows: BindingOutcome[] = plan.bindings.map((p) => ({ ...p.current, action: "none", reason: p.reason, scope: p.scope }));
-  const work: Work[] = plan.bindings.flatMap((p, index) => (p.action === "rebind" && p.desired !== undefined ? [{ index, original: p.current, desired: p.desired, reason: p.reason }] : []));
+  const work = rebindWork(plan);
   if (work.length === 0) return { status: "unchanged", bindings: rows, commands };
 
   for (const w of work) ctx.journal.intent(w.original, w.desired);
@@ -59,7 +99,7 @@ export async function applyHostPlanBatched(session: HostSession, plan: HostPlan,
   sending: for (let pass = 0; pass < 2 && pending.length > 0; pass++) {
     let lines;
     try {
-      lines = casBatchCommands(session.shell, pending.map((i) => ({ from: work[i]!.original, to: work[i]!.desired }) satisfies CasChange), { mode, host, ...(opts.maxLength ? { maxLength: opts.maxLength } : {}) });
+      lines = batchLines(session.shell, pending.map((i) => work[i]!), mode, host, opts.maxLength);
     } catch {
       // A binding this mode cannot express (e.g. settings `add` cannot set): every binding goes
       // through the per-binding protocol, which refuses exactly that one with its reason.

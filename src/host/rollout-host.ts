@@ -1,5 +1,5 @@
 /**
- * One host of a rollout: discover, plan, (dry-run: list the commands), apply with the safety
+ * One host of a rollout: discover, plan, (dry-run: list the exact commands, planned-commands.ts), apply with the safety
  * protocol, read back, prove by TLS, and put everything back if the proof fails.
  */
 import { oneRowPerBinding } from "./binding-rows.js";
@@ -10,6 +10,7 @@ import type { Target } from "../certificate/target.js";
 import type { BindingOutcome, ConsumerRow, HostOutcome } from "./outcome.js";
 import { withConsumerKeys } from "./consumer-keys.js";
 import { stepBlocks } from "./step-blocks.js";
+import { plannedCommands, planSteps } from "./planned-commands.js";
 import type { HostState } from "../model/host-state.js";
 import { proveRdp } from "../verify/verify-rdp.js";
 import type { HostSession } from "../session/host-session.js";
@@ -66,14 +67,7 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
       const state = await withConsumerKeys(session, await session.discover(), opts.target);
       const now = deps.now();
       // Each step plans against the state the steps before it leave (the rebind: after delivery).
-      const planFrom = (from: HostState, steps: readonly HostStep[]) => {
-        let after = from;
-        return steps.map((step) => {
-          const plan = step.plan(after, opts.target, now);
-          after = plan.stateAfter?.(after) ?? after;
-          return { step, plan };
-        });
-      };
+      const planFrom = (from: HostState, steps: readonly HostStep[]) => planSteps(from, steps, opts.target, now);
       let planned = planFrom(state, opts.steps ?? HOST_STEPS);
       const rowsOf = (f: (p: PlannedStep) => BindingOutcome[]) => oneRowPerBinding(planned.flatMap((p) => f(p.plan)));
       const plannedConsumers = planned.flatMap((p) => p.plan.consumerRows?.() ?? []);
@@ -86,7 +80,9 @@ export function rolloutHost(host: ResolvedHost, deps: FleetDeps, opts: RolloutHo
         return { ...base, status: "failed", durationMs: elapsed(), error: hostError(blocked, host.name), bindings: rowsOf((p) => p.notAttemptedRows()) } satisfies HostOutcome;
       }
       if (opts.dryRun) {
-        return { ...base, status: "unchanged", durationMs: elapsed(), bindings: rowsOf((p) => p.rows()), commands: planned.flatMap((p) => p.plan.commands(session.shell, host.name)) } satisfies HostOutcome;
+        // Beside the commands: what they assume that discovery could not tell.
+        const notes = planned.flatMap((p) => p.plan.commandNotes ?? []);
+        return { ...base, ...(notes.length ? { warnings: [...warnings, ...notes] } : {}), status: "unchanged", durationMs: elapsed(), bindings: rowsOf((p) => p.rows()), commands: plannedCommands(state, planned, opts.target, now, { shell: session.shell, host: host.name, canStageFiles: session.canStageFiles }) } satisfies HostOutcome;
       }
       if (planned.every((p) => p.plan.unchanged)) {
         if (resumed.length === 0) return { ...base, status: "unchanged", durationMs: elapsed(), bindings: rowsOf((p) => p.rows()) } satisfies HostOutcome;

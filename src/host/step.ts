@@ -16,6 +16,14 @@ import type { HostSession } from "../session/host-session.js";
 import type { BindingOutcome, ConsumerRow } from "./outcome.js";
 import type { RestoreResult, SettleResult } from "./settle-restore.js";
 
+/** What a step's command listing needs to know about the host beyond its plan. */
+export interface CommandContext {
+  shell: RemoteShell;
+  host: string;
+  /** the transport writes files over SFTP (SSH); else delivery stages them through a command's stdin (WinRM). */
+  canStageFiles: boolean;
+}
+
 export interface StepApplied {
   status: "changed" | "unchanged" | "failed" | "needs-attention";
   bindings: BindingOutcome[];
@@ -41,8 +49,14 @@ export interface PlannedStep {
   readonly warnings?: string[];
   /** the rows when the host was blocked: nothing was attempted. */
   notAttemptedRows(): BindingOutcome[];
-  /** the exact remote commands, in order (plan, --dry-run). */
-  commands(shell: RemoteShell, host: string): string[];
+  /**
+   * The exact remote command lines this step sends when all goes as planned, in order, built by
+   * the builders its `apply` uses (plan, --dry-run; see host/planned-commands.ts). What only the
+   * run knows is a marked placeholder; an SFTP upload (not a command line) is a marked line.
+   */
+  commands(ctx: CommandContext): string[];
+  /** what the listed commands assume that discovery could not tell (plan and --dry-run show it beside them). */
+  readonly commandNotes?: string[];
   /** the progress line while it runs. */
   describe(): string;
   /** does it, journaling each change; a failure part-way puts back what this step moved. */

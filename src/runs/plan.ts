@@ -12,6 +12,7 @@ import { HOST_STEPS } from "../host/steps.js";
 import type { PlannedStep } from "../host/step.js";
 import { withConsumerKeys } from "../host/consumer-keys.js";
 import { stepBlocks } from "../host/step-blocks.js";
+import { plannedCommands, planSteps } from "../host/planned-commands.js";
 
 export interface PlanRun {
   run: RunOutcome;
@@ -34,13 +35,9 @@ export async function runPlan(hosts: readonly ResolvedHost[], target: Target, co
             const now = deps.now();
             // Every step's plan, as a rollout would run them: each against the state the steps before
             // it leave (a PFX to deliver: the rebind plans as if the certificate were there).
-            const steps: PlannedStep[] = [];
-            let state = discovered;
-            for (const step of HOST_STEPS) {
-              const p = step.plan(state, target, now);
-              steps.push(p);
-              state = p.stateAfter?.(state) ?? state;
-            }
+            const planned = planSteps(discovered, HOST_STEPS, target, now);
+            const steps: PlannedStep[] = planned.map((p) => p.plan);
+            const state = planned.reduce((s, p) => p.plan.stateAfter?.(s) ?? s, discovered);
             // plan.json: the http.sys plan as the steps split it (owner-managed bindings left unless chosen).
             const full = planHost(state, target, now);
             const consumerPlan = planHostConsumers(state, target);
@@ -49,7 +46,7 @@ export async function runPlan(hosts: readonly ResolvedHost[], target: Target, co
             // A grant on the new key waits for the delivery that imports it (host/step-blocks.ts).
             const { blocked, waitsForDelivery } = stepBlocks(steps);
             const findings = [
-              ...new Set([...steps.flatMap((p) => p.findings), ...(waitsForDelivery ? ["note: the key grants are planned once the delivered certificate's key exists on the host"] : [])]),
+              ...new Set([...steps.flatMap((p) => [...p.findings, ...(p.commandNotes ?? [])]), ...(waitsForDelivery ? ["note: the key grants are planned once the delivered certificate's key exists on the host"] : [])]),
             ];
             const consumers = steps.flatMap((p) => p.consumerRows?.() ?? []);
             return {
@@ -62,7 +59,8 @@ export async function runPlan(hosts: readonly ResolvedHost[], target: Target, co
               bindings: oneRowPerBinding(steps.flatMap((p) => (blocked ? p.notAttemptedRows() : p.rows()))),
               ...(consumers.length ? { consumers } : {}),
               ...(findings.length + state.warnings.length > 0 ? { warnings: [...findings, ...state.warnings] } : {}),
-              ...(blocked ? {} : { commands: steps.flatMap((p) => p.commands(session.shell, host.name)) }),
+              // The exact lines a rollout would send, as rollout --dry-run lists them.
+              ...(blocked ? {} : { commands: plannedCommands(discovered, planned, target, now, { shell: session.shell, host: host.name, canStageFiles: session.canStageFiles }) }),
             } satisfies HostOutcome;
           },
           (r) => `${r.bindings.filter((b) => b.action === "rebind").length} binding(s) to rebind`,

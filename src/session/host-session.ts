@@ -22,6 +22,7 @@ import { isSendableDelivery, parseOsBuild, redactCommand } from "../windows/deli
 import { redactPassword } from "../windows/importpfx-result.js";
 import { Secret } from "../model/secret.js";
 import { consumerSectionsOf } from "../windows/consumer-sections.js";
+import { updateVerbByBuild } from "../windows/update-verb.js";
 
 export interface SessionOptions {
   /** configured shell, or auto: learnt from discovery's own line (probed once if something is read first). */
@@ -78,7 +79,7 @@ const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** What the session has learned about the host during this visit. */
 export interface HostCapabilities {
-  /** whether `netsh http update sslcert` exists; learned at the first try (absent on 2012 R2). */
+  /** whether `netsh http update sslcert` exists: "no" from discovery's build (2012 R2), else learned at the first try. */
   update: "unknown" | "yes" | "no";
 }
 
@@ -348,6 +349,8 @@ export class HostSession implements ChangeSession {
     const binds = parseNetshShowSslcert(netsh);
     const build = parseOsBuild(sections.get("ver") ?? "");
     const consumers = consumerSectionsOf(sections);
+    // A build without `netsh http update` (2012 R2) is known now: no line is spent learning it.
+    if (this.learned.update === "unknown") this.learned.update = updateVerbByBuild(build);
     return {
       host: this.host,
       shell: this.shell,

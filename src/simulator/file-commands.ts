@@ -15,6 +15,8 @@ export interface FileCommandHost {
   language: SimLanguage;
   elevated: boolean;
   files: SimFileSystem;
+  /** `ver` prints no version number (fault) */
+  unreadableVersion?: boolean;
 }
 
 /** What `ver` prints per OS; the word is localized, the numbers are not. */
@@ -50,6 +52,7 @@ const err = (stderr: string, code: number): ProgramResult => ({ stdout: "", stde
 const touchable = (host: FileCommandHost, path: string): boolean => host.elevated || !host.files.adminOnly(path);
 
 function ver(host: FileCommandHost): ProgramResult {
+  if (host.unreadableVersion === true) return ok(lines("", "Microsoft Windows"));
   return ok(lines("", `Microsoft Windows [${VERSION_WORD[host.language]} ${OS_VERSION[host.os]}]`));
 }
 

@@ -205,6 +205,9 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
   get failAddWith1312ForHash(): string | undefined {
     return this.faults.failAddWith1312ForHash;
   }
+  get unreadableVersion(): boolean {
+    return this.faults.unreadableVersion === true;
+  }
   get importDropsKey(): boolean {
     return this.faults.importDropsKey === true;
   }

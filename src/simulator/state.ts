@@ -95,6 +95,8 @@ export interface SimFaults {
    * a certificate imported without its key); the probe shows "Missing stored keyset"
    */
   importDropsKey?: boolean;
+  /** `ver` prints no version number (a build certfleet cannot read: it must learn `update` support at the first change) */
+  unreadableVersion?: boolean;
   /** WinRM: the next this-many Receives answer the w:TimedOut fault (no output yet) */
   winrmOperationTimeouts?: number;
 }

@@ -10,7 +10,8 @@ import { CertfleetError } from "../../src/model/errors.js";
 import type { RemoteShell } from "../../src/model/host-state.js";
 import { manualRestore } from "../../src/host/change-binding.js";
 import { unsafeRecovery } from "../support/recovery-audit.js";
-import { dryRunCommands } from "../../src/host/planned.js";
+import { plannedPerBinding } from "../../src/host/planned.js";
+import { plannedRebind } from "../../src/host/rebind-batch.js";
 import { planHost } from "../../src/plan/plan-host.js";
 import {
   SHELL_PROBE,
@@ -159,14 +160,13 @@ describe("command builders under hostile bindings", () => {
           new Date("2026-01-01T00:00:00Z"),
         );
         if (plan.outcome === "blocked") return;
-        // An unblocked plan must never hit a builder refusal later (that would leave a host half-done).
-        for (const line of dryRunCommands(plan, shell, "web01")) {
-          const cmd = line.replace(/^\(where update is missing, e\.g\. 2012 R2\) /, "");
-          if (cmd.startsWith("left as it is: ")) {
-            expect(cmd).not.toMatch(CONTROL_CHARS);
-            continue;
-          }
-          expect(isGrammatical(shell, cmd), cmd).toBe(true);
+        // An unblocked plan must never hit a builder refusal later (that would leave a host
+        // half-done): every line listed, batched or binding by binding, with or without
+        // `update`, passes the session's last gate.
+        for (const update of ["unknown", "no"] as const) {
+          const batched = plannedRebind(shell, plan, update, "web01");
+          for (const cmd of [...batched.commands, ...plannedPerBinding(plan, shell, update, "web01")]) expect(isSendable(shell, cmd), cmd).toBe(true);
+          if (batched.refused !== undefined) expect(batched.refused).not.toMatch(CONTROL_CHARS);
         }
       }),
       { numRuns: Math.ceil(RUNS / 3), seed: 13 },

@@ -146,7 +146,7 @@ describe("hostile values read back from simulated hosts", () => {
       const shell = h.fleet.host(name).shell;
       const cmds = byName(report, name).commands ?? [];
       expect(cmds.length).toBeGreaterThan(0);
-      for (const c of cmds) expect(isGrammatical(shell, c.replace(/^\(where update is missing, e\.g\. 2012 R2\) /, "")), c).toBe(true);
+      for (const c of cmds) expect(isGrammatical(shell, c), c).toBe(true);
     }
   });
 

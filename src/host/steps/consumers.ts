@@ -19,11 +19,12 @@ import type { HostJournal } from "../../journal/host-journal.js";
 import type { ConsumerStepName, JournaledMove } from "../../journal/record.js";
 import { planHost } from "../../plan/plan-host.js";
 import { planHostConsumers, splitByOwner } from "../../plan/consumer-steps.js";
-import { applyCommand, undoCommand, type ConsumerMove } from "../../plan/consumer-moves.js";
+import { undoCommand, type ConsumerMove } from "../../plan/consumer-moves.js";
 import { REGISTRY_CONSUMERS } from "../../windows/consumer-commands.js";
 import { applyHostPlan } from "../apply-host.js";
-import { dryRunCommands, plannedRows } from "../planned.js";
-import { applyMove, describeMove, undoMove } from "../consumer-move.js";
+import { plannedPerBinding, plannedRows } from "../planned.js";
+import { applyMove, describeMove, plannedMove, undoMove } from "../consumer-move.js";
+import { updateVerbByBuild } from "../../windows/update-verb.js";
 import type { BindingOutcome, ConsumerRow } from "../outcome.js";
 import type { HostStep, PlannedStep, StepApplied } from "../step.js";
 import { rebindStep } from "./rebind.js";
@@ -108,7 +109,7 @@ function settingStep(name: string, journalStep: ConsumerStepName, pick: (m: Cons
         rows: () => [],
         consumerRows: () => moves.map((m) => moveRow(m, "none", "to move (not yet changed)")),
         notAttemptedRows: () => [],
-        commands: (shell, host) => moves.map((m) => applyCommand(shell, m, host)),
+        commands: ({ shell, host }) => moves.flatMap((m) => plannedMove(shell, m, host)),
         describe: () => `${what} (${moves.length})`,
         async apply(session, journal): Promise<StepApplied> {
           const r = await applyMoves(session, journalStep, moves, journal);
@@ -159,7 +160,8 @@ export const ownersStep: HostStep = {
       rows: () => plannedRows(plan),
       consumerRows: () => [...moves.map((m) => moveRow(m, "none", "to move (not yet changed)")), ...managedRows()],
       notAttemptedRows: () => plannedRows(plan).map((r) => (r.action === "rebind" ? { ...r, action: "none" as const, reason: `not changed (host blocked); ${r.reason}` } : r)),
-      commands: (shell, host) => [...dryRunCommands(plan, shell, host), ...moves.map((m) => applyCommand(shell, m, host))],
+      // The bindings one by one (host/apply-host.ts), then the owners' own settings.
+      commands: ({ shell, host }) => [...plannedPerBinding(plan, shell, updateVerbByBuild(state.build), host), ...moves.flatMap((m) => plannedMove(shell, m, host))],
       describe: () => `moving ${moves.map((m) => describeMove(m as JournaledMove)).join(", ") || "owned bindings"} with their bindings`,
       async apply(session, journal): Promise<StepApplied> {
         // The binding first (http.sys serves it), then the owner's own setting that re-applies it.

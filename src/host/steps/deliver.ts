@@ -22,7 +22,10 @@ import { parseCertutilStore } from "../../windows/certutil-parse.js";
 import { Secret } from "../../model/secret.js";
 import { cleanupStagingCommand, parseCleanupProof, removeCertificateCommand, stdinForStaging } from "../../windows/delivery-commands.js";
 import { classifyImportPfx } from "../../windows/importpfx-result.js";
-import type { HostStep, PlannedStep, StepApplied } from "../step.js";
+import type { CommandContext, HostStep, PlannedStep, StepApplied } from "../step.js";
+
+/** Stands for the staging folder's run id in a listing made before the run that delivers. */
+const RUN_ID_PLACEHOLDER = "<run id>";
 
 const FORMAT_NAME = { "legacy-3des-sha1": "legacy 3DES/SHA-1", "aes256-sha256": "AES-256/SHA-256" } as const;
 
@@ -71,7 +74,15 @@ export const deliverStep: HostStep = {
     const blocked = state.elevated ? undefined : new CertfleetError("elevation", "the remote session is not elevated (no High Mandatory Level): certutil -importpfx into LocalMachine\\My would fail with 0x80070005", state.host);
     // What binds the certificate already (a binding on it before the import): never removed under it.
     const boundBefore = state.bindings.some((b) => b.certHash === plan.thumbprint);
-    const shownCommands = [plan.prepare.shown, ...plan.uploads.map((u, i) => (u.stage ? `${uploadLine(plan, i)}; over WinRM, from stdin: ${u.stage.shown}` : uploadLine(plan, i))), plan.import.shown, ...plan.intermediates.map((c) => c.shown), plan.probe.shown, plan.cleanup.shown];
+    // What applyDelivery sends, in its order. The staging folder is named by the run that
+    // delivers (a dry run's own id is not that run's), and the import's one-time password is
+    // made for it: both are shown as placeholders.
+    const shownCommands = ({ canStageFiles }: CommandContext): string[] => {
+      if (!canStageFiles && plan.uploads.some((u) => !u.stage)) return []; // nothing is sent (applyDelivery refuses first)
+      const uploads = plan.uploads.map((u, i) => (canStageFiles ? uploadLine(plan, i) : u.stage!.shown));
+      const lines = [plan.prepare.shown, ...uploads, plan.import.shown, ...plan.intermediates.map((c) => c.shown), plan.probe.shown, plan.cleanup.shown];
+      return lines.map((l) => l.split(delivery.stagingId).join(RUN_ID_PLACEHOLDER));
+    };
     let imported = false;
     return {
       blocked,
@@ -79,7 +90,7 @@ export const deliverStep: HostStep = {
       unchanged: false,
       rows: () => [],
       notAttemptedRows: () => [],
-      commands: () => shownCommands,
+      commands: shownCommands,
       describe: () => `delivering the certificate (${FORMAT_NAME[plan.format]} PFX)`,
       stateAfter: (s) => withDelivered(s, delivery),
       async apply(session, journal) {

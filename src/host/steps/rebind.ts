@@ -4,9 +4,10 @@
  * a host (rebind-batch.ts), finished or restored binding by binding (change-binding.ts).
  */
 import { planHost } from "../../plan/plan-host.js";
-import { applyHostPlanBatched } from "../rebind-batch.js";
+import { applyHostPlanBatched, plannedRebind } from "../rebind-batch.js";
+import { updateVerbByBuild } from "../../windows/update-verb.js";
 import { planHostConsumers, splitByOwner } from "../../plan/consumer-steps.js";
-import { dryRunCommands, planError, plannedRows } from "../planned.js";
+import { planError, plannedRows } from "../planned.js";
 import { putBack } from "../put-back.js";
 import { manualFields } from "../change-binding.js";
 import { restoreJournaled, settleInterrupted } from "../settle-restore.js";
@@ -19,14 +20,24 @@ export const rebindStep: HostStep = {
     // Bindings that move with their owner's own setting (the owners step) or that their owner
     // manages (left, listed with its command) are not rebound here.
     const plan = splitByOwner(planHost(state, target, now), planHostConsumers(state, target)).rebind;
+    // Whether the host has `netsh http update` decides the lines: its build tells for 2012 R2.
+    const update = updateVerbByBuild(state.build);
+    const planned = plannedRebind(state.shell, plan, update, plan.host);
+    const notes = [
+      ...(planned.refused !== undefined ? [`note: this host has no netsh http update, and add cannot re-create a binding (${planned.refused}): the rollout would refuse it and put back what it moved`] : []),
+      ...(state.build === undefined && planned.commands.length > 0
+        ? ["note: the host's OS build could not be read: the commands listed assume netsh http update; a host without it (2012 R2) answers the first line 'command not found', having changed nothing, and gets the same changes as delete+add lines"]
+        : []),
+    ];
     return {
       blocked: planError(plan, plan.host),
       findings: plan.findings.map((f) => `${f.blocking ? "blocking" : "note"}: ${f.message}`),
+      commandNotes: notes,
       unchanged: plan.outcome === "unchanged",
       rows: () => plannedRows(plan),
       // Nothing was attempted: the rows must not claim a rebind happened.
       notAttemptedRows: () => plannedRows(plan).map((r) => (r.action === "rebind" ? { ...r, action: "none" as const, reason: `not changed (host blocked); ${r.reason}` } : r)),
-      commands: (shell, host) => dryRunCommands(plan, shell, host),
+      commands: ({ shell, host }) => plannedRebind(shell, plan, update, host).commands,
       describe: () => `rebinding ${plan.bindings.filter((b) => b.action === "rebind").length} binding(s)`,
       apply: (session, journal) => applyHostPlanBatched(session, plan, { journal }),
     };
