@@ -339,7 +339,7 @@ describe("certfleet CLI (built)", () => {
       expect(r.stdout).not.toMatch(ANSI);
       expect(r.stderr).toMatch(/^web01: ok - /m);
       expect(r.stderr).toMatch(/^web02: ok - /m);
-      expect(r.stderr).toContain(join(out, "report.json"));
+      expect(r.stderr).toContain(`reports: ${out}/\n  report.json  report.md  report.html  junit.xml`);
       // web01: its `host` case and its two bindings; nothing fails
       expect(await readFile(join(out, "junit.xml"), "utf8")).toMatch(/<testsuite name="web01"[^>]*tests="3"[^>]*failures="0"/);
       expect(await readFile(join(out, "junit.xml"), "utf8")).toMatch(/<testsuites [^>]*failures="0"/);
