@@ -17,8 +17,13 @@ const WRITERS: Record<ReportFormat, { file: string; chunks: (r: Report) => Itera
 
 const ALL_FORMATS: readonly ReportFormat[] = ["json", "md", "html", "junit"];
 
-/** Written to disk in blocks of about this many characters: a report is never one string in memory. */
-const BLOCK = 256 * 1024;
+/**
+ * Written to disk in blocks of about this many characters: a report is never one string in memory.
+ * Kept well under V8's large-object size (about 128 KB), so a block is young garbage that the
+ * next scavenge takes, not old-space garbage that waits for a full collection: with 256 KB
+ * blocks a 3,000-host verify peaked 40 MB higher.
+ */
+const BLOCK = 32 * 1024;
 
 /**
  * Writes each format a host at a time into a `.partial` file and renames them into place only
