@@ -5,7 +5,8 @@
  * finished host's result on disk. A host's outcome carries no secret (the same data as
  * report.json); the raw remote text is only in the error of a failed host.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readSync, writeSync } from "node:fs";
+import { StringDecoder } from "node:string_decoder";
 import { dirname } from "node:path";
 import { CertfleetError } from "../model/errors.js";
 import type { HostOutcome } from "../host/outcome.js";
@@ -33,7 +34,7 @@ export function openResultsFile(path: string): ResultsFile {
       writeSync(fd, `${JSON.stringify(outcome)}\n`);
     },
     readAll(names) {
-      return orderedResults(readFileSync(path, "utf8"), names);
+      return orderedResults(linesOf(path), names);
     },
     close() {
       if (open) closeSync(fd);
@@ -42,10 +43,32 @@ export function openResultsFile(path: string): ResultsFile {
   };
 }
 
-/** Parses a results file's text back into outcomes (errors as CertfleetError again), in `names` order. */
-export function orderedResults(text: string, names: readonly string[]): HostOutcome[] {
+/**
+ * The file's lines, read in 64 KB pieces: a thousand hosts' results are never one string (it
+ * would sit in V8's large-object space until a full collection).
+ */
+export function* linesOf(path: string): Generator<string> {
+  const fd = openSync(path, "r");
+  try {
+    const buffer = Buffer.alloc(64 * 1024);
+    const decoder = new StringDecoder("utf8");
+    let rest = "";
+    for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) {
+      const lines = (rest + decoder.write(buffer.subarray(0, n))).split("\n");
+      rest = lines.pop()!;
+      yield* lines;
+    }
+    rest += decoder.end();
+    if (rest !== "") yield rest;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Parses a results file's lines (or its whole text) back into outcomes (errors as CertfleetError again), in `names` order. */
+export function orderedResults(text: string | Iterable<string>, names: readonly string[]): HostOutcome[] {
   const byName = new Map<string, HostOutcome>();
-  for (const line of text.split("\n")) {
+  for (const line of typeof text === "string" ? text.split("\n") : text) {
     if (line.trim() === "") continue;
     const raw = JSON.parse(line) as Record<string, unknown> & { name: string; error?: { kind: CertfleetError["kind"]; message: string; remote?: string } };
     const error = raw.error ? new CertfleetError(raw.error.kind, raw.error.message, raw.name, raw.error.remote) : undefined;

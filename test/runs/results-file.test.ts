@@ -2,13 +2,13 @@
  * The results file: each host's outcome appended as it finishes, read back in inventory order
  * for the reports, a failed host's typed error (with the remote text) intact.
  */
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { HostOutcome } from "../../src/host/outcome.js";
 import { CertfleetError } from "../../src/model/errors.js";
-import { openResultsFile, orderedResults } from "../../src/runs/results-file.js";
+import { linesOf, openResultsFile, orderedResults } from "../../src/runs/results-file.js";
 
 const ok: HostOutcome = {
   name: "web02",
@@ -55,4 +55,16 @@ describe("results file", () => {
     const text = `${JSON.stringify(failed)}\n\n${JSON.stringify({ ...failed, status: "needs-attention" })}\n`;
     expect(orderedResults(text, ["web01"]).map((h) => h.status)).toEqual(["needs-attention"]);
   });
+
+  it("is read back a piece at a time: lines across the 64 KB pieces, and a character split between two pieces, come out whole", async () => {
+    dir = await mkdtemp(join(tmpdir(), "certfleet-results-"));
+    const path = join(dir, "results.ndjson");
+    // "é" is two bytes; the first line puts one of them on each side of the 65,536th byte.
+    const lines = [`${"x".repeat(65_535)}é`, "", "Zugriff verweigert ü".repeat(5_000), "last line without a newline"];
+    await writeFile(path, lines.join("\n"));
+    expect([...linesOf(path)]).toEqual(lines);
+    await writeFile(path, "one\ntwo\n");
+    expect([...linesOf(path)]).toEqual(["one", "two"]);
+  });
 });
+
