@@ -1,3 +1,4 @@
+import { groupBy } from "../lib/group-by.js";
 import { bindingKey } from "../model/binding.js";
 import type { BindingOutcome } from "./outcome.js";
 
@@ -11,15 +12,8 @@ import type { BindingOutcome } from "./outcome.js";
  */
 export function oneRowPerBinding(rows: readonly BindingOutcome[]): BindingOutcome[] {
   const acted = (r: BindingOutcome) => r.action !== undefined && r.action !== "none";
-  const byKey = new Map<string, BindingOutcome[]>();
-  for (const r of rows) {
-    const key = bindingKey(r);
-    const same = byKey.get(key);
-    if (same) same.push(r);
-    else byKey.set(key, [r]);
-  }
   const out: BindingOutcome[] = [];
-  for (const same of byKey.values()) {
+  for (const same of groupBy(rows, bindingKey).values()) {
     const acting = same.filter(acted);
     out.push(...(acting.length > 0 ? acting : [same[0]!]));
   }

@@ -18,6 +18,7 @@ import { connectWinrm } from "../../src/transport/winrm/index.js";
 import { toCertfleetError } from "../../src/transport/winrm/shell-transport.js";
 import { WsmanFault } from "../../src/transport/winrm/soap.js";
 import { hostSpec } from "../simulator/fixture.js";
+import { winrmTarget } from "../support/winrm-target.js";
 
 const PASSWORD = "Remedy-Sim-Pa55!";
 const env = { RIGHT_PW: PASSWORD, WRONG_PW: "not-the-password" };
@@ -25,19 +26,7 @@ let fleet: SimFleet;
 let dir: string;
 
 function target(h: SimHost, extra: Partial<ResolvedHost> = {}): ResolvedHost {
-  return {
-    name: h.name,
-    address: "127.0.0.1",
-    port: h.winrm!.port,
-    user: fleet.user,
-    passwordEnv: "RIGHT_PW",
-    knownHostsFile: "/nonexistent",
-    shell: "cmd",
-    groups: [],
-    transport: "winrm",
-    ...(h.winrmCertificate ? { https: true, certThumbprint: h.winrmCertificate.thumbprint } : {}),
-    ...extra,
-  };
+  return winrmTarget(fleet, h, "RIGHT_PW", extra);
 }
 
 /** The facts the report would hold for a host whose WinRM connection failed this way. */

@@ -13,25 +13,14 @@ import { startFleet, type SimFleet, type SimHost } from "../../../src/simulator/
 import { connectWinrm } from "../../../src/transport/winrm/index.js";
 import { isConnectionLost, type Transport } from "../../../src/transport/transport.js";
 import { hostSpec } from "../../simulator/fixture.js";
+import { winrmTarget } from "../../support/winrm-target.js";
 
 const PASSWORD = "Winrm-Sim-Pa55!";
 const env = { WINRM_PW: PASSWORD, WRONG_PW: "not-the-password" };
 let fleet: SimFleet;
 
 function target(h: SimHost, extra: Partial<ResolvedHost> = {}): ResolvedHost {
-  return {
-    name: h.name,
-    address: "127.0.0.1",
-    port: h.winrm!.port,
-    user: fleet.user,
-    passwordEnv: "WINRM_PW",
-    knownHostsFile: "/nonexistent",
-    shell: "cmd",
-    groups: [],
-    transport: "winrm",
-    ...(h.winrmCertificate ? { https: true, certThumbprint: h.winrmCertificate.thumbprint } : {}),
-    ...extra,
-  };
+  return winrmTarget(fleet, h, "WINRM_PW", extra);
 }
 
 async function caught(p: Promise<unknown>): Promise<CertfleetError> {
