@@ -96,7 +96,7 @@ function sharedCauseOf(f: FailureFacts): Cause {
   if (/ECONNREFUSED/.test(text)) return "refused";
   if (/EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN/.test(text)) return "no-route";
   if (f.kind === "timeout" || /ETIMEDOUT|timed out|within \d+ ms/i.test(text)) return "timeout";
-  if (f.kind === "verify") return /owner-managed \(/.test(text) ? "owner-managed" : "verify";
+  if (f.kind === "verify") return /is not in this host's LocalMachine\\/i.test(text) ? "cert-absent" : /owner-managed \(/.test(text) ? "owner-managed" : "verify";
   if (/changed by someone else|compare-and-set|changed since/i.test(text)) return "changed-by-someone";
   if (/is older than [0-9a-f]{40}/i.test(text)) return "cert-superseded";
   if (/is not in (this host's )?LocalMachine\\/i.test(text)) return "cert-absent";
@@ -115,7 +115,7 @@ const REMEDIES: Record<Exclude<Cause, WinrmCause>, Remedy> = {
   },
   "cert-absent": {
     cause: "the new certificate is not on this host (not imported yet, or the thumbprint is mistyped)",
-    fix: "import it with its private key (certutil -importPFX My new.pfx), or check the thumbprint",
+    fix: "deliver it with its private key (certfleet deliver --new renewed.pfx -l <host>, or on the host: certutil -importPFX My new.pfx), or check the thumbprint",
   },
   "cert-superseded": {
     cause: "--new names an older certificate than one already in this host's store: probably the old one",

@@ -68,8 +68,9 @@ function remedyOf(h: HostOutcome, next: readonly ReportNextStep[], newThumbprint
           : `the host ended ${h.status} without a recorded error`,
         ...(h.bindings.some((b) => b.manualCommand) ? { fix: "run the commands shown for its bindings by hand, in an elevated cmd.exe on the host" } : {}),
       };
-  // the fix names "<thumbprint>" where the new certificate's goes: the report knows it
-  const fix = r.fix && newThumbprint ? r.fix.replaceAll("<thumbprint>", newThumbprint) : r.fix;
+  // the fix names "<thumbprint>" where the new certificate's goes and "<host>" for the host: the report knows both
+  const named = r.fix?.replaceAll("<host>", h.name);
+  const fix = named && newThumbprint ? named.replaceAll("<thumbprint>", newThumbprint) : named;
   return { cause: r.cause, ...(fix ? { fix } : {}), next: next.map((s) => ({ ...s })) };
 }
 

@@ -37,8 +37,14 @@ export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunO
       const state = await session.discover();
       const expected = opts.target.newCert.thumbprint;
       const old = new Set(opts.target.oldThumbprints.length > 0 ? opts.target.oldThumbprints : defaultOldThumbprints(state.certificates, opts.target.newCert));
+      // Old is told from unrelated by the expected certificate's subject: from the file given, or
+      // from this host's store. With a bare thumbprint and a store without that certificate, a
+      // binding on another certificate may be a straggler: it is never passed as "out of scope".
+      const undecidable =
+        opts.target.oldThumbprints.length === 0 && opts.target.newCert.subject === undefined && !state.certificates.some((c) => c.thumbprint === expected);
       const rows: BindingOutcome[] = state.bindings.map((b) => {
         const scope = b.certHash === expected ? "new" : b.certHash !== null && old.has(b.certHash) ? "old" : b.certHash === null ? "none" : "unrelated";
+        if (scope === "unrelated" && undecidable) return { ...b, scope, reason: "not judged: old or unrelated cannot be told without the expected certificate's subject" };
         const reason = scope === "new" ? "bound to the expected certificate" : scope === "old" ? "STRAGGLER: still bound to an old certificate" : "out of scope: unrelated certificate";
         // A straggler whose owner manages it (AD FS, WAP, SSTP, Exchange): the owner's command moves it.
         const owner = classifyBinding(b);
@@ -92,6 +98,12 @@ export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunO
           }),
         ...consumers.filter((c) => c.proof && !c.proof.ok && !c.proof.skipped).map((c) => `${c.name}: ${c.proof!.error ?? "mismatch"}`),
       ];
+      const unjudged = rows.filter((r) => r.scope === "unrelated" && undecidable);
+      if (unjudged.length > 0) {
+        bad.unshift(
+          `the expected certificate ${expected} is not in this host's LocalMachine\\My store and ${unjudged.length} binding(s) use other certificates (${unjudged.map((r) => `${r.endpoint} on ${r.certHash}`).join(", ")}): old or unrelated cannot be told from a thumbprint alone; pass --expect the certificate file`,
+        );
+      }
       const error = bad.length > 0 ? new CertfleetError("verify", bad.join("; "), host.name) : undefined;
       return {
         name: host.name,
