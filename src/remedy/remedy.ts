@@ -50,6 +50,7 @@ export type Cause =
   | "binding-missing"
   | "refused"
   | "no-route"
+  | "handshake-dropped"
   | "timeout"
   | "host-key-changed"
   | "host-key-unknown"
@@ -94,6 +95,8 @@ function sharedCauseOf(f: FailureFacts): Cause {
   if (f.kind === "host-key") return /HOST KEY CHANGED|already holds a different key/.test(text) ? "host-key-changed" : /unknown host key/i.test(text) ? "host-key-unknown" : "host-key";
   if (f.kind === "auth") return "auth";
   if (/ECONNREFUSED/.test(text)) return "refused";
+  // The TCP connection opened, then the server hung up before the SSH handshake finished.
+  if (/SSH handshake with .* failed: (?:Connection lost before handshake|.*ECONNRESET|.*kex_exchange_identification)/.test(text)) return "handshake-dropped";
   if (/EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN/.test(text)) return "no-route";
   if (f.kind === "timeout" || /ETIMEDOUT|timed out|within \d+ ms/i.test(text)) return "timeout";
   if (f.kind === "verify") return /is not in this host's LocalMachine\\/i.test(text) ? "cert-absent" : /owner-managed \(/.test(text) ? "owner-managed" : "verify";
@@ -129,6 +132,10 @@ const REMEDIES: Record<Exclude<Cause, WinrmCause>, Remedy> = {
   "binding-exists": { cause: "a binding for this endpoint already exists (error 183): someone added it while certfleet worked", fix: "run certfleet plan again to see it" },
   "binding-missing": { cause: "the binding disappeared while certfleet worked (error 2): someone removed it", fix: "run certfleet plan again to see it" },
   refused: { cause: "nothing accepts SSH on that address and port (connection refused)", fix: "start the OpenSSH Server service (sshd) and open the port in the firewall, or correct port in the inventory" },
+  "handshake-dropped": {
+    cause: "the host accepted the connection, then closed it before the SSH handshake: sshd refuses more connections at once (MaxStartups), a firewall or IPS resets it, or that port is not sshd",
+    fix: "on the host, check the sshd service and its log (Get-WinEvent -LogName OpenSSH/Operational), MaxStartups in sshd_config and the port; retry with a lower -c",
+  },
   "no-route": { cause: "the address cannot be reached or resolved", fix: "check the host's address in the inventory and the network path (VPN, routes, DNS)" },
   timeout: { cause: "the host did not answer in time (busy, or a firewall drops the packets)", fix: "retry with a longer --connect-timeout or --command-timeout" },
   "host-key-changed": {

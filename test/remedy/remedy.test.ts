@@ -72,3 +72,36 @@ describe("the end summary shows the remedy for every failed host", () => {
     expect(text).toContain("or, to put every changed binding back:\n  certfleet rollback --journal out/journal.jsonl");
   });
 });
+
+describe("a connection the host closes before the SSH handshake", () => {
+  it("is told apart from a refused one: sshd's MaxStartups, a firewall reset, or not sshd on that port", async () => {
+    const { createServer } = await import("node:net");
+    const { connectSsh } = await import("../../src/transport/ssh.js");
+    // Accepts the TCP connection, then hangs up at once: what an sshd over its MaxStartups does.
+    const server = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const { utils } = await import("ssh2");
+      const { mkdtemp, writeFile } = await import("node:fs/promises");
+      const { tmpdir } = await import("node:os");
+      const { join } = await import("node:path");
+      const dir = await mkdtemp(join(tmpdir(), "certfleet-handshake-"));
+      const identityFile = join(dir, "id_ed25519");
+      await writeFile(identityFile, utils.generateKeyPairSync("ed25519").private, { mode: 0o600 });
+      await writeFile(join(dir, "known_hosts"), "");
+      const host = { name: "web21", address: "127.0.0.1", port, user: "certadmin", identityFile, knownHostsFile: join(dir, "known_hosts"), shell: "cmd", groups: [] } as never;
+      const error = await connectSsh(host, { commandTimeoutMs: 5_000, connectTimeoutMs: 5_000 }).then(
+        () => undefined,
+        (e: unknown) => e as { kind: "unreachable"; message: string },
+      );
+      expect(error?.kind).toBe("unreachable");
+      const r = remedyFor({ kind: error!.kind, message: error!.message });
+      expect(causeOf({ kind: error!.kind, message: error!.message })).toBe("handshake-dropped");
+      expect(r.cause).toMatch(/closed it before the SSH handshake/);
+      expect(r.fix).toMatch(/MaxStartups/);
+    } finally {
+      server.close();
+    }
+  });
+});
