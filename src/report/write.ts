@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import { chmod, mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { htmlChunks } from "./html.js";
@@ -40,6 +41,11 @@ export async function writeReports(
   const files = formats.map((f) => join(dir, WRITERS[f].file));
   const created = await mkdir(dir, { recursive: true });
   const partials: string[] = [];
+  // A second Ctrl-C exits at once (src/cli/interrupt.ts): no half-written file is left behind then either.
+  const onExit = () => {
+    for (const p of partials) rmSync(p, { force: true });
+  };
+  process.once("exit", onExit);
   try {
     for (const [i, f] of formats.entries()) {
       const partial = `${files[i]!}.partial`;
@@ -50,6 +56,8 @@ export async function writeReports(
     await Promise.all(partials.map((p) => rm(p, { force: true })));
     if (created !== undefined) await rm(created, { recursive: true, force: true });
     throw e;
+  } finally {
+    process.removeListener("exit", onExit);
   }
   for (const [i, partial] of partials.entries()) await rename(partial, files[i]!);
   return { files };

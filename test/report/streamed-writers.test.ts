@@ -115,4 +115,48 @@ describe("writeReports, streamed", () => {
     expect(await readFile(join(root, "report.md"), "utf8")).toBe([...markdownChunks(report)].join(""));
     expect((await readdir(root)).sort()).toEqual(["junit.xml", "report.html", "report.json", "report.md"]);
   });
+
+  let root2 = "";
+  beforeEach(async () => {
+    root2 = await mkdtemp(join(tmpdir(), "certfleet-exit-"));
+  });
+  afterEach(async () => {
+    await rm(root2, { recursive: true, force: true });
+  });
+
+  it("a process that exits half-way (a second Ctrl-C) leaves no .partial file behind", async () => {
+    const { execFile } = await import("node:child_process");
+    const { existsSync } = await import("node:fs");
+    const root = join(__dirname, "..", "..");
+    const write = join(root, "dist", "report", "write.js");
+    if (!existsSync(write)) {
+      await new Promise<void>((ok, fail) => execFile("npm", ["run", "build"], { cwd: root, timeout: 120_000 }, (err) => (err ? fail(err) : ok())));
+    }
+    const report = fleetReport(sampleReport, 300);
+    // The 200th host's name is read while report.json is being written: the process exits there.
+    const script = `
+      import { writeReports } from ${JSON.stringify(write)};
+      import { existsSync } from "node:fs";
+      import { readFileSync } from "node:fs";
+      const report = JSON.parse(readFileSync(process.argv[1], "utf8"));
+      const dir = process.argv[2];
+      const host = report.hosts[200];
+      const name = host.name;
+      Object.defineProperty(host, "name", { enumerable: true, get() {
+        if (!existsSync(dir + "/report.json.partial")) throw new Error("no partial file while writing");
+        process.exit(130);
+      } });
+      await writeReports(dir, report);`;
+    const reportFile = join(root2, "input.json");
+    const out = join(root2, "out");
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(reportFile, JSON.stringify(report));
+    const code = await new Promise<number | null>((resolve) => {
+      const child = execFile(process.execPath, ["--input-type=module", "-e", script, reportFile, out], { timeout: 60_000 }, () => undefined);
+      child.on("exit", (c) => resolve(c));
+    });
+    expect(code).toBe(130);
+    expect(await readdir(out)).toEqual([]);
+  });
 });
+
