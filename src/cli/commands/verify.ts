@@ -18,7 +18,7 @@ interface VerifyCliOptions extends FleetOptions, VerifyTimingCliOptions {
 }
 
 export function verifyCommand(dial?: Dialer): Command {
-  const cmd = certificateOptions(fleetOptions(new Command("verify").requiredOption("--expect <thumbprint|certfile>", "the certificate every in-scope endpoint must serve")), "old certificate(s) whose bindings count as stragglers (default: older ones with the same subject)");
+  const cmd = certificateOptions(fleetOptions(new Command("verify").requiredOption("--expect <thumbprint|certfile>", "the certificate every in-scope endpoint must serve; give the file (.cer or .pfx) so that old certificates are told from unrelated ones on every host, even one the rollout never reached")), "old certificate(s) whose bindings count as stragglers (default: older ones with the same subject)");
   return verifyTimingOptions(cmd)
     .description("prove by TLS handshake and netsh read-back that every endpoint serves the expected certificate; stragglers on an old certificate are mismatches")
     .addHelpText("after", "\nExit code 1 on any mismatch. Example:\n  certfleet verify --expect new-wildcard.cer --out change-4711\n")
