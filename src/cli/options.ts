@@ -3,6 +3,7 @@
  * input is an InputError (exit 2) raised before any host is contacted.
  */
 import { randomBytes } from "node:crypto";
+import { statSync } from "node:fs";
 import { extname } from "node:path";
 import type { Target } from "../certificate/target.js";
 import { newRunId } from "../certificate/host-delivery.js";
@@ -63,6 +64,12 @@ export async function readDeliveryTarget(arg: string, old: readonly string[] | u
   const ext = extname(arg).toLowerCase();
   if (ext !== ".pfx" && ext !== ".p12") return readTarget(arg, old, options.pfxPasswordEnv);
   const now = options.now ?? new Date();
+  // A mistyped file name is said as such, before anyone is asked for its password.
+  try {
+    if (!statSync(arg).isFile()) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
+  } catch (err) {
+    throw new InputError(`--new: cannot read ${JSON.stringify(arg.slice(0, 80))} as a certificate file (${(err as NodeJS.ErrnoException).code ?? "unreadable"})`, arg, "--new");
+  }
   const password = await pfxPassword(arg, { ...(options.pfxPasswordEnv !== undefined ? { envName: options.pfxPasswordEnv } : {}), io: { input: process.stdin, output: process.stderr } });
   const contents = readPfxFile(arg, password, now);
   const oldTarget = readTarget(contents.leaf.certificate.thumbprint, old);

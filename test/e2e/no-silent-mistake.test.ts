@@ -81,6 +81,14 @@ describe("no silent mistake", () => {
     expect(contacted()).toEqual([]);
   });
 
+  it("a mistyped .pfx name is said as such, before any password is asked for", async () => {
+    const r = await cli(["rollout", "--new", join(dir, "renewd.pfx"), "-i", files.inventory, "--yes"]);
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toContain(`--new: cannot read "${join(dir, "renewd.pfx")}" as a certificate file (ENOENT)`);
+    expect(r.stderr).not.toMatch(/password/i);
+    expect(contacted()).toEqual([]);
+  });
+
   it("a missing identityFile is bad input before any host, named once", async () => {
     const doc = parse(await readFile(files.inventory, "utf8")) as { defaults: Record<string, unknown> };
     doc.defaults.identityFile = join(dir, "no-such-key");
