@@ -22,10 +22,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { certificatesSeen } from "../../src/report/certificates-seen.js";
 import { renderMarkdown } from "../../src/report/markdown.js";
+import { APP_ACCOUNT, NETWORK_SERVICE } from "../support/consumer-fixture.js";
 
 const WINRM = "{afebb9ad-9b97-4a91-9ab5-daf4d59122f6}";
-const NETWORK_SERVICE = "S-1-5-20";
-const APP_ACCOUNT = "S-1-5-21-1004336348-1177238915-682003330-1013";
 const { oldCert, newCert, OLD, NEW } = certs();
 /** `--new new.cer`: owner-managed bindings left to their owner (the default). */
 const defaultTarget = () => {

@@ -14,15 +14,14 @@ import { APPID, demoCertificates, toPfx } from "../../src/simulator/index.js";
 import type { SimHost } from "../../src/simulator/host.js";
 import { probeRdp } from "../../src/verify/rdp-probe.js";
 import { startHarness, type Harness } from "../support/harness.js";
+import { APP_ACCOUNT, consumersOn, NETWORK_SERVICE, WINRM_APPID } from "../support/consumer-fixture.js";
 
 const PASSWORD = "Consumers-And-Delivery-0815";
 const PASSWORD_ENV = "CERTFLEET_TEST_DELIVER_CONSUMERS_PASSWORD";
 const { ca, oldCert, newCert } = demoCertificates();
 const OLD = oldCert.thumbprint;
 const NEW = newCert.thumbprint;
-const WINRM = "{afebb9ad-9b97-4a91-9ab5-daf4d59122f6}";
-const NETWORK_SERVICE = "S-1-5-20";
-const APP_ACCOUNT = "S-1-5-21-1004336348-1177238915-682003330-1013";
+const WINRM = WINRM_APPID;
 
 const rdpServes = async (h: SimHost) =>
   (await probeRdp({ host: "127.0.0.1", port: Number(h.rdpEndpoint()!.split(":")[1]), timeoutMs: 5000 }).catch((e: Error) => ({ thumbprint: `failed: ${e.message}` }))).thumbprint;
@@ -43,15 +42,7 @@ describe("rollout --new renewed.pfx on a host whose RDP, WinRM and WMSvc use the
           { kind: "ipport" as const, endpoint: "0.0.0.0:5986", certHash: OLD, appId: WINRM, storeName: null },
           { kind: "ipport" as const, endpoint: "0.0.0.0:8172", certHash: OLD, appId: "{00000000-0000-0000-0000-000000000000}", storeName: "MY" },
         ],
-        consumers: {
-          rdp: { thumbprint: OLD },
-          wmsvc: { thumbprint: OLD },
-          winrmListeners: [{ transport: "HTTPS", hostname: "web.example.com", certificateThumbprint: OLD }],
-          keyGrants: [
-            { thumbprint: OLD, sid: NETWORK_SERVICE },
-            { thumbprint: OLD, sid: APP_ACCOUNT },
-          ],
-        },
+        consumers: consumersOn(OLD),
       })),
     );
     dir = await mkdtemp(join(tmpdir(), "certfleet-deliver-consumers-"));

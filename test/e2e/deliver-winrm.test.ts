@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { APPID, demoCertificates, startFleet, toPfx, type SimFleet } from "../../src/simulator/index.js";
 import type { SimHost } from "../../src/simulator/host.js";
 import type { SimHostSpec, SimLanguage, SimOs, SimShell } from "../../src/simulator/state.js";
+import { setEnv } from "../support/env.js";
 
 const OSES: readonly SimOs[] = ["2012r2", "2016", "2022", "2025"];
 const PFX_PASSWORD = "Renewal-Pfx-Secret-4711";
@@ -51,7 +52,7 @@ describe("rollout --new renewed.pfx over SSH and WinRM (HTTP+NTLM+encryption, HT
   let pfx: Buffer;
   let pfxFile: string;
   let output = "";
-  const saved = { winrm: process.env[WINRM_PASSWORD_ENV], pfx: process.env[PFX_PASSWORD_ENV] };
+  let restoreEnv: (() => void) | undefined;
 
   beforeAll(async () => {
     fleet = await startFleet(specs());
@@ -60,14 +61,10 @@ describe("rollout --new renewed.pfx over SSH and WinRM (HTTP+NTLM+encryption, HT
     pfx = toPfx(newCert, PFX_PASSWORD, [ca.cert]);
     pfxFile = join(dir, "renewed.pfx");
     await writeFile(pfxFile, pfx);
-    process.env[WINRM_PASSWORD_ENV] = fleet.password;
-    process.env[PFX_PASSWORD_ENV] = PFX_PASSWORD;
+    restoreEnv = setEnv({ [WINRM_PASSWORD_ENV]: fleet.password, [PFX_PASSWORD_ENV]: PFX_PASSWORD });
   });
   afterAll(async () => {
-    for (const [name, value] of [[WINRM_PASSWORD_ENV, saved.winrm], [PFX_PASSWORD_ENV, saved.pfx]] as const) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
+    restoreEnv?.();
     await fleet?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });

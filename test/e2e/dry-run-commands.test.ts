@@ -28,13 +28,12 @@ import { runCliCaptured } from "../support/cli-capture.js";
 import { startHarness } from "../support/harness.js";
 import { runRollout } from "../support/reported.js";
 import { rolloutOptions, targetFor } from "../support/verifier-fleet.js";
+import { setEnv } from "../support/env.js";
+import { consumersOn, WINRM_APPID } from "../support/consumer-fixture.js";
 
 const PFX_PASSWORD = "Dry-Run-Pfx-Secret-2718";
 const PFX_PASSWORD_ENV = "CERTFLEET_TEST_DRYRUN_PFX_PASSWORD";
 const WINRM_PASSWORD_ENV = "CERTFLEET_SIM_PASSWORD";
-const WINRM_APPID = "{afebb9ad-9b97-4a91-9ab5-daf4d59122f6}";
-const NETWORK_SERVICE = "S-1-5-20";
-const APP_ACCOUNT = "S-1-5-21-1004336348-1177238915-682003330-1013";
 const { ca, oldCert, newCert, unrelatedCert } = demoCertificates();
 const OLD = oldCert.thumbprint;
 
@@ -46,15 +45,7 @@ const web = (n: number): SimBindingSpec[] => [
 
 const both = [{ cert: oldCert }, { cert: newCert }, { cert: unrelatedCert }];
 
-const consumers = (): SimHostSpec["consumers"] => ({
-  rdp: { thumbprint: OLD },
-  wmsvc: { thumbprint: OLD },
-  winrmListeners: [{ transport: "HTTPS", hostname: "web.example.com", certificateThumbprint: OLD }],
-  keyGrants: [
-    { thumbprint: OLD, sid: NETWORK_SERVICE },
-    { thumbprint: OLD, sid: APP_ACCOUNT },
-  ],
-});
+const consumers = (): SimHostSpec["consumers"] => consumersOn(OLD);
 
 const consumerBindings: SimBindingSpec[] = [
   { kind: "ipport", endpoint: "0.0.0.0:443", certHash: OLD, appId: APPID.iis, storeName: "MY" },
@@ -92,7 +83,7 @@ describe("rollout --dry-run and plan list exactly what the rollout then sends", 
   let dir: string;
   let inventory: string;
   let pfxFile: string;
-  const saved = { winrm: process.env[WINRM_PASSWORD_ENV], pfx: process.env[PFX_PASSWORD_ENV] };
+  let restoreEnv: (() => void) | undefined;
 
   beforeAll(async () => {
     fleet = await startFleet(SPECS);
@@ -100,14 +91,10 @@ describe("rollout --dry-run and plan list exactly what the rollout then sends", 
     ({ inventory } = await fleet.writeFiles(dir));
     pfxFile = join(dir, "renewed.pfx");
     await writeFile(pfxFile, toPfx(newCert, PFX_PASSWORD, [ca.cert]));
-    process.env[WINRM_PASSWORD_ENV] = fleet.password;
-    process.env[PFX_PASSWORD_ENV] = PFX_PASSWORD;
+    restoreEnv = setEnv({ [WINRM_PASSWORD_ENV]: fleet.password, [PFX_PASSWORD_ENV]: PFX_PASSWORD });
   });
   afterAll(async () => {
-    for (const [name, value] of [[WINRM_PASSWORD_ENV, saved.winrm], [PFX_PASSWORD_ENV, saved.pfx]] as const) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
+    restoreEnv?.();
     await fleet?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
