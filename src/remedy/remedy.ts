@@ -10,18 +10,10 @@
  * of its own (Basic over HTTP, the HTTPS listener's pin, the shell quota); the WinRM classifier
  * (./winrm-causes.ts) reads them from the client's messages (src/transport/winrm).
  */
-import type { TransportKind } from "../inventory/schema.js";
-import type { ErrorKind } from "../model/errors.js";
-import { WINRM_REMEDIES, winrmCauseOf, type WinrmCause } from "./winrm-causes.js";
+import type { Cause, FailureFacts, Remedy, WinrmCause } from "./cause.js";
+import { WINRM_REMEDIES, winrmCauseOf } from "./winrm-causes.js";
 
-export interface FailureFacts {
-  kind: ErrorKind;
-  message: string;
-  /** what Windows printed, if anything */
-  remote?: string;
-  /** how the host was reached; absent: SSH (hosts from before WinRM, and hosts never contacted) */
-  transport?: TransportKind;
-}
+export type { Cause, FailureFacts, Remedy } from "./cause.js";
 
 export interface RemedyContext {
   command: "discover" | "plan" | "rollout" | "verify" | "rollback" | "demo";
@@ -33,38 +25,6 @@ export interface RemedyContext {
   certificate?: string;
 }
 
-export interface Remedy {
-  /** the likely cause, in plain words */
-  cause: string;
-  /** one short step to take on the host (or locally) before going on; absent when there is none */
-  fix?: string;
-}
-
-export type Cause =
-  | "no-private-key"
-  | "cert-absent"
-  | "cert-superseded"
-  | "access-denied"
-  | "bad-parameter"
-  | "binding-exists"
-  | "binding-missing"
-  | "refused"
-  | "no-route"
-  | "handshake-dropped"
-  | "timeout"
-  | "host-key-changed"
-  | "host-key-unknown"
-  | "host-key"
-  | "auth"
-  | "verify"
-  | "owner-managed"
-  | "changed-by-someone"
-  | "blocked"
-  | "not-in-inventory"
-  | "journal-mismatch"
-  | "unreadable"
-  | "unknown"
-  | WinrmCause;
 
 const LOGON_SESSION = [
   /logon session does not exist/i,

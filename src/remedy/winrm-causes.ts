@@ -18,20 +18,10 @@
  *   small for this operation to complete." (ansible/ansible issue 39327), or .NET's
  *   OutOfMemoryException; WinRM itself raises no fault for it.
  */
-import type { Cause, FailureFacts, Remedy } from "./remedy.js";
+import type { Cause, FailureFacts, Remedy, WinrmCause } from "./cause.js";
 
-export type WinrmCause =
-  | "winrm-no-password"
-  | "winrm-basic-over-http"
-  | "winrm-no-shared-auth"
-  | "winrm-no-answer"
-  | "winrm-not-a-listener"
-  | "winrm-pin-mismatch"
-  | "winrm-untrusted"
-  | "winrm-ca-file"
-  | "winrm-shell-quota"
-  | "winrm-memory-quota"
-  | "winrm-garbled";
+export type { WinrmCause } from "./cause.js";
+
 
 /** WSManFault code of the MaxShellsPerUser refusal (0x803381A6). */
 const SHELL_QUOTA_CODE = "2150859174";
