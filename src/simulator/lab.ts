@@ -18,6 +18,8 @@ export interface Lab {
   oldCer: string;
   newThumbprint: string;
   oldThumbprint: string;
+  /** the file holding the WinRM hosts' password (mode 0600), and the variable the inventory names; absent without WinRM hosts */
+  winrm?: { passwordFile: string; passwordEnv: string; hosts: string[] };
   /** every file the lab wrote (removed by stop) */
   files: string[];
   stop(): Promise<void>;
@@ -25,14 +27,22 @@ export interface Lab {
   removeFilesSync(): void;
 }
 
-/** Refuses a folder that already holds an inventory: another lab, or the user's own files. */
-export async function startLab(dirArg: string, hosts: number): Promise<Lab> {
+/** The variable the lab's inventory names for the WinRM hosts' password. */
+export const LAB_PASSWORD_ENV = "CERTFLEET_SIM_PASSWORD";
+
+/**
+ * Refuses a folder that already holds an inventory: another lab, or the user's own files. The
+ * last `winrmHosts` hosts are reached over WinRM (NTLM with message encryption), every second one
+ * over HTTPS with its listener's certificate pinned.
+ */
+export async function startLab(dirArg: string, hosts: number, winrmHosts = 0): Promise<Lab> {
   const dir = resolve(dirArg);
   const created = !existsSync(dir);
   if (!created && existsSync(join(dir, "hosts.yaml"))) {
     throw new RangeError(`${join(dir, "hosts.yaml")} already exists: is another lab running there? Choose another --dir`);
   }
-  const fleet = await startFleet(demoFleetSpecs(hosts));
+  const specs = demoFleetSpecs(hosts).map((spec, i) => (i >= hosts - winrmHosts ? { ...spec, winrm: { https: (hosts - i) % 2 === 0 } } : spec));
+  const fleet = await startFleet(specs);
   const files: string[] = [];
   try {
     await mkdir(dir, { recursive: true });
@@ -44,6 +54,14 @@ export async function startLab(dirArg: string, hosts: number): Promise<Lab> {
     await writeFile(newCer, toCerFile(newCert));
     await writeFile(oldCer, toCerFile(oldCert));
     files.push(newCer, oldCer);
+    let winrm: Lab["winrm"];
+    if (winrmHosts > 0) {
+      // The password goes to a file only its owner reads, never to the screen.
+      const passwordFile = join(dir, "winrm-password");
+      await writeFile(passwordFile, fleet.password, { mode: 0o600 });
+      files.push(passwordFile);
+      winrm = { passwordFile, passwordEnv: LAB_PASSWORD_ENV, hosts: specs.filter((s) => s.winrm).map((s) => s.name) };
+    }
     const stop = async () => {
       await fleet.stop();
       await Promise.all(files.map((f) => rm(f, { force: true })));
@@ -54,7 +72,7 @@ export async function startLab(dirArg: string, hosts: number): Promise<Lab> {
       for (const f of files) rmSync(f, { force: true });
       if (created && existsSync(dir) && readdirSync(dir).length === 0) rmdirSync(dir);
     };
-    return { fleet, dir, inventory: written.inventory, newCer, oldCer, newThumbprint: newCert.thumbprint, oldThumbprint: oldCert.thumbprint, files, stop, removeFilesSync };
+    return { fleet, dir, inventory: written.inventory, newCer, oldCer, newThumbprint: newCert.thumbprint, oldThumbprint: oldCert.thumbprint, ...(winrm ? { winrm } : {}), files, stop, removeFilesSync };
   } catch (err) {
     await fleet.stop();
     await Promise.all(files.map((f) => rm(f, { force: true })));

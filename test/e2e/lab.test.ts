@@ -50,6 +50,49 @@ describe("certfleet lab", () => {
     expect(existsSync(join(cwd, "certfleet-out"))).toBe(true);
   });
 
+  it("--winrm N: the last N hosts over WinRM, their password in a file only its owner reads and never on screen; the printed export and commands work", async () => {
+    const cwd = await mkdtemp(join(tmpdir(), "certfleet-lab-"));
+    const lab = spawn(process.execPath, [MAIN, "lab", "--dir", "lab", "--hosts", "4", "--winrm", "2"], { cwd, env: { ...process.env, CI: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const ready = new Promise<void>((resolveReady, reject) => {
+      lab.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (out.includes("Ctrl-C here stops it")) resolveReady();
+      });
+      lab.on("exit", (code) => reject(new Error(`lab exited (${code}) before it was ready:\n${out}`)));
+    });
+    const exited = new Promise<number | null>((r) => lab.on("exit", (code) => r(code)));
+    await ready;
+    const { readFile, stat } = await import("node:fs/promises");
+    const passwordFile = join(cwd, "lab", "winrm-password");
+    expect((await stat(passwordFile)).mode & 0o777).toBe(0o600);
+    const password = (await readFile(passwordFile, "utf8")).trim();
+    expect(password.length).toBeGreaterThan(0);
+    expect(out).not.toContain(password);
+    expect(out).toContain("2 host(s) over WinRM (web03 to web04), every second one HTTPS");
+    expect(out).toContain('  export CERTFLEET_SIM_PASSWORD="$(cat lab/winrm-password)"');
+    const inventory = await readFile(join(cwd, "lab", "hosts.yaml"), "utf8");
+    expect(inventory.match(/transport: winrm/g)).toHaveLength(2);
+    expect(inventory).toContain("https: true");
+
+    // as the printed export sets it: discover reaches all four hosts, two of them over WinRM
+    const discover = await cli(["discover", "-i", "lab/hosts.yaml"], { CERTFLEET_SIM_PASSWORD: password }, cwd);
+    expect(discover.code, discover.stdout + discover.stderr).toBe(0);
+    expect(discover.stdout + discover.stderr).not.toContain(password);
+
+    lab.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(out).toContain("stopped; removed 6 file(s) from lab/");
+    expect(existsSync(join(cwd, "lab"))).toBe(false);
+  });
+
+  it("refuses more WinRM hosts than hosts (exit 2)", async () => {
+    const cwd = await mkdtemp(join(tmpdir(), "certfleet-lab-"));
+    const r = await cli(["lab", "--dir", "lab", "--hosts", "2", "--winrm", "3"], {}, cwd);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--winrm: 3 WinRM hosts, but the lab has 2 (--hosts)");
+  });
+
   it("refuses a folder that already holds an inventory (exit 2)", async () => {
     const cwd = await mkdtemp(join(tmpdir(), "certfleet-lab-"));
     await mkdir(join(cwd, "lab"));

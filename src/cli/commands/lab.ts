@@ -14,13 +14,16 @@ export function labCommand(): Command {
     .description("start the simulated fleet and keep it running until Ctrl-C, with its inventory, key and known_hosts in --dir, to rehearse every command from another terminal")
     .requiredOption("--dir <dir>", "where to write hosts.yaml, id_ed25519, known_hosts and the certificates (removed on exit)")
     .option("--hosts <n>", "how many simulated hosts", "24")
+    .option("--winrm <n>", "how many of them (the last ones) are reached over WinRM instead of SSH, every second one over HTTPS; their password is written to --dir/winrm-password", "0")
     .addHelpText("after", "\nExample:\n  certfleet lab --dir lab --hosts 40      # then, in another terminal: certfleet plan -i lab/hosts.yaml --new lab/new-wildcard.cer\n")
-    .action(async (opts: { dir: string; hosts: string }) => {
+    .action(async (opts: { dir: string; hosts: string; winrm: string }) => {
       const n = positiveInt(opts.hosts, "--hosts", 24);
+      const winrmHosts = opts.winrm === "0" ? 0 : positiveInt(opts.winrm, "--winrm", 0);
+      if (winrmHosts > n) throw new InputError(`--winrm: ${winrmHosts} WinRM hosts, but the lab has ${n} (--hosts)`, undefined, "--winrm");
       if (n > 500) throw new InputError(`--hosts: at most 500 simulated hosts in one process, got ${n}`, undefined, "--hosts");
       let lab;
       try {
-        lab = await startLab(opts.dir, n);
+        lab = await startLab(opts.dir, n, winrmHosts);
       } catch (err) {
         if (err instanceof RangeError) throw new InputError(err.message, opts.dir, "--dir");
         throw err;
@@ -35,7 +38,10 @@ export function labCommand(): Command {
           `old certificate ${lab.oldThumbprint}  ${d}/old-wildcard.cer`,
           `new certificate ${lab.newThumbprint}  ${d}/new-wildcard.cer`,
           "",
+          ...(lab.winrm ? [`${lab.winrm.hosts.length} host(s) over WinRM (${lab.winrm.hosts[0]}${lab.winrm.hosts.length > 1 ? ` to ${lab.winrm.hosts[lab.winrm.hosts.length - 1]}` : ""}), every second one HTTPS`, ""] : []),
           "In another terminal, in this folder:",
+          // The WinRM hosts' password reaches certfleet as the inventory says: by a variable's name.
+          ...(lab.winrm ? [`  export ${lab.winrm.passwordEnv}="$(cat ${d}/winrm-password)"`] : []),
           `  certfleet discover ${i}`,
           `  certfleet plan     ${i} --new ${d}/new-wildcard.cer`,
           `  certfleet rollout  ${i} --new ${d}/new-wildcard.cer \\`,
