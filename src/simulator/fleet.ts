@@ -71,6 +71,7 @@ export async function startFleet(specs: SimHostSpec[], opts: FleetOptions = {}):
   const hosts = specs.map((s) => new SimHost(s, { user, password, authorizedKey: clientKey.publicKeyLine }));
   try {
     await Promise.all(hosts.map((h) => h.start()));
+    await Promise.all(hosts.map((h) => h.closeUnreachable()));
   } catch (err) {
     await Promise.allSettled(hosts.map((h) => h.stop()));
     throw err;

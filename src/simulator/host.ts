@@ -459,19 +459,24 @@ export class SimHost implements ExecHost, HandshakeResolver, RdpResolver {
     };
   }
 
+  /**
+   * Listens on every port the host has, an unreachable one too (so that the inventory has its
+   * ports); `closeUnreachable` then closes those, once every host of the fleet has its ports.
+   * Closed earlier, a port could be handed to the next host started beside it, and a connection to
+   * the "unreachable" host would reach that one, whose known_hosts line has the same address.
+   */
   async start(): Promise<void> {
     await this.tls.sync(this.bindings);
     await this.rdp?.listen();
-    if (!this.faults.unreachable) {
-      await this.ssh.listen();
-      await this.winrm?.listen();
-    } else {
-      // reserve a port so the inventory has one; then close it: connection refused
-      await this.ssh.listen();
-      await this.ssh.unlisten();
-      await this.winrm?.listen();
-      await this.winrm?.unlisten();
-    }
+    await this.ssh.listen();
+    await this.winrm?.listen();
+  }
+
+  /** An unreachable host's SSH and WinRM ports closed: connection refused (see start). */
+  async closeUnreachable(): Promise<void> {
+    if (!this.faults.unreachable) return;
+    await this.ssh.unlisten();
+    await this.winrm?.unlisten();
   }
 
   async stop(): Promise<void> {
