@@ -1,5 +1,7 @@
 import { visibleControls } from "../report/format.js";
-import type { Report, ReportHost } from "../report/schema.js";
+import { filter, map, maxOf } from "../lib/iterables.js";
+import type { ReportHost } from "../report/schema.js";
+import type { ReportView } from "../report/view.js";
 import { nextCommands, remedyFor } from "../remedy/remedy.js";
 import { renderChangeGroups } from "./plan-groups.js";
 import { wrapLines } from "./text-wrap.js";
@@ -19,7 +21,7 @@ export interface SummaryOptions {
 const COMPACT_ABOVE = 20;
 
 /** The stdout summary of plan, rollout, verify and rollback: one line a host, then what needs a person. */
-export function renderRunSummary(report: Report, options: SummaryOptions = {}): string {
+export function renderRunSummary(report: ReportView, options: SummaryOptions = {}): string {
   const lines: string[] = [];
   const s = report.summary;
   // only the counts that are not zero: the line fits 80 columns
@@ -33,17 +35,24 @@ export function renderRunSummary(report: Report, options: SummaryOptions = {}): 
   }
   const planning = report.command === "plan" || report.dryRun === true;
   if (planning) lines.push("changes:", ...renderChangeGroups(report));
-  const width = Math.max(0, ...report.hosts.map((h) => h.name.length));
+  const width = maxOf(report.hosts, (h) => h.name.length, 0);
   // A big fleet: hosts that went as planned by name only, a line each for the rest (and for any
   // host whose commands were asked for).
   const compact = report.hosts.length > COMPACT_ABOVE && options.commands !== true;
   // A binding left to its owner (AD FS, WAP, SSTP, Exchange) needs a person even on a host that went well.
-  const ownerCommands = (h: Report["hosts"][number]) => [...new Set((h.consumers ?? []).filter((c) => c.action === "owner-managed" && c.manualCommand).map((c) => c.manualCommand!))];
-  const quiet = (h: Report["hosts"][number]) =>
+  const ownerCommands = (h: ReportHost) => [...new Set((h.consumers ?? []).filter((c) => c.action === "owner-managed" && c.manualCommand).map((c) => c.manualCommand!))];
+  const quiet = (h: ReportHost) =>
     compact && !h.error && !h.bindings.some((b) => b.manualCommand) && h.status !== "needs-attention" && ownerCommands(h).length === 0;
   if (compact) {
+    // one pass: the quiet hosts' names by status
+    const quietNames = new Map<ReportHost["status"], string[]>();
+    for (const h of filter(report.hosts, quiet)) {
+      const names = quietNames.get(h.status);
+      if (names) names.push(h.name);
+      else quietNames.set(h.status, [h.name]);
+    }
     for (const status of ["changed", "ok", "unchanged", "halted"] as const) {
-      const names = report.hosts.filter((h) => h.status === status && quiet(h)).map((h) => h.name);
+      const names = quietNames.get(status) ?? [];
       if (names.length > 0) lines.push(...wrapLines(`  ${status} (${names.length}): `, names.join(", ")));
     }
   }
@@ -88,9 +97,9 @@ export function renderRunSummary(report: Report, options: SummaryOptions = {}): 
 }
 
 /** For a summary printed elsewhere (discover): each failed host's cause and fix, then what to run. */
-export function renderRemedies(report: Report, options: SummaryOptions = {}): string {
+export function renderRemedies(report: ReportView, options: SummaryOptions = {}): string {
   const lines: string[] = [];
-  const width = Math.max(0, ...report.hosts.map((h) => h.name.length));
+  const width = maxOf(report.hosts, (h) => h.name.length, 0);
   for (const h of report.hosts) {
     if (!h.error || (h.status !== "failed" && h.status !== "needs-attention")) continue;
     lines.push(...remedyLines(h, width, h.name));
@@ -111,10 +120,10 @@ export function remedyLines(h: Pick<ReportHost, "error" | "remedy" | "transport"
   return lines;
 }
 
-function nextLines(report: Report, options: SummaryOptions): string[] {
+function nextLines(report: ReportView, options: SummaryOptions): string[] {
   const lines: string[] = [];
   if (options.next === false) return lines;
-  const failed = report.hosts.filter((h) => h.status === "failed" || h.status === "needs-attention").map((h) => h.name);
+  const failed = [...map(filter(report.hosts, (h) => h.status === "failed" || h.status === "needs-attention"), (h) => h.name)];
   const next = nextCommands({
     command: report.command,
     failedHosts: failed,
@@ -126,7 +135,7 @@ function nextLines(report: Report, options: SummaryOptions): string[] {
 }
 
 /** A rollback's consumer settings put back on a host (WinRM listener, RDP, WMSvc, key grants), when any. */
-function consumersRestored(h: Report["hosts"][number]): string {
+function consumersRestored(h: ReportHost): string {
   const n = (h.consumers ?? []).filter((c) => c.action === "restored").length;
   return n > 0 ? `, ${n} consumer setting(s) restored` : "";
 }

@@ -1,5 +1,6 @@
 import type { BindingKind } from "../model/binding.js";
-import type { Report, ReportBinding } from "./schema.js";
+import type { ReportBinding } from "./schema.js";
+import type { ReportView } from "./view.js";
 import { daysToExpiry } from "./format.js";
 
 /** One certificate as seen across the fleet: which hosts hold it, which bindings use it. */
@@ -27,7 +28,7 @@ export interface CertificateSeen {
  * after the run (a rollout's moved bindings on the new certificate, put-back ones on the old), ordered by expiry (soonest first,
  * unknown last). Pure: the Markdown, HTML and text writers all read the same list.
  */
-export function certificatesSeen(report: Report): CertificateSeen[] {
+export function certificatesSeen(report: ReportView): CertificateSeen[] {
   const seen = new Map<string, CertificateSeen>();
   const entry = (thumbprint: string): CertificateSeen => {
     let e = seen.get(thumbprint);
@@ -78,7 +79,7 @@ export function boundAfterRun(b: Pick<ReportBinding, "certHash" | "after">): str
   return b.after !== undefined ? b.after.certHash : b.certHash;
 }
 
-function roleOf(report: Report, thumbprint: string): "new" | "old" | undefined {
+function roleOf(report: ReportView, thumbprint: string): "new" | "old" | undefined {
   if (!report.target) return undefined;
   if (report.target.newThumbprint === thumbprint) return "new";
   return report.target.oldThumbprints.includes(thumbprint) ? "old" : undefined;

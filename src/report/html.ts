@@ -9,7 +9,9 @@ import {
   sentence,
   shortHash,
 } from "./format.js";
-import type { HostStatus, Report, ReportBinding, ReportConsumer, ReportHost, VerifyResult } from "./schema.js";
+import { filter } from "../lib/iterables.js";
+import type { HostStatus, ReportBinding, ReportConsumer, ReportHost, ReportRemedy, VerifyResult } from "./schema.js";
+import type { HostSequence, ReportView } from "./view.js";
 import { expiryTimelineSvg } from "./timeline-svg.js";
 import { escapeMarkup as esc, escapeMarkupBlock } from "./escape.js";
 
@@ -19,12 +21,12 @@ import { escapeMarkup as esc, escapeMarkupBlock } from "./escape.js";
  * slipped through escaping could not load anything. Every value from a host or the inventory goes
  * through `esc()`.
  */
-export function renderHtml(report: Report): string {
+export function renderHtml(report: ReportView): string {
   return [...htmlChunks(report)].join("");
 }
 
 /** report.html a host at a time, so a big fleet's report never exists as one string. */
-export function* htmlChunks(report: Report): Generator<string> {
+export function* htmlChunks(report: ReportView): Generator<string> {
   const title = `certfleet ${report.command} report`;
   yield `<!DOCTYPE html>
 <html lang="en">
@@ -79,7 +81,7 @@ function pill(status: HostStatus): string {
   return `<span class="pill s-${status}">${STATUS_LABEL[status]}</span>`;
 }
 
-function header(report: Report, title: string): string {
+function header(report: ReportView, title: string): string {
   const ms = Date.parse(report.finishedAt) - Date.parse(report.startedAt);
   const duration = Number.isNaN(ms) ? "" : ` · <span>took ${formatDuration(Math.max(0, ms))}</span>`;
   const dry = report.dryRun ? ' <span class="pill s-halted">dry run</span>' : "";
@@ -91,7 +93,7 @@ function header(report: Report, title: string): string {
 </header>`;
 }
 
-function summaryCards(report: Report): string {
+function summaryCards(report: ReportView): string {
   const s = report.summary;
   const cards: Array<[string, number, string]> = [
     ["hosts", s.hosts, "total"],
@@ -127,7 +129,7 @@ function summaryCards(report: Report): string {
 </section>`;
 }
 
-function targetCard(report: Report): string {
+function targetCard(report: ReportView): string {
   const t = report.target;
   if (!t) return "";
   const olds = t.oldThumbprints.length
@@ -153,40 +155,49 @@ ${source}
 </section>`;
 }
 
-function attentionCallout(hosts: ReportHost[]): string {
-  const attention = hosts.filter((h) => h.status === "needs-attention");
+function attentionCallout(hosts: HostSequence): string {
+  // only the names: a link each
+  const attention = [...filter(hosts, (h) => h.status === "needs-attention")].map((h) => h.name);
   if (attention.length === 0) return "";
-  const links = attention.map((h) => `<a href="#${hostId(h.name)}">${esc(h.name)}</a>`).join(", ");
+  const links = attention.map((name) => `<a href="#${hostId(name)}">${esc(name)}</a>`).join(", ");
   const n = attention.length;
   return `<div class="callout"><strong>${n} host${n === 1 ? " needs" : "s need"} attention:</strong> ${links}. certfleet could not restore ${n === 1 ? "it" : "them"}; ${n === 1 ? "its section says" : "each section says"} exactly what to run by hand.</div>`;
 }
 
 /** Every failed or needs-attention host with its likely cause and fix, then the commands to run next. */
-function* whatToDoNext(hosts: ReportHost[]): Generator<string> {
-  const failed = hosts.filter((h) => h.remedy !== undefined);
-  if (failed.length === 0) return;
-  yield `<section class="next">
+function* whatToDoNext(hosts: HostSequence): Generator<string> {
+  let next: ReportRemedy["next"] | undefined;
+  for (const [i, h] of indexed(filter(hosts, (x) => x.remedy !== undefined))) {
+    if (i === 0) {
+      next = h.remedy?.next ?? [];
+      yield `<section class="next">
 <h2>What to do next</h2>
 <table class="remedies">
 <colgroup><col style="width:14%"><col style="width:12%"><col style="width:40%"><col style="width:34%"></colgroup>
 <thead><tr><th>host</th><th>status</th><th>likely cause</th><th>fix</th></tr></thead>
 <tbody>
 `;
-  for (const [i, h] of failed.entries()) {
+    }
     yield `${i > 0 ? "\n" : ""}<tr><td><a href="#${hostId(h.name)}">${esc(h.name)}</a></td><td>${pill(h.status)}</td><td>${esc(h.remedy?.cause ?? "")}</td><td>${esc(h.remedy?.fix ?? "")}</td></tr>`;
   }
+  if (next === undefined) return;
   yield `
 </tbody>
 </table>
-${nextSteps(failed[0]?.remedy?.next ?? [])}
+${nextSteps(next)}
 </section>`;
+}
+
+function* indexed<T>(items: Iterable<T>): Generator<[number, T]> {
+  let i = 0;
+  for (const item of items) yield [i++, item];
 }
 
 function nextSteps(steps: ReadonlyArray<{ when: string; run: string }>): string {
   return steps.map((s) => `<p class="when">${esc(sentence(s.when))}:</p><pre class="next-cmd">${escapeMarkupBlock(s.run)}</pre>`).join("\n");
 }
 
-function* hostOverview(hosts: ReportHost[]): Generator<string> {
+function* hostOverview(hosts: HostSequence): Generator<string> {
   yield `<section>
 <h2>Hosts</h2>
 <table class="overview">
@@ -274,13 +285,18 @@ interface Columns {
   verify: boolean;
 }
 
-function columnsFor(report: Report): Columns {
-  const any = (has: (b: ReportBinding) => boolean) => report.hosts.some((h) => h.bindings.some(has));
-  return {
-    change: any((b) => b.before !== undefined || b.after !== undefined),
-    action: any((b) => b.action !== undefined || b.reason !== undefined),
-    verify: any((b) => b.verify !== undefined),
-  };
+/** One pass over the hosts for the three columns. */
+function columnsFor(report: ReportView): Columns {
+  const columns = { change: false, action: false, verify: false };
+  for (const h of report.hosts) {
+    for (const b of h.bindings) {
+      columns.change ||= b.before !== undefined || b.after !== undefined;
+      columns.action ||= b.action !== undefined || b.reason !== undefined;
+      columns.verify ||= b.verify !== undefined;
+    }
+    if (columns.change && columns.action && columns.verify) break;
+  }
+  return columns;
 }
 
 function bindingTable(bindings: ReportBinding[], columns: Columns): string {

@@ -1,14 +1,16 @@
 import type { Binding } from "../model/binding.js";
 import { certificatesSeen, type CertificateSeen } from "./certificates-seen.js";
 import { daysToExpiry, describeDays, formatDate, sentence, formatDuration, formatTime, shortHash, visibleControls } from "./format.js";
-import type { Report, ReportBinding, ReportHost, VerifyResult } from "./schema.js";
+import { filter, some } from "../lib/iterables.js";
+import type { ReportBinding, ReportHost, ReportRemedy, VerifyResult } from "./schema.js";
+import type { ReportView } from "./view.js";
 
 /**
  * report.md: what an operator pastes into a change record. Every value that came from a host or
  * the inventory goes through `md()` (inline) or `codeBlock()`; only text certfleet itself
  * generates is written raw.
  */
-export function renderMarkdown(report: Report): string {
+export function renderMarkdown(report: ReportView): string {
   return [...markdownChunks(report)].join("");
 }
 
@@ -16,12 +18,12 @@ export function renderMarkdown(report: Report): string {
  * report.md a host at a time: the same text as joining every line and collapsing runs of blank
  * lines, so a big fleet's report never exists as one string.
  */
-export function markdownChunks(report: Report): Generator<string> {
+export function markdownChunks(report: ReportView): Generator<string> {
   return collapseBlankLines(markdownLineGroups(report));
 }
 
 /** The report's lines in groups (the head, a row or a section per host, the certificates). */
-function* markdownLineGroups(report: Report): Generator<string[]> {
+function* markdownLineGroups(report: ReportView): Generator<string[]> {
   const out: string[] = [];
   out.push(`# certfleet ${report.command} report${report.dryRun ? " (dry run)" : ""}`, "");
   out.push(
@@ -55,12 +57,11 @@ function* markdownLineGroups(report: Report): Generator<string[]> {
     out.push("");
   }
 
-  const attention = report.hosts.filter((h) => h.status === "needs-attention");
-  if (attention.length > 0) {
+  if (some(report.hosts, (x) => x.status === "needs-attention")) {
     out.push("## Needs attention", "");
     out.push("certfleet could not restore these hosts; each section below says what to run by hand.", "");
     yield out.splice(0);
-    for (const h of attention) yield [`- [${md(h.name)}](#${anchor(h.name)}): ${md(h.error?.message ?? "see below")}`];
+    for (const h of filter(report.hosts, (x) => x.status === "needs-attention")) yield [`- [${md(h.name)}](#${anchor(h.name)}): ${md(h.error?.message ?? "see below")}`];
     out.push("");
   }
 
@@ -183,15 +184,19 @@ function hostSection(h: ReportHost): string[] {
  * Every failed or needs-attention host with its likely cause and fix, then the commands to run once
  * they are fixed (the same for every host of a run: they name all the failed hosts).
  */
-function* whatToDoNext(report: Report): Generator<string[]> {
-  const hosts = report.hosts.filter((h) => h.remedy !== undefined);
-  if (hosts.length === 0) return;
-  yield ["## What to do next", "", "| host | status | likely cause | fix |", "|---|---|---|---|"];
-  for (const h of hosts) {
+function* whatToDoNext(report: ReportView): Generator<string[]> {
+  let next: ReportRemedy["next"] = [];
+  let first = true;
+  for (const h of filter(report.hosts, (x) => x.remedy !== undefined)) {
+    if (first) {
+      yield ["## What to do next", "", "| host | status | likely cause | fix |", "|---|---|---|---|"];
+      next = h.remedy?.next ?? [];
+      first = false;
+    }
     yield [`| [${md(h.name)}](#${anchor(h.name)}) | ${statusBadge(h.status)} | ${md(h.remedy?.cause ?? "")} | ${md(h.remedy?.fix ?? "")} |`];
   }
+  if (first) return;
   const out = [""];
-  const next = hosts[0]?.remedy?.next ?? [];
   for (const step of next) out.push(`${md(sentence(step.when))}:`, "", codeBlock(step.run, "sh"), "");
   yield out;
 }
