@@ -114,11 +114,13 @@ export function storedOutcomes(path: string, names: readonly string[], visit: (o
     names: present,
     *[Symbol.iterator]() {
       const fd = openSync(path, "r");
+      // one buffer for the pass, grown for a longer line: not a buffer of its own per host
+      let buffer = Buffer.allocUnsafe(64 * 1024);
       try {
         for (const { offset, bytes } of places) {
-          const buffer = Buffer.alloc(bytes);
+          if (bytes > buffer.length) buffer = Buffer.allocUnsafe(bytes);
           readSync(fd, buffer, 0, bytes, offset);
-          yield revive(buffer.toString("utf8"));
+          yield revive(buffer.toString("utf8", 0, bytes));
         }
       } finally {
         closeSync(fd);
