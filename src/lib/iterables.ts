@@ -17,16 +17,3 @@ export function some<T>(items: Iterable<T>, test: (item: T) => boolean): boolean
   for (const item of items) if (test(item)) return true;
   return false;
 }
-
-export function count<T>(items: Iterable<T>, test: (item: T) => boolean): number {
-  let n = 0;
-  for (const item of items) if (test(item)) n++;
-  return n;
-}
-
-/** The largest of the numbers, or `floor` when there are none or all are smaller (as `Math.max(floor, ...numbers)`). */
-export function maxOf<T>(items: Iterable<T>, value: (item: T) => number, floor: number): number {
-  let max = floor;
-  for (const item of items) max = Math.max(max, value(item));
-  return max;
-}

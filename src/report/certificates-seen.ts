@@ -1,5 +1,5 @@
 import type { BindingKind } from "../model/binding.js";
-import type { ReportBinding } from "./schema.js";
+import type { ReportBinding, ReportHost } from "./schema.js";
 import type { ReportView } from "./view.js";
 import { daysToExpiry } from "./format.js";
 
@@ -29,6 +29,16 @@ export interface CertificateSeen {
  * unknown last). Pure: the Markdown, HTML and text writers all read the same list.
  */
 export function certificatesSeen(report: ReportView): CertificateSeen[] {
+  const tally = certificateTally(report);
+  for (const host of report.hosts) tally.add(host);
+  return tally.seen();
+}
+
+/**
+ * `certificatesSeen` host by host: a writer that goes through the hosts anyway for their sections
+ * adds each one as it goes, and needs no pass of its own for the certificates that follow them.
+ */
+export function certificateTally(report: Pick<ReportView, "target" | "finishedAt">): { add(host: ReportHost): void; seen(): CertificateSeen[] } {
   const seen = new Map<string, CertificateSeen>();
   const entry = (thumbprint: string): CertificateSeen => {
     let e = seen.get(thumbprint);
@@ -41,7 +51,7 @@ export function certificatesSeen(report: ReportView): CertificateSeen[] {
     return e;
   };
 
-  for (const host of report.hosts) {
+  const add = (host: ReportHost): void => {
     for (const cert of host.certificates ?? []) {
       const e = entry(cert.thumbprint);
       if (e.subject === null) e.subject = cert.subject;
@@ -64,10 +74,14 @@ export function certificatesSeen(report: ReportView): CertificateSeen[] {
       if (c.certHash === null || c.action !== undefined || c.source === "key") continue;
       entry(c.certHash).consumers.push({ host: host.name, owner: c.owner, name: c.name });
     }
-  }
-
-  for (const e of seen.values()) e.daysToExpiry = daysToExpiry(e.notAfter, report.finishedAt);
-  return [...seen.values()].sort(byExpiry);
+  };
+  return {
+    add,
+    seen() {
+      for (const e of seen.values()) e.daysToExpiry = daysToExpiry(e.notAfter, report.finishedAt);
+      return [...seen.values()].sort(byExpiry);
+    },
+  };
 }
 
 /**
@@ -79,7 +93,7 @@ export function boundAfterRun(b: Pick<ReportBinding, "certHash" | "after">): str
   return b.after !== undefined ? b.after.certHash : b.certHash;
 }
 
-function roleOf(report: ReportView, thumbprint: string): "new" | "old" | undefined {
+function roleOf(report: Pick<ReportView, "target">, thumbprint: string): "new" | "old" | undefined {
   if (!report.target) return undefined;
   if (report.target.newThumbprint === thumbprint) return "new";
   return report.target.oldThumbprints.includes(thumbprint) ? "old" : undefined;

@@ -1,8 +1,8 @@
 import type { Binding } from "../model/binding.js";
-import { certificatesSeen, type CertificateSeen } from "./certificates-seen.js";
+import { certificateTally, type CertificateSeen } from "./certificates-seen.js";
 import { daysToExpiry, describeDays, formatDate, sentence, formatDuration, formatTime, shortHash, visibleControls } from "./format.js";
-import { filter, some } from "../lib/iterables.js";
-import type { ReportBinding, ReportHost, ReportRemedy, VerifyResult } from "./schema.js";
+import { followUp, type FollowUp } from "./follow-up.js";
+import type { ReportBinding, ReportHost, VerifyResult } from "./schema.js";
 import type { ReportView } from "./view.js";
 
 /**
@@ -57,16 +57,17 @@ function* markdownLineGroups(report: ReportView): Generator<string[]> {
     out.push("");
   }
 
-  if (some(report.hosts, (x) => x.status === "needs-attention")) {
+  const follow = followUp(report.hosts);
+  if (follow.attention.length > 0) {
     out.push("## Needs attention", "");
     out.push("certfleet could not restore these hosts; each section below says what to run by hand.", "");
     yield out.splice(0);
-    for (const h of filter(report.hosts, (x) => x.status === "needs-attention")) yield [`- [${md(h.name)}](#${anchor(h.name)}): ${md(h.error?.message ?? "see below")}`];
+    for (const h of follow.attention) yield [`- [${md(h.name)}](#${anchor(h.name)}): ${md(h.message ?? "see below")}`];
     out.push("");
   }
 
   yield out.splice(0);
-  yield* whatToDoNext(report);
+  yield* whatToDoNext(follow);
 
   out.push("## Hosts", "");
   out.push("| host | address | status | wave | duration | bindings | error |", "|---|---|---|---:|---:|---:|---|");
@@ -80,9 +81,13 @@ function* markdownLineGroups(report: ReportView): Generator<string[]> {
   }
   yield [""];
 
-  for (const h of report.hosts) yield hostSection(h);
+  const tally = certificateTally(report);
+  for (const h of report.hosts) {
+    tally.add(h);
+    yield hostSection(h);
+  }
 
-  const certs = certificatesSeen(report);
+  const certs = tally.seen();
   if (certs.length > 0) yield* certificateTable(certs, report.finishedAt);
 }
 
@@ -184,18 +189,12 @@ function hostSection(h: ReportHost): string[] {
  * Every failed or needs-attention host with its likely cause and fix, then the commands to run once
  * they are fixed (the same for every host of a run: they name all the failed hosts).
  */
-function* whatToDoNext(report: ReportView): Generator<string[]> {
-  let next: ReportRemedy["next"] = [];
-  let first = true;
-  for (const h of filter(report.hosts, (x) => x.remedy !== undefined)) {
-    if (first) {
-      yield ["## What to do next", "", "| host | status | likely cause | fix |", "|---|---|---|---|"];
-      next = h.remedy?.next ?? [];
-      first = false;
-    }
-    yield [`| [${md(h.name)}](#${anchor(h.name)}) | ${statusBadge(h.status)} | ${md(h.remedy?.cause ?? "")} | ${md(h.remedy?.fix ?? "")} |`];
+function* whatToDoNext({ remedies, next }: FollowUp): Generator<string[]> {
+  if (remedies.length === 0) return;
+  yield ["## What to do next", "", "| host | status | likely cause | fix |", "|---|---|---|---|"];
+  for (const h of remedies) {
+    yield [`| [${md(h.name)}](#${anchor(h.name)}) | ${statusBadge(h.status)} | ${md(h.cause)} | ${md(h.fix ?? "")} |`];
   }
-  if (first) return;
   const out = [""];
   for (const step of next) out.push(`${md(sentence(step.when))}:`, "", codeBlock(step.run, "sh"), "");
   yield out;
