@@ -131,10 +131,10 @@ export function storedOutcomes(path: string, names: readonly string[], visit: (o
 
 /** One line back into an outcome (its error as a CertfleetError again). */
 function revive(line: string): HostOutcome {
-  const raw = JSON.parse(line) as Record<string, unknown> & { name: string; error?: { kind: CertfleetError["kind"]; message: string; remote?: string } };
-  const error = raw.error ? new CertfleetError(raw.error.kind, raw.error.message, raw.name, raw.error.remote) : undefined;
-  // Our own file, written from HostOutcome values a moment ago: revived, not re-validated.
-  return { ...raw, ...(error ? { error } : {}) } as unknown as HostOutcome;
+  const raw = JSON.parse(line) as { name: string; error?: { kind: CertfleetError["kind"]; message: string; remote?: string } | CertfleetError };
+  // Our own file, written from HostOutcome values a moment ago: revived in place, not re-validated.
+  if (raw.error) raw.error = new CertfleetError(raw.error.kind, raw.error.message, raw.name, raw.error.remote);
+  return raw as unknown as HostOutcome;
 }
 
 /** The outcome to keep in memory: none when a sink took it. */
