@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Compares two builds of the CLI (an older dist folder, inside this checkout so that it finds
 // node_modules, e.g. certfleet-out/old-dist, against ./dist) on the simulated demo
-// fleet: discover, rollout (an unreachable and a not-elevated host, one host left
+// fleet: discover, deliver (a .pfx), rollout (an unreachable and a not-elevated host, one host left
 // needs-attention, AD FS and Exchange left to their owner), verify and rollback, each run by each
 // build against a fleet of its own, started in this process. Every report file and stdout are
 // compared after the values that differ between any two runs (times, durations, ports, the out
@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { demoCertificates, demoFleetSpecs, startFleet, toCerFile } from "../dist/simulator/index.js";
+import { demoCertificates, demoFleetSpecs, startFleet, toCerFile, toPfx } from "../dist/simulator/index.js";
 
 const oldDist = resolve(process.argv[2] ?? "");
 const hosts = Number(process.argv[3] ?? 24);
@@ -20,7 +20,7 @@ const FILES = ["report.json", "report.md", "report.html", "junit.xml"];
 
 function cli(dist, args, cwd) {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(dist, "cli/main.js"), ...args], { cwd, env: { ...process.env, NO_COLOR: "1", CI: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [join(dist, "cli/main.js"), ...args], { cwd, env: { ...process.env, NO_COLOR: "1", CI: "1", COMPARE_PFX_PASSWORD: "compare-pfx-password" }, stdio: ["ignore", "pipe", "pipe"] });
     const out = [];
     const err = [];
     child.stdout.on("data", (d) => out.push(d));
@@ -40,6 +40,8 @@ async function runBuild(dist, label) {
     const { newCert, oldCert } = demoCertificates();
     const cer = join(work, "new.cer");
     await writeFile(cer, toCerFile(newCert));
+    const pfx = join(work, "new.pfx");
+    await writeFile(pfx, toPfx(newCert, "compare-pfx-password"));
     // web05 (2012 R2): the add of the new certificate fails with 1312, and the old certificate leaves the
     // store right after the delete, so putting the original back fails too: needs-attention.
     const bad = fleet.host("web05");
@@ -52,6 +54,7 @@ async function runBuild(dist, label) {
     const common = ["-i", files.inventory, "--plain", "-c", "4"];
     const steps = [
       ["discover", ["discover", ...common, "--out", join(work, "discover")]],
+      ["deliver", ["deliver", ...common, "--new", pfx, "--pfx-password-env", "COMPARE_PFX_PASSWORD", "--yes", "--max-failures", "5", "--out", join(work, "deliver")]],
       ["rollout", ["rollout", ...common, "--new", cer, "--yes", "--max-failures", "5", "--batch", "5", "--verify-window", "3", "--verify-interval", "0.1", "--out", join(work, "rollout")]],
       ["verify", ["verify", ...common, "--expect", cer, "--verify-window", "1", "--verify-interval", "0.1", "--out", join(work, "verify")]],
       ["rollback", ["rollback", ...common, "--journal", join(work, "rollout", "journal.jsonl"), "--yes", "--out", join(work, "rollback")]],
@@ -84,7 +87,8 @@ function mask(text, work) {
     .replace(/time="[\d.]+"/g, 'time="<t>"')
     .replace(/took [^<]*</g, "took <dur><")
     .replace(/attempts: \d+/g, "attempts: <n>")
-    .replace(/ts-[a-z0-9]+/g, "<run>");
+    .replace(/ts-[a-z0-9]+/g, "<run>")
+    .replace(/\d{8}T\d{6}Z-[0-9a-f]{8}/g, "<stage>");
 }
 
 // SHOW=1: only print what ./dist writes on stdout for the four commands (to see the scenario).
