@@ -2,7 +2,7 @@
  * `verify --expect` a certificate that is about to expire (or has): every endpoint may match and
  * the night still be lost. Said loudly, with which certificate and when. Pure.
  */
-import type { Report } from "../report/schema.js";
+import type { ReportView } from "../report/view.js";
 
 export const EXPIRY_WARNING_DAYS = 30;
 const DAY = 86_400_000;
@@ -17,7 +17,7 @@ export function expiryWarning(thumbprint: string, notAfter: string | undefined, 
 }
 
 /** The expected certificate's expiry as the hosts' stores report it (a thumbprint gives none). */
-export function expiryFromReport(report: Report, thumbprint: string): { notAfter?: string; subject?: string } {
+export function expiryFromReport(report: ReportView, thumbprint: string): { notAfter?: string; subject?: string } {
   for (const h of report.hosts) for (const c of h.certificates ?? []) if (c.thumbprint === thumbprint && c.notAfter) return { notAfter: c.notAfter, subject: c.subject };
   return {};
 }

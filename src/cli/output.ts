@@ -1,10 +1,13 @@
 import { existsSync } from "node:fs";
 import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { ResolvedHost } from "../inventory/schema.js";
-import type { RunOutcome } from "../host/outcome.js";
+import type { HostOutcome, RunOutcome } from "../host/outcome.js";
+import { some } from "../lib/iterables.js";
 import { InputError } from "../model/errors.js";
-import { openResultsFile, type HostResultSink } from "../runs/results-file.js";
-import type { Report } from "../report/schema.js";
+import { openResultsFile, storedOutcomes, type HostResultSink, type StoredOutcomes } from "../runs/results-file.js";
+import { hostFacts, reportEnvelope, type HostFacts, type ReportContext } from "../report/from-outcomes.js";
+import type { Report, ReportHost } from "../report/schema.js";
+import { hostSequence, type ReportView } from "../report/view.js";
 import { defaultOutDir, writeReports } from "../report/write.js";
 
 export function outDirFor(out: string | undefined, command: string, now: Date): string {
@@ -29,7 +32,7 @@ export function claimOutDir(out: string | undefined, command: string, now: Date)
   return dir;
 }
 
-export async function publish(report: Report, dir: string, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<void> {
+export async function publish(report: ReportView, dir: string, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<void> {
   const { files } = await writeReports(dir, report);
   // The folder once, then the file names: the line fits a terminal whatever the folder's length.
   log(`reports: ${shownPath(dir)}${sep}`);
@@ -37,9 +40,9 @@ export async function publish(report: Report, dir: string, log: (line: string) =
 }
 
 /** DESIGN.md's exit codes: 0 all fine, 1 a host failed or a verification mismatched, 3 halted by the budget. */
-export function exitCodeFor(report: Report, halted = false): number {
+export function exitCodeFor(report: ReportView, halted = false): number {
   if (halted) return 3;
-  return report.hosts.some((h) => h.status === "failed" || h.status === "needs-attention") ? 1 : 0;
+  return some(report.hosts, (h) => h.status === "failed" || h.status === "needs-attention") ? 1 : 0;
 }
 
 /** A path as the operator would type it from here: relative below the working folder. */
@@ -50,15 +53,42 @@ export function shownPath(path: string, cwd = process.cwd()): string {
 
 /**
  * Runs a fleet command whose hosts' outcomes stream to `results.ndjson` in `dir` as they finish
- * (the run keeps none), then reads them back, in inventory order, for the reports.
+ * (the run keeps none). The report is then built from that file: see `reportFromResults`.
  */
-export async function withResultsFile<T>(dir: string, names: readonly string[], run: (sink: HostResultSink) => Promise<T>, outcome: (t: T) => RunOutcome): Promise<T> {
+export async function withResultsFile<T>(dir: string, run: (sink: HostResultSink) => Promise<T>): Promise<{ result: T; results: string }> {
   const file = openResultsFile(join(dir, "results.ndjson"));
   try {
-    const result = await run(file);
-    outcome(result).hosts = file.readAll(names);
-    return result;
+    return { result: await run(file), results: file.path };
   } finally {
     file.close();
   }
+}
+
+/**
+ * The report of a run whose outcomes are in the results file `results`, its hosts in inventory
+ * order and named with their transport (as `withTransports`). The file is read once for what the
+ * envelope needs of every host (counts, the target's old certificates and description, the failed
+ * hosts that every remedy's next command names), and again, a host at a time, on every pass a
+ * writer or the summary makes over the hosts: a big fleet's rows are never all in memory.
+ */
+export function reportFromResults(
+  run: Omit<RunOutcome, "hosts">,
+  results: string,
+  inventory: readonly Pick<ResolvedHost, "name" | "transport">[],
+  context: ReportContext = {},
+): ReportView {
+  const facts = new Map<string, HostFacts>();
+  const stored: StoredOutcomes = storedOutcomes(
+    results,
+    inventory.map((h) => h.name),
+    (o: HostOutcome) => facts.set(o.name, hostFacts(o, run.target?.newCert.thumbprint)),
+  );
+  const { envelope, row } = reportEnvelope(run, stored.names.map((n) => facts.get(n)!), context);
+  facts.clear();
+  const by = new Map(inventory.map((h) => [h.name, h.transport ?? "ssh"] as const));
+  const withTransport = (h: ReportHost): ReportHost => (by.has(h.name) ? { ...h, transport: by.get(h.name)! } : h);
+  const hosts = hostSequence(stored.length, function* () {
+    for (const outcome of stored) yield withTransport(row(outcome));
+  });
+  return { ...envelope, hosts };
 }

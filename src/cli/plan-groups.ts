@@ -3,7 +3,7 @@
  * update to <thumb>"), the per-host commands left to `-v` and `--dry-run`. Pure.
  */
 import { visibleControls } from "../report/format.js";
-import type { Report } from "../report/schema.js";
+import type { ReportView } from "../report/view.js";
 
 export interface ChangeGroup {
   /** the certificate the bindings use now */
@@ -15,7 +15,7 @@ export interface ChangeGroup {
 }
 
 /** Rebinds grouped by the certificate they move away from, biggest group first. */
-export function changeGroups(report: Report): ChangeGroup[] {
+export function changeGroups(report: ReportView): ChangeGroup[] {
   const groups = new Map<string, ChangeGroup>();
   for (const h of report.hosts) {
     if (h.status === "failed" || h.status === "needs-attention") continue;
@@ -30,7 +30,7 @@ export function changeGroups(report: Report): ChangeGroup[] {
   return [...groups.values()].sort((a, b) => b.bindings - a.bindings);
 }
 
-export function renderChangeGroups(report: Report): string[] {
+export function renderChangeGroups(report: ReportView): string[] {
   const to = report.target?.newThumbprint;
   const groups = changeGroups(report);
   if (groups.length === 0) return ["  no binding to rebind on the hosts that can be changed"];

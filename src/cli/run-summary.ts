@@ -1,5 +1,6 @@
 import { visibleControls } from "../report/format.js";
-import type { Report, ReportHost } from "../report/schema.js";
+import type { ReportHost } from "../report/schema.js";
+import type { ReportView } from "../report/view.js";
 import { nextCommands, remedyFor } from "../remedy/remedy.js";
 import { renderChangeGroups } from "./plan-groups.js";
 import { wrapLines } from "./text-wrap.js";
@@ -19,7 +20,7 @@ export interface SummaryOptions {
 const COMPACT_ABOVE = 20;
 
 /** The stdout summary of plan, rollout, verify and rollback: one line a host, then what needs a person. */
-export function renderRunSummary(report: Report, options: SummaryOptions = {}): string {
+export function renderRunSummary(report: ReportView, options: SummaryOptions = {}): string {
   const lines: string[] = [];
   const s = report.summary;
   // only the counts that are not zero: the line fits 80 columns
@@ -33,17 +34,17 @@ export function renderRunSummary(report: Report, options: SummaryOptions = {}): 
   }
   const planning = report.command === "plan" || report.dryRun === true;
   if (planning) lines.push("changes:", ...renderChangeGroups(report));
-  const width = Math.max(0, ...report.hosts.map((h) => h.name.length));
   // A big fleet: hosts that went as planned by name only, a line each for the rest (and for any
   // host whose commands were asked for).
   const compact = report.hosts.length > COMPACT_ABOVE && options.commands !== true;
   // A binding left to its owner (AD FS, WAP, SSTP, Exchange) needs a person even on a host that went well.
-  const ownerCommands = (h: Report["hosts"][number]) => [...new Set((h.consumers ?? []).filter((c) => c.action === "owner-managed" && c.manualCommand).map((c) => c.manualCommand!))];
-  const quiet = (h: Report["hosts"][number]) =>
+  const ownerCommands = (h: ReportHost) => [...new Set((h.consumers ?? []).filter((c) => c.action === "owner-managed" && c.manualCommand).map((c) => c.manualCommand!))];
+  const quiet = (h: ReportHost) =>
     compact && !h.error && !h.bindings.some((b) => b.manualCommand) && h.status !== "needs-attention" && ownerCommands(h).length === 0;
+  const { width, failed, quietNames } = namesOf(report.hosts, quiet);
   if (compact) {
     for (const status of ["changed", "ok", "unchanged", "halted"] as const) {
-      const names = report.hosts.filter((h) => h.status === status && quiet(h)).map((h) => h.name);
+      const names = quietNames.get(status) ?? [];
       if (names.length > 0) lines.push(...wrapLines(`  ${status} (${names.length}): `, names.join(", ")));
     }
   }
@@ -83,19 +84,39 @@ export function renderRunSummary(report: Report, options: SummaryOptions = {}): 
     const shown = report.skippedHosts.slice(0, 10).map((n) => visibleControls(n)).join(", ");
     lines.push(`skipped (not selected by -l; not touched): ${report.skippedHosts.length} host(s): ${shown}${report.skippedHosts.length > 10 ? ", ..." : ""}`);
   }
-  lines.push(...nextLines(report, options));
+  lines.push(...nextLines(report, failed, options));
   return `${lines.join("\n")}\n`;
 }
 
+/**
+ * What the summary needs of every host before its first host line, in one pass over them (the
+ * hosts may be read from the results file on each pass): the widest name, the failed and
+ * needs-attention hosts (the next commands name them), and the quiet hosts' names by status.
+ */
+function namesOf(hosts: Iterable<ReportHost>, quiet: (h: ReportHost) => boolean): { width: number; failed: string[]; quietNames: Map<ReportHost["status"], string[]> } {
+  let width = 0;
+  const failed: string[] = [];
+  const quietNames = new Map<ReportHost["status"], string[]>();
+  for (const h of hosts) {
+    width = Math.max(width, h.name.length);
+    if (h.status === "failed" || h.status === "needs-attention") failed.push(h.name);
+    if (!quiet(h)) continue;
+    const names = quietNames.get(h.status);
+    if (names) names.push(h.name);
+    else quietNames.set(h.status, [h.name]);
+  }
+  return { width, failed, quietNames };
+}
+
 /** For a summary printed elsewhere (discover): each failed host's cause and fix, then what to run. */
-export function renderRemedies(report: Report, options: SummaryOptions = {}): string {
+export function renderRemedies(report: ReportView, options: SummaryOptions = {}): string {
   const lines: string[] = [];
-  const width = Math.max(0, ...report.hosts.map((h) => h.name.length));
+  const { width, failed } = namesOf(report.hosts, () => false);
   for (const h of report.hosts) {
     if (!h.error || (h.status !== "failed" && h.status !== "needs-attention")) continue;
     lines.push(...remedyLines(h, width, h.name));
   }
-  lines.push(...nextLines(report, options));
+  lines.push(...nextLines(report, failed, options));
   return lines.length > 0 ? `${lines.join("\n")}\n` : "";
 }
 
@@ -111,10 +132,9 @@ export function remedyLines(h: Pick<ReportHost, "error" | "remedy" | "transport"
   return lines;
 }
 
-function nextLines(report: Report, options: SummaryOptions): string[] {
+function nextLines(report: ReportView, failed: string[], options: SummaryOptions): string[] {
   const lines: string[] = [];
   if (options.next === false) return lines;
-  const failed = report.hosts.filter((h) => h.status === "failed" || h.status === "needs-attention").map((h) => h.name);
   const next = nextCommands({
     command: report.command,
     failedHosts: failed,
@@ -126,7 +146,7 @@ function nextLines(report: Report, options: SummaryOptions): string[] {
 }
 
 /** A rollback's consumer settings put back on a host (WinRM listener, RDP, WMSvc, key grants), when any. */
-function consumersRestored(h: Report["hosts"][number]): string {
+function consumersRestored(h: ReportHost): string {
   const n = (h.consumers ?? []).filter((c) => c.action === "restored").length;
   return n > 0 ? `, ${n} consumer setting(s) restored` : "";
 }

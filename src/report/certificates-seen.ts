@@ -1,5 +1,6 @@
 import type { BindingKind } from "../model/binding.js";
-import type { Report, ReportBinding } from "./schema.js";
+import type { ReportBinding, ReportHost } from "./schema.js";
+import type { ReportView } from "./view.js";
 import { daysToExpiry } from "./format.js";
 
 /** One certificate as seen across the fleet: which hosts hold it, which bindings use it. */
@@ -27,7 +28,17 @@ export interface CertificateSeen {
  * after the run (a rollout's moved bindings on the new certificate, put-back ones on the old), ordered by expiry (soonest first,
  * unknown last). Pure: the Markdown, HTML and text writers all read the same list.
  */
-export function certificatesSeen(report: Report): CertificateSeen[] {
+export function certificatesSeen(report: ReportView): CertificateSeen[] {
+  const tally = certificateTally(report);
+  for (const host of report.hosts) tally.add(host);
+  return tally.seen();
+}
+
+/**
+ * `certificatesSeen` host by host: a writer that goes through the hosts anyway for their sections
+ * adds each one as it goes, and needs no pass of its own for the certificates that follow them.
+ */
+export function certificateTally(report: Pick<ReportView, "target" | "finishedAt">): { add(host: ReportHost): void; seen(): CertificateSeen[] } {
   const seen = new Map<string, CertificateSeen>();
   const entry = (thumbprint: string): CertificateSeen => {
     let e = seen.get(thumbprint);
@@ -40,7 +51,7 @@ export function certificatesSeen(report: Report): CertificateSeen[] {
     return e;
   };
 
-  for (const host of report.hosts) {
+  const add = (host: ReportHost): void => {
     for (const cert of host.certificates ?? []) {
       const e = entry(cert.thumbprint);
       if (e.subject === null) e.subject = cert.subject;
@@ -63,10 +74,14 @@ export function certificatesSeen(report: Report): CertificateSeen[] {
       if (c.certHash === null || c.action !== undefined || c.source === "key") continue;
       entry(c.certHash).consumers.push({ host: host.name, owner: c.owner, name: c.name });
     }
-  }
-
-  for (const e of seen.values()) e.daysToExpiry = daysToExpiry(e.notAfter, report.finishedAt);
-  return [...seen.values()].sort(byExpiry);
+  };
+  return {
+    add,
+    seen() {
+      for (const e of seen.values()) e.daysToExpiry = daysToExpiry(e.notAfter, report.finishedAt);
+      return [...seen.values()].sort(byExpiry);
+    },
+  };
 }
 
 /**
@@ -78,7 +93,7 @@ export function boundAfterRun(b: Pick<ReportBinding, "certHash" | "after">): str
   return b.after !== undefined ? b.after.certHash : b.certHash;
 }
 
-function roleOf(report: Report, thumbprint: string): "new" | "old" | undefined {
+function roleOf(report: Pick<ReportView, "target">, thumbprint: string): "new" | "old" | undefined {
   if (!report.target) return undefined;
   if (report.target.newThumbprint === thumbprint) return "new";
   return report.target.oldThumbprints.includes(thumbprint) ? "old" : undefined;

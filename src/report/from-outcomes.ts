@@ -14,6 +14,7 @@ import {
   type ReportHost,
   type ReportNextStep,
   type ReportRemedy,
+  type ReportSummary,
   type ReportTargetInput,
   type VerifyResult,
 } from "./schema.js";
@@ -75,17 +76,44 @@ function remedyOf(h: HostOutcome, next: readonly ReportNextStep[], newThumbprint
 }
 
 /**
+ * What the report's envelope needs of one host, small whatever the host's size: its status, the
+ * old certificates its bindings were found on, and what its store said about the new certificate.
+ * Gathered host by host (in one pass over the results file), folded in inventory order.
+ */
+export interface HostFacts {
+  name: string;
+  status: HostOutcome["status"];
+  /** bindings' certificates in scope `old`, each once, in binding order (the target's `oldThumbprints`) */
+  oldFound: string[];
+  /** the first value each of the host's certificates with the new thumbprint showed */
+  newCertSeen: { subject?: string; notBefore?: string; notAfter?: string; dnsNames?: string[] };
+}
+
+export function hostFacts(h: HostOutcome, newThumbprint: string | undefined): HostFacts {
+  const oldFound = [...new Set(h.bindings.filter((b) => b.scope === "old" && b.certHash !== null).map((b) => b.certHash!))];
+  const newCertSeen: HostFacts["newCertSeen"] = {};
+  if (newThumbprint !== undefined) {
+    const seen = (h.certificates ?? []).filter((cert) => cert.thumbprint.toUpperCase() === newThumbprint.toUpperCase());
+    for (const key of ["subject", "notBefore", "notAfter"] as const) {
+      const value = seen.find((cert) => cert[key] !== undefined)?.[key];
+      if (value !== undefined) newCertSeen[key] = value;
+    }
+    const names = seen.find((cert) => cert.dnsNames && cert.dnsNames.length > 0)?.dnsNames;
+    if (names !== undefined) newCertSeen.dnsNames = names;
+  }
+  return { name: h.name, status: h.status, oldFound, newCertSeen };
+}
+
+/**
  * The new certificate as the report describes it: from the certificate file when one was given,
  * else from what the hosts' stores said about that thumbprint (the first host that showed it).
  */
-function describeTarget(target: NonNullable<RunOutcome["target"]>, hosts: readonly HostOutcome[]): ReportTargetInput {
+function describeTarget(target: NonNullable<RunOutcome["target"]>, facts: readonly HostFacts[]): ReportTargetInput {
   const c = target.newCert;
   const fromFile = c.source === "file";
-  const seen = hosts.flatMap((h) => h.certificates ?? []).filter((cert) => cert.thumbprint.toUpperCase() === c.thumbprint.toUpperCase());
-  const first = <K extends "subject" | "notBefore" | "notAfter">(key: K) => seen.find((cert) => cert[key] !== undefined)?.[key];
-  const names = seen.find((cert) => cert.dnsNames && cert.dnsNames.length > 0)?.dnsNames;
+  const first = <K extends keyof HostFacts["newCertSeen"]>(key: K) => facts.find((f) => f.newCertSeen[key] !== undefined)?.newCertSeen[key];
   const subject = c.subject ?? first("subject");
-  const dnsNames = c.dnsNames && c.dnsNames.length > 0 ? c.dnsNames : names;
+  const dnsNames = c.dnsNames && c.dnsNames.length > 0 ? c.dnsNames : first("dnsNames");
   const notBefore = c.notBefore ?? first("notBefore");
   const notAfter = c.notAfter ?? first("notAfter");
   const described = subject !== undefined || notAfter !== undefined || dnsNames !== undefined;
@@ -102,19 +130,41 @@ function describeTarget(target: NonNullable<RunOutcome["target"]>, hosts: readon
   };
 }
 
-export function reportFromRun(run: RunOutcome, context: ReportContext = {}): Report {
-  const failed = run.hosts.filter(needsAPerson).map((h) => h.name);
+/**
+ * The report without its hosts, from every host's facts in inventory order, and the mapper of a
+ * host's outcome to its row (which carries the run's next commands, known only once every failed
+ * host is).
+ */
+export function reportEnvelope(run: Omit<RunOutcome, "hosts">, facts: readonly HostFacts[], context: ReportContext = {}): { envelope: Omit<Report, "hosts">; row: (h: HostOutcome) => ReportHost } {
+  const failed = facts.filter(needsAPerson).map((h) => h.name);
   const next = nextCommands({
     command: run.command,
     failedHosts: failed,
     ...(context.journal ? { journal: context.journal } : {}),
     certificate: context.certificate ?? run.target?.newCert.thumbprint ?? "<certificate>",
   });
-  const hosts = run.hosts.map((h) => reportHost(h, next, run.target?.newCert.thumbprint));
-  const target = run.target ? describeTarget(run.target, run.hosts) : undefined;
+  const target = run.target ? describeTarget(run.target, facts) : undefined;
+  const oldFound = facts.flatMap((f) => f.oldFound);
+  const { hosts: _none, ...envelope } = buildReport(run.command, run.startedAt, run.finishedAt, [], target && { ...target, oldThumbprints: [...target.oldThumbprints, ...oldFound] });
   return {
-    ...buildReport(run.command, run.startedAt, run.finishedAt, hosts, target),
-    ...(run.dryRun ? { dryRun: true } : {}),
-    ...(run.skipped?.length ? { skippedHosts: run.skipped } : {}),
+    envelope: {
+      ...envelope,
+      summary: summaryOf(facts),
+      ...(run.dryRun ? { dryRun: true } : {}),
+      ...(run.skipped?.length ? { skippedHosts: run.skipped } : {}),
+    },
+    row: (h) => reportHost(h, next, run.target?.newCert.thumbprint),
   };
+}
+
+function summaryOf(facts: readonly HostFacts[]): ReportSummary {
+  const count = (s: HostOutcome["status"]) => facts.filter((f) => f.status === s).length;
+  return { hosts: facts.length, ok: count("ok"), changed: count("changed"), unchanged: count("unchanged"), failed: count("failed"), halted: count("halted"), needsAttention: count("needs-attention") };
+}
+
+export function reportFromRun(run: RunOutcome, context: ReportContext = {}): Report {
+  const { envelope, row } = reportEnvelope(run, run.hosts.map((h) => hostFacts(h, run.target?.newCert.thumbprint)), context);
+  const { summary, dryRun, skippedHosts, ...head } = envelope;
+  // the key order report.json has always had (the writers validate, but a caller may print it)
+  return { ...head, summary, hosts: run.hosts.map(row), ...(dryRun ? { dryRun } : {}), ...(skippedHosts ? { skippedHosts } : {}) };
 }

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { Report, ReportHost } from "./schema.js";
+import type { ReportView } from "./view.js";
 
 /** A report that does not match the report.json contract: a bug in whoever built it, never user input. */
 export class InvalidReportError extends Error {
@@ -27,7 +28,7 @@ function validateHost(host: unknown, index: number): ReportHost {
  * report.json. Key order follows the zod schema (so two runs diff cleanly whatever order the
  * builder used); a binding's `settings` keep netsh's display order, which is part of the data.
  */
-export function renderJson(report: Report): string {
+export function renderJson(report: ReportView): string {
   return [...jsonChunks(report)].join("");
 }
 
@@ -39,8 +40,8 @@ const HOSTS_SLOT = '\n  "hosts": []';
  * the envelope is validated and written with an empty host list, and each host is validated and
  * written into that slot on its own, so a big fleet's report never exists as one object or string.
  */
-export function* jsonChunks(report: Report): Generator<string> {
-  if (!Array.isArray(report.hosts)) validateReport(report); // throws, naming `hosts`
+export function* jsonChunks(report: ReportView): Generator<string> {
+  if (!isSequence(report.hosts)) validateReport(report); // throws, naming `hosts`
   const envelope = JSON.stringify(validateReport({ ...report, hosts: [] }), null, 2);
   const slot = envelope.indexOf(HOSTS_SLOT);
   if (report.hosts.length === 0 || slot < 0) {
@@ -56,4 +57,9 @@ export function* jsonChunks(report: Report): Generator<string> {
     index++;
   }
   yield `\n  ]${envelope.slice(slot + HOSTS_SLOT.length)}\n`;
+}
+
+/** An array, or a sequence read again on every pass (./view.ts): each host is validated as it is written. */
+function isSequence(hosts: unknown): boolean {
+  return typeof hosts === "object" && hosts !== null && typeof (hosts as { length?: unknown }).length === "number" && typeof (hosts as Iterable<unknown>)[Symbol.iterator] === "function";
 }

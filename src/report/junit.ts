@@ -1,5 +1,6 @@
 import { escapeMarkup as attr, escapeMarkupBlock as text } from "./escape.js";
 import type { Report, ReportBinding, ReportHost } from "./schema.js";
+import type { ReportView } from "./view.js";
 
 /**
  * junit.xml for CI: one <testsuite> per host; in it one <testcase> named `host` for the host
@@ -27,7 +28,7 @@ interface TestCase {
   timeSeconds?: number;
 }
 
-export function renderJunit(report: Report): string {
+export function renderJunit(report: ReportView): string {
   return [...junitChunks(report)].join("");
 }
 
@@ -35,7 +36,7 @@ export function renderJunit(report: Report): string {
  * junit.xml a host at a time: the totals on <testsuites> are counted in a first pass over the
  * hosts, each host's suite is written in a second, so a big fleet's file never exists as one string.
  */
-export function* junitChunks(report: Report): Generator<string> {
+export function* junitChunks(report: ReportView): Generator<string> {
   const count = (cases: TestCase[], kind: Outcome["kind"]): number => cases.filter((c) => c.outcome.kind === kind).length;
   const totals = { tests: 0, failures: 0, skipped: 0 };
   for (const h of report.hosts) {

@@ -1,14 +1,16 @@
 import type { Binding } from "../model/binding.js";
-import { certificatesSeen, type CertificateSeen } from "./certificates-seen.js";
+import { certificateTally, type CertificateSeen } from "./certificates-seen.js";
 import { daysToExpiry, describeDays, formatDate, sentence, formatDuration, formatTime, shortHash, visibleControls } from "./format.js";
-import type { Report, ReportBinding, ReportHost, VerifyResult } from "./schema.js";
+import { followUp, type FollowUp } from "./follow-up.js";
+import type { ReportBinding, ReportHost, VerifyResult } from "./schema.js";
+import type { ReportView } from "./view.js";
 
 /**
  * report.md: what an operator pastes into a change record. Every value that came from a host or
  * the inventory goes through `md()` (inline) or `codeBlock()`; only text certfleet itself
  * generates is written raw.
  */
-export function renderMarkdown(report: Report): string {
+export function renderMarkdown(report: ReportView): string {
   return [...markdownChunks(report)].join("");
 }
 
@@ -16,12 +18,12 @@ export function renderMarkdown(report: Report): string {
  * report.md a host at a time: the same text as joining every line and collapsing runs of blank
  * lines, so a big fleet's report never exists as one string.
  */
-export function markdownChunks(report: Report): Generator<string> {
+export function markdownChunks(report: ReportView): Generator<string> {
   return collapseBlankLines(markdownLineGroups(report));
 }
 
 /** The report's lines in groups (the head, a row or a section per host, the certificates). */
-function* markdownLineGroups(report: Report): Generator<string[]> {
+function* markdownLineGroups(report: ReportView): Generator<string[]> {
   const out: string[] = [];
   out.push(`# certfleet ${report.command} report${report.dryRun ? " (dry run)" : ""}`, "");
   out.push(
@@ -55,17 +57,17 @@ function* markdownLineGroups(report: Report): Generator<string[]> {
     out.push("");
   }
 
-  const attention = report.hosts.filter((h) => h.status === "needs-attention");
-  if (attention.length > 0) {
+  const follow = followUp(report.hosts);
+  if (follow.attention.length > 0) {
     out.push("## Needs attention", "");
     out.push("certfleet could not restore these hosts; each section below says what to run by hand.", "");
     yield out.splice(0);
-    for (const h of attention) yield [`- [${md(h.name)}](#${anchor(h.name)}): ${md(h.error?.message ?? "see below")}`];
+    for (const h of follow.attention) yield [`- [${md(h.name)}](#${anchor(h.name)}): ${md(h.message ?? "see below")}`];
     out.push("");
   }
 
   yield out.splice(0);
-  yield* whatToDoNext(report);
+  yield* whatToDoNext(follow);
 
   out.push("## Hosts", "");
   out.push("| host | address | status | wave | duration | bindings | error |", "|---|---|---|---:|---:|---:|---|");
@@ -79,9 +81,13 @@ function* markdownLineGroups(report: Report): Generator<string[]> {
   }
   yield [""];
 
-  for (const h of report.hosts) yield hostSection(h);
+  const tally = certificateTally(report);
+  for (const h of report.hosts) {
+    tally.add(h);
+    yield hostSection(h);
+  }
 
-  const certs = certificatesSeen(report);
+  const certs = tally.seen();
   if (certs.length > 0) yield* certificateTable(certs, report.finishedAt);
 }
 
@@ -183,15 +189,13 @@ function hostSection(h: ReportHost): string[] {
  * Every failed or needs-attention host with its likely cause and fix, then the commands to run once
  * they are fixed (the same for every host of a run: they name all the failed hosts).
  */
-function* whatToDoNext(report: Report): Generator<string[]> {
-  const hosts = report.hosts.filter((h) => h.remedy !== undefined);
-  if (hosts.length === 0) return;
+function* whatToDoNext({ remedies, next }: FollowUp): Generator<string[]> {
+  if (remedies.length === 0) return;
   yield ["## What to do next", "", "| host | status | likely cause | fix |", "|---|---|---|---|"];
-  for (const h of hosts) {
-    yield [`| [${md(h.name)}](#${anchor(h.name)}) | ${statusBadge(h.status)} | ${md(h.remedy?.cause ?? "")} | ${md(h.remedy?.fix ?? "")} |`];
+  for (const h of remedies) {
+    yield [`| [${md(h.name)}](#${anchor(h.name)}) | ${statusBadge(h.status)} | ${md(h.cause)} | ${md(h.fix ?? "")} |`];
   }
   const out = [""];
-  const next = hosts[0]?.remedy?.next ?? [];
   for (const step of next) out.push(`${md(sentence(step.when))}:`, "", codeBlock(step.run, "sh"), "");
   yield out;
 }

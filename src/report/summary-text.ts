@@ -2,7 +2,9 @@ import { groupBy } from "../lib/group-by.js";
 import { ErrorKind } from "../model/errors.js";
 import { certificatesSeen } from "./certificates-seen.js";
 import { describeDays, formatDate, formatTime, visibleControls } from "./format.js";
-import type { Report, ReportHost } from "./schema.js";
+import { filter, map } from "../lib/iterables.js";
+import type { ReportHost } from "./schema.js";
+import type { ReportView } from "./view.js";
 
 /**
  * What `certfleet discover` prints on stdout: certificates soonest-expiry first, each with the
@@ -10,7 +12,7 @@ import type { Report, ReportHost } from "./schema.js";
  * adds them); every value from a host passes through `clean()` so a hostile subject cannot move
  * the cursor or inject terminal escapes.
  */
-export function renderDiscoverSummary(report: Report): string {
+export function renderDiscoverSummary(report: ReportView): string {
   const lines: string[] = [];
   const s = report.summary;
   const counts = [
@@ -44,7 +46,8 @@ export function renderDiscoverSummary(report: Report): string {
     if (c.privateKeyUnknown.length) lines.push(`${indent}private key not shown on: ${c.privateKeyUnknown.map(clean).join(", ")}`);
   }
 
-  const failing = report.hosts.filter((h) => h.error || h.status === "failed" || h.status === "needs-attention");
+  // what the lines need of each failing host, not its whole row
+  const failing = [...map(filter(report.hosts, (h) => h.error !== undefined || h.status === "failed" || h.status === "needs-attention"), ({ name, status, error }): Failing => ({ name, status, ...(error ? { error } : {}) }))];
   if (failing.length > 0) {
     lines.push("", `Failures (${failing.length}):`);
     const groups = groupBy(failing, (h): string => h.error?.kind ?? "other");
@@ -63,7 +66,9 @@ export function renderDiscoverSummary(report: Report): string {
   return `${lines.join("\n")}\n`;
 }
 
-function failureText(h: ReportHost): string {
+type Failing = Pick<ReportHost, "name" | "status" | "error">;
+
+function failureText(h: Failing): string {
   if (!h.error) return `ended ${h.status}`;
   const remote = h.error.remote ? ` (${clean(firstLine(h.error.remote))})` : "";
   return `${clean(h.error.message)}${remote}`;

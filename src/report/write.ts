@@ -5,11 +5,11 @@ import { htmlChunks } from "./html.js";
 import { jsonChunks } from "./json.js";
 import { junitChunks } from "./junit.js";
 import { markdownChunks } from "./markdown.js";
-import type { Report } from "./schema.js";
+import type { ReportView } from "./view.js";
 
 export type ReportFormat = "json" | "md" | "html" | "junit";
 
-const WRITERS: Record<ReportFormat, { file: string; chunks: (r: Report) => Iterable<string> }> = {
+const WRITERS: Record<ReportFormat, { file: string; chunks: (r: ReportView) => Iterable<string> }> = {
   json: { file: "report.json", chunks: jsonChunks },
   md: { file: "report.md", chunks: markdownChunks },
   html: { file: "report.html", chunks: htmlChunks },
@@ -34,7 +34,7 @@ const BLOCK = 32 * 1024;
  */
 export async function writeReports(
   dir: string,
-  report: Report,
+  report: ReportView,
   options: { formats?: ReportFormat[] } = {},
 ): Promise<{ files: string[] }> {
   const formats = ALL_FORMATS.filter((f) => (options.formats ?? ALL_FORMATS).includes(f));

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { HostOutcome } from "../../src/host/outcome.js";
 import { CertfleetError } from "../../src/model/errors.js";
-import { linesOf, openResultsFile, orderedResults } from "../../src/runs/results-file.js";
+import { linesOf, openResultsFile, storedOutcomes } from "../../src/runs/results-file.js";
 
 const ok: HostOutcome = {
   name: "web02",
@@ -41,8 +41,13 @@ describe("results file", () => {
     // on disk at once, before the run ends
     expect((await readFile(file.path, "utf8")).trim().split("\n")).toHaveLength(1);
     file.add(failed);
-    const back = file.readAll(["web01", "web02", "web03"]);
     file.close();
+    const seen: string[] = [];
+    const stored = storedOutcomes(file.path, ["web01", "web02", "web03"], (o) => seen.push(o.name));
+    // one pass in file order for the facts; the hosts themselves in inventory order
+    expect(seen).toEqual(["web02", "web01"]);
+    expect([stored.length, stored.names]).toEqual([2, ["web01", "web02"]]);
+    const back = [...stored];
     expect(back.map((h) => h.name)).toEqual(["web01", "web02"]);
     expect(back[1]).toEqual(ok);
     const err = back[0]!.error!;
@@ -51,9 +56,25 @@ describe("results file", () => {
     expect((await stat(file.path)).mode & 0o777).toBe(0o600);
   });
 
-  it("a later line for the same host wins; blank lines are ignored", () => {
-    const text = `${JSON.stringify(failed)}\n\n${JSON.stringify({ ...failed, status: "needs-attention" })}\n`;
-    expect(orderedResults(text, ["web01"]).map((h) => h.status)).toEqual(["needs-attention"]);
+  it("a later line for the same host wins; blank lines are ignored", async () => {
+    dir = await mkdtemp(join(tmpdir(), "certfleet-results-"));
+    const path = join(dir, "results.ndjson");
+    await writeFile(path, `${JSON.stringify(failed)}\n\n${JSON.stringify({ ...failed, status: "needs-attention" })}\n`);
+    expect([...storedOutcomes(path, ["web01"])].map((h) => h.status)).toEqual(["needs-attention"]);
+  });
+
+  it("every pass reads the hosts from the file again (nothing of them is kept), each line by its place, whatever its characters", async () => {
+    dir = await mkdtemp(join(tmpdir(), "certfleet-results-"));
+    const path = join(dir, "results.ndjson");
+    const wide = { ...ok, name: "wéb03", warnings: ["Zugriff verweigert ü".repeat(4_000)] };
+    await writeFile(path, [ok, wide, failed].map((o) => JSON.stringify(o)).join("\n"));
+    const stored = storedOutcomes(path, ["web01", "web02", "wéb03"]);
+    expect([...stored].map((h) => `${h.name}:${h.status}`)).toEqual(["web01:failed", "web02:changed", "wéb03:changed"]);
+    // the same bytes in place, web02's status now "ok" (JSON allows the spaces)
+    const text = await readFile(path, "utf8");
+    await writeFile(path, text.replace('"status":"changed"', '"status":     "ok"'));
+    expect([...stored].map((h) => `${h.name}:${h.status}`)).toEqual(["web01:failed", "web02:ok", "wéb03:changed"]);
+    expect([...stored][2]).toEqual(wide);
   });
 
   it("is read back a piece at a time: lines across the 64 KB pieces, and a character split between two pieces, come out whole", async () => {

@@ -5,7 +5,6 @@
  */
 import { join } from "node:path";
 import { Command } from "commander";
-import { reportFromRun } from "../../report/from-outcomes.js";
 import { openJournal } from "../../journal/journal.js";
 import { runRollout } from "../../runs/rollout.js";
 import { assembleWaves, failureBudget } from "../../runs/waves.js";
@@ -16,7 +15,7 @@ import { drainOnInterrupt, EXIT_INTERRUPTED } from "../interrupt.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
 import { positiveInt, readDeliveryTarget } from "../options.js";
 import type { Dialer } from "../../transport/dial.js";
-import { claimOutDir, exitCodeFor, publish, shownPath, withTransports } from "../output.js";
+import { claimOutDir, exitCodeFor, publish, reportFromResults, shownPath, withResultsFile } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { fleetOptions, verifyTimingFrom } from "./common.js";
 
@@ -76,7 +75,7 @@ Example:
         const howToGoOn = shownJournal ? `\n  then: certfleet rollback --journal ${shownJournal}` : "";
         const stop = drainOnInterrupt(() => fleet.renderer.notice("certfleet: stopping: no new host starts; hosts in progress finish safely (Ctrl-C again to abort at once)"), howToGoOn);
         try {
-          const { run, halted } = await fleet.renderer.run(
+          const { result: { run, halted }, results } = await withResultsFile(dir, (sink) => fleet.renderer.run(
             names,
             () =>
               runRollout(fleet.hosts, fleet.deps, {
@@ -89,10 +88,11 @@ Example:
                 verify: { enabled: false, timing: verifyTimingFrom({ verifyWindow: "0", verifyInterval: "1" }) },
                 steps: [deliverStep],
                 stopRequested: () => stop.requested,
+                sink,
               }),
             { label: opts.dryRun ? "deliver --dry-run" : "deliver", failureBudget: maxFailures },
-          );
-          const report = withTransports(reportFromRun(run), fleet.hosts);
+          ));
+          const report = reportFromResults(run, results, fleet.hosts);
           await publish(report, dir);
           if (shownJournal) process.stderr.write(`journal: ${shownJournal}\n`);
           process.stdout.write(renderRunSummary(report, { certificate: opts.new, commands: opts.dryRun === true, ...(shownJournal ? { journal: shownJournal } : {}) }));

@@ -1,10 +1,9 @@
-import { reportFromRun } from "../../report/from-outcomes.js";
 import { Command } from "commander";
 import { runDiscover } from "../../runs/discover.js";
 import { renderDiscoverSummary } from "../../report/summary-text.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
 import type { Dialer } from "../../transport/dial.js";
-import { claimOutDir, exitCodeFor, publish, withResultsFile, withTransports } from "../output.js";
+import { claimOutDir, exitCodeFor, publish, reportFromResults, withResultsFile } from "../output.js";
 import { fleetOptions } from "./common.js";
 import { renderRemedies } from "../run-summary.js";
 
@@ -17,8 +16,8 @@ export function discoverCommand(dial?: Dialer): Command {
       const fleet = await openFleet(opts, dial);
       try {
         const names = fleet.hosts.map((h) => h.name);
-        const run = await withResultsFile(dir, names, (sink) => fleet.renderer.run(names, () => runDiscover(fleet.hosts, fleet.concurrency, fleet.deps, sink), { label: "discover" }), (r) => r);
-        const report = withTransports(reportFromRun(run), fleet.hosts);
+        const { result: run, results } = await withResultsFile(dir, (sink) => fleet.renderer.run(names, () => runDiscover(fleet.hosts, fleet.concurrency, fleet.deps, sink), { label: "discover" }));
+        const report = reportFromResults(run, results, fleet.hosts);
         await publish(report, dir);
         process.stdout.write(renderDiscoverSummary(report) + renderRemedies(report));
         process.exitCode = exitCodeFor(report);

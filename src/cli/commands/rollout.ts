@@ -12,7 +12,7 @@ import { drainOnInterrupt, EXIT_INTERRUPTED } from "../interrupt.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
 import { positiveInt, readDeliveryTarget } from "../options.js";
 import type { Dialer } from "../../transport/dial.js";
-import { claimOutDir, exitCodeFor, publish, shownPath, withResultsFile, withTransports } from "../output.js";
+import { claimOutDir, exitCodeFor, publish, reportFromResults, shownPath, withResultsFile, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { renderConfirmationPreview } from "../confirm-preview.js";
 import { certificateOptions, checkJournalWhere, fleetOptions, hostTimeoutFrom, hostTimeoutOption, journalMismatchExit, ownerManagedOption, readJournalArgument, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
@@ -109,7 +109,7 @@ Examples:
         );
         const stopRequested = () => stop.requested;
         try {
-          const { run, halted } = await withResultsFile(dir, names, (sink) => fleet.renderer.run(names, () =>
+          const { result: { run, halted }, results } = await withResultsFile(dir, (sink) => fleet.renderer.run(names, () =>
             runRollout(fleet.hosts, { ...fleet.deps, hostTimeoutMs }, {
               target,
               waves,
@@ -123,8 +123,8 @@ Examples:
               sink,
             }),
             { label: opts.dryRun ? "rollout --dry-run" : "rollout", failureBudget: maxFailures },
-          ), (r) => r.run);
-          const report = withTransports(reportFromRun(run, { certificate: opts.new, ...(shownJournal ? { journal: shownJournal } : {}) }), fleet.hosts);
+          ));
+          const report = reportFromResults(run, results, fleet.hosts, { certificate: opts.new, ...(shownJournal ? { journal: shownJournal } : {}) });
           await publish(report, dir);
           if (shownJournal) process.stderr.write(`journal: ${shownJournal}\n`);
           process.stdout.write(renderRunSummary(report, { certificate: opts.new, commands: opts.dryRun === true, ...(shownJournal ? { journal: shownJournal } : {}) }));

@@ -1,10 +1,9 @@
-import { reportFromRun } from "../../report/from-outcomes.js";
 import { Command } from "commander";
 import { runVerify } from "../../runs/verify.js";
 import { openFleet, type FleetOptions } from "../open-fleet.js";
 import { readTarget } from "../options.js";
 import type { Dialer } from "../../transport/dial.js";
-import { claimOutDir, exitCodeFor, publish, withResultsFile, withTransports } from "../output.js";
+import { claimOutDir, exitCodeFor, publish, reportFromResults, withResultsFile } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { expiryFromReport, expiryWarning } from "../expiry-warning.js";
 import { drainOnInterrupt, EXIT_INTERRUPTED } from "../interrupt.js";
@@ -33,13 +32,10 @@ export function verifyCommand(dial?: Dialer): Command {
         // Ctrl-C: stop waiting for stragglers, start no new host, and still write the report.
         const stop = drainOnInterrupt(() => fleet.renderer.notice("certfleet: stopping: no new host, no more waiting; the report is written with what was checked (Ctrl-C again to abort at once)"));
         const names = fleet.hosts.map((h) => h.name);
-        const run = await withResultsFile(
-          dir,
-          names,
-          (sink) => fleet.renderer.run(names, () => runVerify(fleet.hosts, fleet.deps, { target, concurrency: fleet.concurrency, timing, sink, stopRequested: () => stop.requested }), { label: "verify" }),
-          (r) => r,
+        const { result: run, results } = await withResultsFile(dir, (sink) =>
+          fleet.renderer.run(names, () => runVerify(fleet.hosts, fleet.deps, { target, concurrency: fleet.concurrency, timing, sink, stopRequested: () => stop.requested }), { label: "verify" }),
         );
-        const report = withTransports(reportFromRun(run, { certificate: opts.expect }), fleet.hosts);
+        const report = reportFromResults(run, results, fleet.hosts, { certificate: opts.expect });
         await publish(report, dir);
         process.stdout.write(renderRunSummary(report, { certificate: opts.expect }));
         const found = expiryFromReport(report, target.newCert.thumbprint);
