@@ -3,7 +3,7 @@ import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
 import type { ResolvedHost } from "../inventory/schema.js";
 import type { HostOutcome, RunOutcome } from "../host/outcome.js";
 import { some } from "../lib/iterables.js";
-import { InputError } from "../model/errors.js";
+import { InputError, JournalMismatchError } from "../model/errors.js";
 import { openResultsFile, storedOutcomes, type HostResultSink, type StoredOutcomes } from "../runs/results-file.js";
 import { hostFacts, reportEnvelope, type HostFacts, type ReportContext } from "../report/from-outcomes.js";
 import type { Report, ReportHost } from "../report/schema.js";
@@ -55,10 +55,18 @@ export function shownPath(path: string, cwd = process.cwd()): string {
  * Runs a fleet command whose hosts' outcomes stream to `results.ndjson` in `dir` as they finish
  * (the run keeps none). The report is then built from that file: see `reportFromResults`.
  */
-export async function withResultsFile<T>(dir: string, run: (sink: HostResultSink) => Promise<T>): Promise<{ result: T; results: string }> {
+export async function withResultsFile<T>(dir: string, run: (sink: HostResultSink) => Promise<T>): Promise<{ result: T; results: string; journalMismatch: boolean }> {
   const file = openResultsFile(join(dir, "results.ndjson"));
+  // Seen as each outcome goes by: in the file an error is only its kind and text, not its class.
+  let journalMismatch = false;
+  const sink: HostResultSink = {
+    add(outcome) {
+      if (outcome.error instanceof JournalMismatchError) journalMismatch = true;
+      file.add(outcome);
+    },
+  };
   try {
-    return { result: await run(file), results: file.path };
+    return { result: await run(sink), results: file.path, journalMismatch };
   } finally {
     file.close();
   }

@@ -100,4 +100,24 @@ describe("the journal records where each host was", () => {
       expectSameBindings(h.fleet.host(name), before.get(name)!);
     }
   });
+
+  it("rollout --resume: a half-done host that presents another host key than the journal's is not touched; exit 2", async () => {
+    // web02 half-done (an intent without its done record), and the journal says it had another key.
+    const lines = (await readFile(journalPath, "utf8")).split("\n").filter((l) => l.trim() !== "");
+    const firstWeb02Done = lines.findIndex((l) => l.includes('"type":"done"') && l.includes('"host":"web02"'));
+    const other = h.fleet.host("web01").hostKeyFingerprint;
+    const text = `${lines.filter((_, i) => i !== firstWeb02Done).join("\n")}\n`.replaceAll(h.fleet.host("web02").hostKeyFingerprint, other);
+    const tampered = join(dirname(journalPath), "half-done-other-key.jsonl");
+    await writeFile(tampered, text, { mode: 0o600 });
+    const web02 = h.fleet.host("web02");
+    const mark = web02.commandLog.length;
+    const out = await mkdtemp(join(tmpdir(), "certfleet-where-resume-key-"));
+    const run = await cli(["rollout", "--new", await writeNewCer(out), "--resume", tampered, "-i", h.files.inventory, "--yes", "--plain", "--out", out]);
+    expect(run.code, run.stdout + run.stderr).toBe(2);
+    const report = Report.parse(JSON.parse(await readFile(join(out, "report.json"), "utf8")));
+    const bad = report.hosts.find((x) => x.name === "web02")!;
+    expect(bad.status).toBe("failed");
+    expect(bad.error?.message).toContain(`the journal recorded ${other} for it`);
+    expect(web02.commandLog.length).toBe(mark);
+  });
 });

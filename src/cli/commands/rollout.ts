@@ -15,7 +15,7 @@ import type { Dialer } from "../../transport/dial.js";
 import { claimOutDir, exitCodeFor, publish, reportFromResults, shownPath, withResultsFile, withTransports } from "../output.js";
 import { renderRunSummary } from "../run-summary.js";
 import { renderConfirmationPreview } from "../confirm-preview.js";
-import { certificateOptions, checkJournalWhere, fleetOptions, hostTimeoutFrom, hostTimeoutOption, journalMismatchExit, ownerManagedOption, readJournalArgument, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
+import { certificateOptions, checkJournalWhere, fleetOptions, hostTimeoutFrom, hostTimeoutOption, ownerManagedOption, readJournalArgument, verifyTimingFrom, verifyTimingOptions, type VerifyTimingCliOptions } from "./common.js";
 import { withOwnerManaged, type TargetCliOptions } from "./plan.js";
 
 interface RolloutCliOptions extends FleetOptions, TargetCliOptions, VerifyTimingCliOptions {
@@ -109,7 +109,7 @@ Examples:
         );
         const stopRequested = () => stop.requested;
         try {
-          const { result: { run, halted }, results } = await withResultsFile(dir, (sink) => fleet.renderer.run(names, () =>
+          const { result: { run, halted }, results, journalMismatch } = await withResultsFile(dir, (sink) => fleet.renderer.run(names, () =>
             runRollout(fleet.hosts, { ...fleet.deps, hostTimeoutMs }, {
               target,
               waves,
@@ -130,7 +130,8 @@ Examples:
           process.stdout.write(renderRunSummary(report, { certificate: opts.new, commands: opts.dryRun === true, ...(shownJournal ? { journal: shownJournal } : {}) }));
           // 130: stopped by the operator (SIGINT), whatever else happened; see --help.
           if (stop.requested) process.stderr.write(`certfleet: stopped by Ctrl-C; hosts not started are "halted".${howToGoOn}\n`);
-          process.exitCode = stop.requested ? EXIT_INTERRUPTED : (journalMismatchExit(run) ?? exitCodeFor(report, halted));
+          // 2: a host is not where the journal recorded it (resume stopped before touching it).
+          process.exitCode = stop.requested ? EXIT_INTERRUPTED : journalMismatch ? 2 : exitCodeFor(report, halted);
         } finally {
           journal?.close();
         }
