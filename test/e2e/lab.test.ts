@@ -19,20 +19,27 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise
   });
 }
 
+/** `certfleet lab --dir lab ARGS` in `cwd`, once it has printed its instructions; `output()` is what it printed so far. */
+async function startLab(cwd: string, args: string[]) {
+  const lab = spawn(process.execPath, [MAIN, "lab", "--dir", "lab", ...args], { cwd, env: { ...process.env, CI: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  const ready = new Promise<void>((resolveReady, reject) => {
+    lab.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("Ctrl-C here stops it")) resolveReady();
+    });
+    lab.on("exit", (code) => reject(new Error(`lab exited (${code}) before it was ready:\n${out}`)));
+  });
+  const exited = new Promise<number | null>((r) => lab.on("exit", (code) => r(code)));
+  await ready;
+  return { lab, exited, output: () => out };
+}
+
 describe("certfleet lab", () => {
   it("runs until Ctrl-C, serves commands from elsewhere, and removes what it wrote", async () => {
     const cwd = await mkdtemp(join(tmpdir(), "certfleet-lab-"));
-    const lab = spawn(process.execPath, [MAIN, "lab", "--dir", "lab", "--hosts", "3"], { cwd, env: { ...process.env, CI: "1" }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    const ready = new Promise<void>((resolveReady, reject) => {
-      lab.stdout.on("data", (d: Buffer) => {
-        out += d.toString();
-        if (out.includes("Ctrl-C here stops it")) resolveReady();
-      });
-      lab.on("exit", (code) => reject(new Error(`lab exited (${code}) before it was ready:\n${out}`)));
-    });
-    const exited = new Promise<number | null>((r) => lab.on("exit", (code) => r(code)));
-    await ready;
+    const { lab, output, exited } = await startLab(cwd, ["--hosts", "3"]);
+    const out = output();
     expect(out).toContain("certfleet discover -i lab/hosts.yaml");
     expect(out).toContain("certfleet plan     -i lab/hosts.yaml --new lab/new-wildcard.cer");
     expect((await readdir(join(cwd, "lab"))).sort()).toEqual(["hosts.yaml", "id_ed25519", "known_hosts", "new-wildcard.cer", "old-wildcard.cer"]);
@@ -44,7 +51,7 @@ describe("certfleet lab", () => {
 
     lab.kill("SIGINT");
     expect(await exited).toBe(0);
-    expect(out).toContain("stopped; removed 5 file(s) from lab/");
+    expect(output()).toContain("stopped; removed 5 file(s) from lab/");
     expect(existsSync(join(cwd, "lab"))).toBe(false);
     // the reports of the rehearsal stay: they are the user's
     expect(existsSync(join(cwd, "certfleet-out"))).toBe(true);
@@ -52,17 +59,8 @@ describe("certfleet lab", () => {
 
   it("--winrm N: the last N hosts over WinRM, their password in a file only its owner reads and never on screen; the printed export and commands work", async () => {
     const cwd = await mkdtemp(join(tmpdir(), "certfleet-lab-"));
-    const lab = spawn(process.execPath, [MAIN, "lab", "--dir", "lab", "--hosts", "4", "--winrm", "2"], { cwd, env: { ...process.env, CI: "1" }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    const ready = new Promise<void>((resolveReady, reject) => {
-      lab.stdout.on("data", (d: Buffer) => {
-        out += d.toString();
-        if (out.includes("Ctrl-C here stops it")) resolveReady();
-      });
-      lab.on("exit", (code) => reject(new Error(`lab exited (${code}) before it was ready:\n${out}`)));
-    });
-    const exited = new Promise<number | null>((r) => lab.on("exit", (code) => r(code)));
-    await ready;
+    const { lab, output, exited } = await startLab(cwd, ["--hosts", "4", "--winrm", "2"]);
+    const out = output();
     const { readFile, stat } = await import("node:fs/promises");
     const passwordFile = join(cwd, "lab", "winrm-password");
     expect((await stat(passwordFile)).mode & 0o777).toBe(0o600);
@@ -82,7 +80,7 @@ describe("certfleet lab", () => {
 
     lab.kill("SIGINT");
     expect(await exited).toBe(0);
-    expect(out).toContain("stopped; removed 6 file(s) from lab/");
+    expect(output()).toContain("stopped; removed 6 file(s) from lab/");
     expect(existsSync(join(cwd, "lab"))).toBe(false);
   });
 
