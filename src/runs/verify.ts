@@ -42,15 +42,18 @@ export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunO
       // binding on another certificate may be a straggler: it is never passed as "out of scope".
       const undecidable =
         opts.target.oldThumbprints.length === 0 && opts.target.newCert.subject === undefined && !state.certificates.some((c) => c.thumbprint === expected);
+      // Stragglers whose owner manages them (AD FS, WAP, SSTP, Exchange): the owner's command moves them.
+      const managed = new Map<BindingOutcome, { owner: ManagedOwner; commands: string[] }>();
       const rows: BindingOutcome[] = state.bindings.map((b) => {
         const scope = b.certHash === expected ? "new" : b.certHash !== null && old.has(b.certHash) ? "old" : b.certHash === null ? "none" : "unrelated";
         if (scope === "unrelated" && undecidable) return { ...b, scope, reason: "not judged: old or unrelated cannot be told without the expected certificate's subject" };
         const reason = scope === "new" ? "bound to the expected certificate" : scope === "old" ? "STRAGGLER: still bound to an old certificate" : "out of scope: unrelated certificate";
-        // A straggler whose owner manages it (AD FS, WAP, SSTP, Exchange): the owner's command moves it.
         const owner = classifyBinding(b);
         if (scope === "old" && owner.handling === "owner-managed") {
           const commands = ownerCommands(owner.owner as ManagedOwner, expected);
-          return { ...b, scope, reason: `${reason}; owner-managed (${owner.owner}): run ${commands.join(" ; ")}` };
+          const row: BindingOutcome = { ...b, scope, reason: `${reason}; owner-managed (${owner.owner}): run ${commands.join(" ; ")}` };
+          managed.set(row, { owner: owner.owner as ManagedOwner, commands });
+          return row;
         }
         return { ...b, scope, reason };
       });
@@ -79,22 +82,17 @@ export function verifyHost(host: ResolvedHost, deps: FleetDeps, opts: VerifyRunO
       for (const row of inScope) if (row.proof!.error) row.proof!.error = nameCertificates(row.proof!.error, names);
       // The owners' own settings read back, the RDP listener by its handshake.
       const consumers = await verifyConsumers(host, state, expected, old, opts.timing);
-      // A straggler its owner manages is listed with the owner's commands, as a rollout lists it.
-      for (const r of stragglers) {
-        const o = classifyBinding(r);
-        if (o.handling !== "owner-managed") continue;
-        const commands = ownerCommands(o.owner as ManagedOwner, expected);
-        consumers.push({ owner: o.owner, source: "binding", name: r.endpoint, certHash: r.certHash, handling: "owner-managed", action: "owner-managed", reason: "left to its owner: still on an old certificate", manualCommand: commands.join("\n") });
+      // Listed with the owner's commands, as a rollout lists them.
+      for (const [r, m] of managed) {
+        consumers.push({ owner: m.owner, source: "binding", name: r.endpoint, certHash: r.certHash, handling: "owner-managed", action: "owner-managed", reason: "left to its owner: still on an old certificate", manualCommand: m.commands.join("\n") });
       }
-      // A straggler its owner manages waits for the owner's command, not for an app pool: say so.
-      const ownerOf = (r: BindingOutcome) => (r.scope === "old" ? classifyBinding(r) : undefined);
       const bad = [
         ...inScope
           .filter((r) => !r.proof!.ok)
           .map((b) => {
-            const o = ownerOf(b);
-            const managed = o?.handling === "owner-managed" ? ` (owner-managed (${o.owner}): left to its owner; run its commands)` : "";
-            return `${b.endpoint}: ${b.proof!.error ?? "mismatch"}${managed}`;
+            // It waits for the owner's command, not for an app pool: the message (and so the remedy) says so.
+            const m = managed.get(b);
+            return `${b.endpoint}: ${b.proof!.error ?? "mismatch"}${m ? ` (owner-managed (${m.owner}): left to its owner; run its commands)` : ""}`;
           }),
         ...consumers.filter((c) => c.proof && !c.proof.ok && !c.proof.skipped).map((c) => `${c.name}: ${c.proof!.error ?? "mismatch"}`),
       ];
