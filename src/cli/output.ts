@@ -14,10 +14,15 @@ export function outDirFor(out: string | undefined, command: string, now: Date): 
   return resolve(out ?? defaultOutDir(command, now));
 }
 
+/** A report host with its transport named, from the inventory (pure; hosts it does not list are left as they are). */
+function transportNamer(hosts: readonly Pick<ResolvedHost, "name" | "transport">[]): (h: ReportHost) => ReportHost {
+  const by = new Map(hosts.map((h) => [h.name, h.transport ?? "ssh"] as const));
+  return (h) => (by.has(h.name) ? { ...h, transport: by.get(h.name)! } : h);
+}
+
 /** The report with each host's transport named, from the inventory (pure). */
 export function withTransports(report: Report, hosts: readonly Pick<ResolvedHost, "name" | "transport">[]): Report {
-  const by = new Map(hosts.map((h) => [h.name, h.transport ?? "ssh"] as const));
-  return { ...report, hosts: report.hosts.map((h) => (by.has(h.name) ? { ...h, transport: by.get(h.name)! } : h)) };
+  return { ...report, hosts: report.hosts.map(transportNamer(hosts)) };
 }
 
 /**
@@ -93,8 +98,7 @@ export function reportFromResults(
   );
   const { envelope, row } = reportEnvelope(run, stored.names.map((n) => facts.get(n)!), context);
   facts.clear();
-  const by = new Map(inventory.map((h) => [h.name, h.transport ?? "ssh"] as const));
-  const withTransport = (h: ReportHost): ReportHost => (by.has(h.name) ? { ...h, transport: by.get(h.name)! } : h);
+  const withTransport = transportNamer(inventory);
   const hosts = hostSequence(stored.length, function* () {
     for (const outcome of stored) yield withTransport(row(outcome));
   });
