@@ -8,6 +8,7 @@ import type { Report } from "../report/schema.js";
 import { renderChangeGroups } from "./plan-groups.js";
 import { remedyLines } from "./run-summary.js";
 import { wrapLines } from "./text-wrap.js";
+import { leftToOwners } from "../report/follow-up.js";
 
 export interface PreviewFacts {
   waves: readonly (readonly string[])[];
@@ -31,9 +32,9 @@ export function renderConfirmationPreview(report: Report, facts: PreviewFacts): 
   lines.push(`${ready.length} host(s) ready:`, ...renderChangeGroups(report));
   if (unchanged.length > 0) lines.push(`${unchanged.length} host(s) with nothing to change`);
   // Bindings left to their owner (AD FS, WAP, SSTP, Exchange) keep the old certificate: say so now.
-  const owned = report.hosts.filter((h) => h.consumers?.some((x) => x.action === "owner-managed"));
+  const owned = report.hosts.filter((h) => leftToOwners(h).owners.length > 0);
   if (owned.length > 0) {
-    const owners = [...new Set(owned.flatMap((h) => (h.consumers ?? []).filter((x) => x.action === "owner-managed").map((x) => x.owner)))].join(", ");
+    const owners = [...new Set(owned.flatMap((h) => leftToOwners(h).owners))].join(", ");
     lines.push(
       ...wrapLines(
         "",

@@ -4,6 +4,7 @@ import type { ReportView } from "../report/view.js";
 import { nextCommands, remedyFor } from "../remedy/remedy.js";
 import { renderChangeGroups } from "./plan-groups.js";
 import { wrapLines } from "./text-wrap.js";
+import { leftToOwners } from "../report/follow-up.js";
 
 export interface SummaryOptions {
   /** print each host's exact commands (plan -v, rollout --dry-run) */
@@ -38,9 +39,8 @@ export function renderRunSummary(report: ReportView, options: SummaryOptions = {
   // host whose commands were asked for).
   const compact = report.hosts.length > COMPACT_ABOVE && options.commands !== true;
   // A binding left to its owner (AD FS, WAP, SSTP, Exchange) needs a person even on a host that went well.
-  const ownerCommands = (h: ReportHost) => [...new Set((h.consumers ?? []).filter((c) => c.action === "owner-managed" && c.manualCommand).map((c) => c.manualCommand!))];
   const quiet = (h: ReportHost) =>
-    compact && !h.error && !h.bindings.some((b) => b.manualCommand) && h.status !== "needs-attention" && ownerCommands(h).length === 0;
+    compact && !h.error && !h.bindings.some((b) => b.manualCommand) && h.status !== "needs-attention" && leftToOwners(h).commands.length === 0;
   const { width, failed, quietNames } = namesOf(report.hosts, quiet);
   if (compact) {
     for (const status of ["changed", "ok", "unchanged", "halted"] as const) {
@@ -67,11 +67,10 @@ export function renderRunSummary(report: ReportView, options: SummaryOptions = {
     if (h.commands && options.commands === true && planning) {
       for (const c of h.commands) lines.push(`      ${c}`);
     }
-    const owners = ownerCommands(h);
-    if (owners.length > 0) {
-      const what = [...new Set((h.consumers ?? []).filter((c) => c.action === "owner-managed").map((c) => c.owner))].join(", ");
-      lines.push(...wrapLines("      ", `needs attention: left to its owner (${what}); run on every node of its farm:`));
-      for (const c of owners) for (const line of c.split("\n")) lines.push(`        ${line}`);
+    const left = leftToOwners(h);
+    if (left.commands.length > 0) {
+      lines.push(...wrapLines("      ", `needs attention: left to its owner (${left.owners.join(", ")}); run on every node of its farm:`));
+      for (const c of left.commands) for (const line of c.split("\n")) lines.push(`        ${line}`);
     }
     for (const b of h.bindings) {
       if (b.manualCommand) {

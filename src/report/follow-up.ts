@@ -25,3 +25,15 @@ export function followUp(hosts: Iterable<ReportHost>): FollowUp {
   }
   return out;
 }
+
+/**
+ * What a host leaves to the owners of its bindings (AD FS, WAP, SSTP, Exchange): the owners, and
+ * their commands once each (a farm's commands are the same for each of its bindings).
+ */
+export function leftToOwners(h: Pick<ReportHost, "consumers">): { owners: string[]; commands: string[] } {
+  const managed = (h.consumers ?? []).filter((c) => c.action === "owner-managed");
+  return {
+    owners: [...new Set(managed.map((c) => c.owner))],
+    commands: [...new Set(managed.flatMap((c) => (c.manualCommand ? [c.manualCommand] : [])))],
+  };
+}

@@ -9,7 +9,7 @@ import {
   sentence,
   shortHash,
 } from "./format.js";
-import { followUp, type FollowUp } from "./follow-up.js";
+import { followUp, leftToOwners, type FollowUp } from "./follow-up.js";
 import type { HostStatus, ReportBinding, ReportConsumer, ReportHost, VerifyResult } from "./schema.js";
 import type { HostSequence, ReportView } from "./view.js";
 import { expiryTimelineSvg } from "./timeline-svg.js";
@@ -245,9 +245,9 @@ function hostSection(h: ReportHost, columns: Columns): string {
 
   const consumers = h.consumers ?? [];
   if (consumers.length > 0) parts.push(consumerTable(consumers));
-  const owners = consumers.filter((c) => c.action === "owner-managed" && c.manualCommand);
+  const owners = leftToOwners(h).commands;
   if (owners.length > 0) {
-    parts.push(`<div class="manual"><p><strong>Needs attention</strong>: left to their owner; run on ${esc(h.name)} (every node of the farm):</p><pre>${[...new Set(owners.map((c) => c.manualCommand ?? ""))]
+    parts.push(`<div class="manual"><p><strong>Needs attention</strong>: left to their owner; run on ${esc(h.name)} (every node of the farm):</p><pre>${owners
       .map(escapeMarkupBlock)
       .join("\n")}</pre></div>`);
   }

@@ -1,7 +1,7 @@
 import type { Binding } from "../model/binding.js";
 import { certificateTally, type CertificateSeen } from "./certificates-seen.js";
 import { daysToExpiry, describeDays, formatDate, sentence, formatDuration, formatTime, shortHash, visibleControls } from "./format.js";
-import { followUp, type FollowUp } from "./follow-up.js";
+import { followUp, leftToOwners, type FollowUp } from "./follow-up.js";
 import type { ReportBinding, ReportHost, VerifyResult } from "./schema.js";
 import type { ReportView } from "./view.js";
 
@@ -159,10 +159,10 @@ function hostSection(h: ReportHost): string[] {
       out.push(`| ${md(c.name)} | ${md(c.owner)} | ${md(names)} | ${c.action ?? ""} | ${md(c.reason ?? "")} | ${consumerVerifyCell(c.verify)} |`);
     }
     out.push("");
-    const owners = consumers.filter((c) => c.action === "owner-managed" && c.manualCommand);
+    const owners = leftToOwners(h).commands;
     if (owners.length > 0) {
       out.push("**Needs attention**: left to their owner; run on the host (every node of the farm):", "");
-      out.push(codeBlock([...new Set(owners.map((c) => c.manualCommand ?? ""))].join("\n"), "powershell"), "");
+      out.push(codeBlock(owners.join("\n"), "powershell"), "");
     }
   }
 
